@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh machine of this kind (Debian 12, .NET 10 SDK, Node 20, root or sudo).
+# Installs: Debian packages, the pinned npm packages (Azurite, onnxruntime-node's native library),
+# GDCM's C# binding (extracted, without Mono), and a local NuGet feed holding System.IO.Hashing
+# packed from the SDK's own DLL (see DEPENDENCIES.md). A second run does nothing and takes < 1 s.
+# Usage: infra/setup.sh [--quiet]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
+log() { [ $QUIET -eq 1 ] || echo "[setup] $*" >&2; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+STAMP_DIR="$ROOT/.pipeline/setup"; mkdir -p "$STAMP_DIR"
+
+APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk libturbojpeg0 liblapacke libopenblas0-pthread
+  python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
+  python3-scipy python3-pil chromium)
+
+# 1. Debian packages (only the missing ones; apt-get update only when something is missing).
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. GDCM's C# binding without Mono: extract libgdcm-cil's files into .pipeline/gdcm.
+GDCM_DIR="$ROOT/.pipeline/gdcm"
+if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
+  if [ -f /usr/lib/cli/gdcm-sharp-3.0/gdcm-sharp.dll ]; then
+    mkdir -p "$GDCM_DIR"; cp /usr/lib/cli/gdcm-sharp-3.0/* "$GDCM_DIR/"
+  else
+    log "gdcm: extracting libgdcm-cil"
+    tmp=$(mktemp -d); ( cd "$tmp" && apt-get download libgdcm-cil >/dev/null 2>&1 || { $SUDO apt-get update -qq && apt-get download libgdcm-cil >/dev/null; } )
+    dpkg-deb -x "$tmp"/libgdcm-cil_*.deb "$tmp/x"
+    mkdir -p "$GDCM_DIR"; cp "$tmp"/x/usr/lib/cli/gdcm-sharp-3.0/* "$GDCM_DIR/"
+    rm -rf "$tmp"
+  fi
+fi
+
+# 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm: installing azurite and onnxruntime-node"
+  ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# 4. Local NuGet feed: System.IO.Hashing packed from the SDK's own copy (never committed).
+FEED="$ROOT/.nuget-local"; PKG_VERSION=10.0.0
+if [ ! -f "$FEED/system.io.hashing.$PKG_VERSION.nupkg" ]; then
+  SDK_DIR="$(dirname "$(dotnet --list-sdks | tail -n1 | sed -E 's/^([^ ]+) \[(.*)\]$/\2\/\1/')/x")"
+  DLL=$(find "$SDK_DIR" -path '*Sdks/Microsoft.NET.Sdk/tools/net*' -name System.IO.Hashing.dll 2>/dev/null | grep -v net4 | head -n1)
+  [ -n "$DLL" ] || { echo "setup: System.IO.Hashing.dll not found under $SDK_DIR" >&2; exit 1; }
+  log "nuget: packing System.IO.Hashing $PKG_VERSION from $DLL"
+  mkdir -p "$FEED"
+  /usr/bin/python3 - "$DLL" "$FEED/system.io.hashing.$PKG_VERSION.nupkg" "$PKG_VERSION" <<'PY'
+import sys, zipfile
+dll, out, ver = sys.argv[1:4]
+nuspec = f'''<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata><id>System.IO.Hashing</id><version>{ver}</version><authors>local</authors>
+  <description>System.IO.Hashing packed at setup time from the installed .NET SDK's own copy.</description>
+  <dependencies><group targetFramework="net10.0" /></dependencies></metadata>
+</package>'''
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('System.IO.Hashing.nuspec', nuspec)
+    z.write(dll, 'lib/net10.0/System.IO.Hashing.dll')
+PY
+  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+fi
+log "ready"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test (installing what is missing first). Prints "N passed, N failed, N skipped" last.
+# Usage: ./test.sh [extra dotnet test args, e.g. --filter FullyQualifiedName~Storage]
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+infra/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+RESULTS="$ROOT/.pipeline/test-results"; rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+if ! dotnet build Pipeline.ci.slnf -c Release -nologo -v q; then
+  echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+dotnet test Pipeline.ci.slnf -c Release --no-build -nologo --logger "trx" --results-directory "$RESULTS" "$@"
+rc=$?
+/usr/bin/python3 infra/trx_summary.py "$RESULTS"
+src=$?
+[ $rc -ne 0 ] || [ $src -ne 0 ] && exit 1
+exit 0
