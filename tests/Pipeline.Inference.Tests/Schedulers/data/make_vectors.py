@@ -5,7 +5,9 @@
   single_steps.json   one Step call per scheduler x prediction type on frozen (x, model output, noise)
   loops.json          full loops with the analytic denoiser (analytic_denoiser.py) from frozen x_T and noise
 
-Inputs handed to C# (x_T, noise, x, model outputs) are float32 values; the expected outputs are float64.
+Inputs handed to C# (x_T, noise, x, model outputs) are float32 values; the expected outputs are float64. The loops
+round the tensors crossing the scheduler interface to float32 (sample(..., tensor_dtype=np.float32)), as the C#
+pipeline does; the scheduler arithmetic is float64 on both sides.
 Before writing, it checks identities that hold between the schedulers independently of this file's code paths
 (DDIM eta=1 == DDPM fixed_small posterior, DPM-Solver++ first step == DDIM eta=0, Euler == DDIM in the scaled
 space) so the reference cannot silently drift.
@@ -117,7 +119,7 @@ def loops():
             sch.set_timesteps(steps)
             x_T = f32(rng.randn(N))
             noise = [f32(rng.randn(N)) for _ in sch.timesteps] if sch.needs_noise else []
-            out = sample(name, make_denoiser(c), c, steps, x_T, noise)
+            out = sample(name, make_denoiser(c), c, steps, x_T, noise, tensor_dtype=np.float32)
             assert np.all(np.isfinite(out)), (name, label, pt)
             cases.append({"scheduler": name, "label": label, "config": cfg_json(c), "steps": steps,
                           "timesteps": [int(t) for t in sch.timesteps], "initNoiseSigma": sch.init_noise_sigma,

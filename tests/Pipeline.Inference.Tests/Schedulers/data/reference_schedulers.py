@@ -413,23 +413,35 @@ def make_scheduler(name: str, cfg: SchedulerConfig):
 
 
 def sample(name: str, model: Callable, cfg: SchedulerConfig, steps: int, x_T,
-           noise: Optional[Sequence] = None, callback: Optional[Callable] = None) -> np.ndarray:
+           noise: Optional[Sequence] = None, callback: Optional[Callable] = None,
+           tensor_dtype=None) -> np.ndarray:
     """The whole loop: x = x_T * init_noise_sigma; for each evaluation i: x = step(model(scale(x), t_i), i, x, noise[i]).
+
     noise[i] is read only for stochastic schedulers (a sequence with one array per evaluation).
-    callback(i, t, x_next) is called after each step (e.g. to blend a known region)."""
+    callback(i, t, x_next) is called after each step (e.g. to blend a known region); a non-None return replaces x.
+    tensor_dtype=np.float32 rounds every tensor that crosses the scheduler's interface (the initial sample, the
+    model's input and output, the sample after each step) to float32, as a float32 pipeline (ONNX, the C# side)
+    does, while the scheduler arithmetic itself stays float64. Without it everything is float64. Use it when
+    comparing with a float32 implementation: epsilon prediction near abar_T ~ 0 amplifies a float32 rounding of
+    the model output by 1/sqrt(abar_T), which no scheduler can undo.
+    """
+    def r(a):
+        a = _f64(a)
+        return a if tensor_dtype is None else a.astype(tensor_dtype).astype(np.float64)
+
     sch = make_scheduler(name, cfg)
     sch.set_timesteps(steps)
-    x = _f64(x_T) * sch.init_noise_sigma
+    x = r(_f64(x_T) * sch.init_noise_sigma)
     for i, t in enumerate(sch.timesteps):
-        out = _f64(model(sch.scale_model_input(x, i), t))
+        out = r(model(r(sch.scale_model_input(x, i)), t))
         z = None
         if sch.needs_noise:
             if noise is None:
                 raise ValueError(f"{name} needs noise for every step")
             z = _f64(noise[i])
-        x = sch.step(out, i, x, z)
+        x = r(sch.step(out, i, x, z))
         if callback is not None:
-            r = callback(i, t, x)
-            if r is not None:
-                x = _f64(r)
+            y = callback(i, t, x)
+            if y is not None:
+                x = r(y)
     return x
