@@ -1,4 +1,4 @@
-namespace Pipeline.Inference.Random;
+namespace Pipeline.Inference.Noise;
 
 /// <summary>What a block of noise is for; part of the counter, so the streams of different purposes never overlap.</summary>
 public enum NoisePurpose : uint

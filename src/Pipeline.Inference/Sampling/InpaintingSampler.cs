@@ -1,6 +1,6 @@
 using Pipeline.Inference.Onnx;
 using Pipeline.Inference.Packages;
-using Pipeline.Inference.Random;
+using Pipeline.Inference.Noise;
 using Pipeline.Inference.Schedulers;
 using R = Pipeline.Inference.Packages.ModelPackage.Roles;
 

@@ -34,7 +34,7 @@ public sealed record SamplingOptions
     public double? GuidanceScale { get; init; }
     /// <summary>DDIM eta; null: model.json sampler.eta.</summary>
     public double? Eta { get; init; }
-    /// <summary>Run seed: with the item id, it keys every noise draw (<see cref="Random.NoiseStream"/>).</summary>
+    /// <summary>Run seed: with the item id, it keys every noise draw (<see cref="Noise.NoiseStream"/>).</summary>
     public ulong Seed { get; init; }
     /// <summary>Items per denoiser call (each call evaluates 2x this many rows with guidance).</summary>
     public int MaxBatchSize { get; init; } = 8;

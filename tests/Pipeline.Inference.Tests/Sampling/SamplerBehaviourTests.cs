@@ -6,7 +6,7 @@ namespace Pipeline.Inference.Tests.Sampling;
 
 public class SamplerBehaviourTests
 {
-    internal static readonly CreateScheduler Schedulers = (name, config) => name == "ddim" ? new MinimalDdim(config) : throw new ArgumentException(name);
+    internal static readonly CreateScheduler Schedulers = SchedulerFactory.Create;
 
     internal static InpaintingItem MakeItem(ModelPackage p, ulong id)
     {

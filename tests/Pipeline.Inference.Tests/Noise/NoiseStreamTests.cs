@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Pipeline.Inference.Random;
+using Pipeline.Inference.Noise;
 
-namespace Pipeline.Inference.Tests.Random;
+namespace Pipeline.Inference.Tests.Noise;
 
 public class NoiseStreamTests
 {
