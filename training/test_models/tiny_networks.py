@@ -47,7 +47,9 @@ class TinyDenoiser(nn.Module):
         h = h + self.ref_proj(r)[:, :, None, None]
         h = F.silu(h)
         h = F.silu(self.conv_mid(h)) + h
-        return self.conv_out(h)
+        # Residual around x_t: an untrained epsilon network that returns ~x_t keeps the sampler's x0 estimate
+        # bounded (a pure random output would blow x0 up by 1/sqrt(abar_T) and make comparisons meaningless).
+        return x + 0.3 * self.conv_out(h)
 
 
 class PixelBlendDenoiser(nn.Module):
@@ -105,7 +107,7 @@ class TinyVaeDecoder(nn.Module):
 
     def forward(self, latent):
         h = F.interpolate(F.silu(self.c1(latent)), scale_factor=4, mode="nearest")
-        return torch.tanh(self.c2(h))
+        return self.c2(h)
 
 
 class TinyReferenceEncoder(nn.Module):
