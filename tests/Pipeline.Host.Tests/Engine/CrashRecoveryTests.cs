@@ -62,7 +62,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper
 
             var log = await store.ReadLogAsync("crash-run").ToListAsync();
             var items = log.Where(r => r.Kind == CheckpointKind.Activity && r.Name == WriteItem.ActivityName)
-                .Select(r => JsonSerializer.Deserialize<ItemResult>(r.ResultJson!, Pipeline.Core.Orchestration.OrchestrationJson.Options)!.Item).ToList();
+                .Select(r => JsonSerializer.Deserialize<ToyItemResult>(r.ResultJson!, Pipeline.Core.Orchestration.OrchestrationJson.Options)!.Item).ToList();
             Assert.Equal(items.Count, items.Distinct().Count()); // one outcome per call
             foreach (int item in items)
                 if (!runsWhenCheckpointed.ContainsKey(item))
