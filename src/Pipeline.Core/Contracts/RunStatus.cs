@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Pipeline.Core.Contracts;
 
 /// <summary>Lifecycle of a run (also the local engine's instance states).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<RunState>))]
+[JsonConverter(typeof(CamelCaseEnumConverter<RunState>))]
 public enum RunState
 {
     /// <summary>Accepted, not started.</summary>

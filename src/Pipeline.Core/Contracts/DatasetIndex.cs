@@ -1,0 +1,22 @@
+namespace Pipeline.Core.Contracts;
+
+/// <summary>One file of a dataset: its path relative to datasets/{name}/, size and content hash.</summary>
+public sealed record DatasetFile(string Path, long Size, string Sha256, string? ContentType = null);
+
+/// <summary>
+/// The document at datasets/{name}/_index.json, written by ingestion (<see cref="IDatasetIngestor"/>): every file of the
+/// dataset except the index itself, sorted by path (ordinal), so the same files always give the same bytes.
+/// Ingestors that validate content add their findings to <see cref="Problems"/>.
+/// </summary>
+public sealed record DatasetIndex
+{
+    public const string BlobName = "_index.json";
+
+    public int SchemaVersion { get; init; } = 1;
+    public required string Dataset { get; init; }
+    public required int FileCount { get; init; }
+    public required long TotalBytes { get; init; }
+    public required IReadOnlyList<DatasetFile> Files { get; init; }
+    /// <summary>Problems found by validation (file path: message); empty when none or when the ingestor only indexes.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+}
