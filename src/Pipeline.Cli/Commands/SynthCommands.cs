@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Pipeline.Imaging.Synthetic;
+using Spectre.Console;
+
+namespace Pipeline.Cli.Commands;
+
+/// <summary><c>pipeline synth mammo</c>: a procedural, seeded mammography dataset in VinDr-Mammo's layout.</summary>
+public sealed class SynthCommands : ICommandGroup
+{
+    public Command Build()
+    {
+        var synth = new Command("synth", "Generate synthetic datasets.");
+        var mammo = new Command("mammo", "Write a synthetic mammography dataset: 16-bit MG DICOMs (CC/MLO, L/R) with lesions and a VinDr-format finding_annotations.csv.");
+        var count = new Option<int>("--count") { Description = "Number of images (studies of 4 views).", DefaultValueFactory = _ => 8 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder.", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed; the same seed gives the same dataset.", DefaultValueFactory = _ => 0UL };
+        var rows = new Option<int>("--rows") { Description = "Image height in pixels.", DefaultValueFactory = _ => 1024 };
+        var columns = new Option<int>("--columns") { Description = "Image width in pixels.", DefaultValueFactory = _ => 832 };
+        var positive = new Option<double>("--positive-fraction") { Description = "Fraction of breasts with findings.", DefaultValueFactory = _ => 0.7 };
+        var mono1 = new Option<double>("--monochrome1-fraction") { Description = "Fraction of studies stored MONOCHROME1.", DefaultValueFactory = _ => 0.0 };
+        foreach (var o in new Option[] { count, output, seed, rows, columns, positive, mono1 }) mammo.Options.Add(o);
+        mammo.SetAction(async (parse, ct) =>
+        {
+            var options = new SyntheticMammoOptions
+            {
+                Count = parse.GetValue(count), Seed = parse.GetValue(seed), Rows = parse.GetValue(rows), Columns = parse.GetValue(columns),
+                PositiveFraction = parse.GetValue(positive), Monochrome1Fraction = parse.GetValue(mono1),
+            };
+            try { options.Validate(); }
+            catch (ArgumentOutOfRangeException ex) { Console.Error.WriteLine($"synth mammo: {ex.Message}"); return ExitCodes.Usage; }
+            var folder = parse.GetValue(output)!.FullName;
+            var sw = Stopwatch.StartNew();
+            SyntheticMammoSummary summary = null!;
+            try
+            {
+                await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("synthesising", maxValue: options.Count);
+                    summary = await SyntheticMammoDataset.WriteToFolderAsync(options, folder, new Progress<int>(n => task.Value = n), ct);
+                });
+            }
+            catch (OperationCanceledException) { return ExitCodes.Cancelled; }
+            Console.WriteLine($"wrote {summary.Images} images in {summary.Studies} studies ({summary.Findings} findings: " +
+                              string.Join(", ", summary.FindingsByCategory.Select(kv => $"{kv.Value} {kv.Key}")) +
+                              $") to {folder} in {sw.Elapsed.TotalSeconds:0.0} s; annotations: {Path.Combine(folder, summary.AnnotationFile)}");
+            return ExitCodes.Ok;
+        });
+        synth.Subcommands.Add(mammo);
+        return synth;
+    }
+}

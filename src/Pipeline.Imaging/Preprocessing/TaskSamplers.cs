@@ -1,0 +1,167 @@
+namespace Pipeline.Imaging.Preprocessing;
+
+/// <summary>The three AnydoorMed evaluation tasks (thesis notes 1A, "Evaluation sampling").</summary>
+public enum AugmentationTask
+{
+    /// <summary>A reference lesion placed into healthy tissue of another image.</summary>
+    Insertion,
+    /// <summary>An existing lesion replaced by a reference lesion of similar size.</summary>
+    Replacement,
+    /// <summary>A lesion removed and regenerated from its own crop.</summary>
+    Reinsertion,
+}
+
+/// <summary>An annotated lesion: the image it is in, its box, and its class (VinDr finding category) if known.</summary>
+public sealed record LesionRef(string ImageId, BoxF Box, string? Category = null);
+
+/// <summary>One planned edit: generate <see cref="Reference"/>'s lesion inside <see cref="TargetBox"/> of the target image.</summary>
+public sealed record TaskPlacement(AugmentationTask Task, LesionRef Reference, BoxF TargetBox);
+
+public sealed record InsertionOptions
+{
+    /// <summary>Random candidate boxes tried (thesis: 20).</summary>
+    public int Candidates { get; init; } = 20;
+    /// <summary>Side of the square eroding the foreground mask before scoring (AnydoorMed vindr_mammo.py: 20 x 20).</summary>
+    public int Erosion { get; init; } = 20;
+    /// <summary>A candidate is accepted when its eroded-foreground fraction is strictly above this (thesis: 90%).</summary>
+    public double MinForegroundFraction { get; init; } = 0.9;
+    public static InsertionOptions Default { get; } = new();
+}
+
+public sealed record InsertionCandidate(PixelRect Box, double ForegroundFraction, bool Accepted);
+
+/// <param name="Box">The chosen box (the first accepted candidate, else the one with the highest fraction, first on ties).</param>
+/// <param name="ChosenIndex">Index of the chosen candidate.</param>
+public sealed record InsertionPlacement(PixelRect Box, int ChosenIndex, IReadOnlyList<InsertionCandidate> Candidates)
+{
+    public bool Accepted => Candidates[ChosenIndex].Accepted;
+}
+
+/// <summary>
+/// Insertion: where in the target's tissue a reference lesion goes. The box has the reference's size rounded up to whole
+/// pixels (<c>bw = max(1, ceil(w))</c>). Each candidate draws one pixel uniformly among the set pixels of the eroded
+/// foreground mask (<c>k = rng.NextInt(count)</c>, the k-th set pixel in raster order; the plain foreground mask when the
+/// eroded one is empty, the whole image when both are), centres the box there
+/// (<c>x0 = clamp(px - bw / 2, 0, W - bw)</c>, integer division) and scores it by the fraction of eroded-foreground pixels
+/// inside it.
+/// </summary>
+public static class InsertionSampler
+{
+    public static InsertionPlacement Sample(ReadOnlySpan<byte> foreground, int width, int height, double referenceWidth, double referenceHeight,
+        ref SplitMix64 rng, InsertionOptions? options = null)
+    {
+        options ??= InsertionOptions.Default;
+        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"image size must be positive, got {width}x{height}");
+        if (foreground.Length != width * height) throw new ArgumentException($"foreground mask must hold {width}x{height} samples", nameof(foreground));
+        if (!double.IsFinite(referenceWidth) || !double.IsFinite(referenceHeight) || referenceWidth < 0 || referenceHeight < 0)
+            throw new ArgumentOutOfRangeException(nameof(referenceWidth), $"reference size {referenceWidth}x{referenceHeight} is invalid");
+        if (options.Candidates < 1) throw new ArgumentOutOfRangeException(nameof(options), "at least one candidate is needed");
+        int bw = Math.Max(1, (int)Math.Ceiling(referenceWidth)), bh = Math.Max(1, (int)Math.Ceiling(referenceHeight));
+        if (bw > width || bh > height)
+            throw new ArgumentException($"a {bw}x{bh} reference lesion does not fit into a {width}x{height} target image", nameof(referenceWidth));
+
+        var eroded = new byte[foreground.Length];
+        if (options.Erosion > 1) BinaryMorphology.ErodeSquare(foreground, width, height, options.Erosion, eroded);
+        else for (int i = 0; i < eroded.Length; i++) eroded[i] = foreground[i] != 0 ? (byte)1 : (byte)0;
+
+        ReadOnlySpan<byte> pool = eroded;
+        long count = Count(eroded);
+        if (count == 0) { pool = foreground; count = Count(foreground); }
+        bool wholeImage = count == 0;
+        var rowCounts = RowPrefix(pool, width, height, wholeImage);
+        count = rowCounts[height];
+
+        var candidates = new List<InsertionCandidate>(options.Candidates);
+        int chosen = -1, best = 0;
+        for (int k = 0; k < options.Candidates; k++)
+        {
+            long pick = (long)(rng.NextDouble() * count);
+            if (pick >= count) pick = count - 1;
+            var (px, py) = Locate(pool, width, rowCounts, pick, wholeImage);
+            int x0 = Math.Clamp(px - bw / 2, 0, width - bw), y0 = Math.Clamp(py - bh / 2, 0, height - bh);
+            var box = new PixelRect(x0, y0, bw, bh);
+            double fraction = BinaryMorphology.Fraction(eroded, width, height, box);
+            bool ok = fraction > options.MinForegroundFraction;
+            candidates.Add(new InsertionCandidate(box, fraction, ok));
+            if (ok && chosen < 0) chosen = k;
+            if (fraction > candidates[best].ForegroundFraction) best = k;
+        }
+        return new InsertionPlacement(candidates[chosen >= 0 ? chosen : best].Box, chosen >= 0 ? chosen : best, candidates);
+    }
+
+    private static long Count(ReadOnlySpan<byte> mask) => mask.Length - mask.Count((byte)0);
+
+    /// <summary>Cumulative set-pixel counts before each row (every pixel counts when <paramref name="all"/>).</summary>
+    private static long[] RowPrefix(ReadOnlySpan<byte> mask, int width, int height, bool all)
+    {
+        var prefix = new long[height + 1];
+        for (int y = 0; y < height; y++)
+            prefix[y + 1] = prefix[y] + (all ? width : width - mask.Slice(y * width, width).Count((byte)0));
+        return prefix;
+    }
+
+    private static (int X, int Y) Locate(ReadOnlySpan<byte> mask, int width, long[] prefix, long k, bool allPixels)
+    {
+        int lo = 0, hi = prefix.Length - 2; // row y holds indices [prefix[y], prefix[y+1])
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (prefix[mid] <= k) lo = mid; else hi = mid - 1;
+        }
+        int y = lo;
+        long within = k - prefix[y];
+        if (allPixels) return ((int)within, y);
+        var row = mask.Slice(y * width, width);
+        for (int x = 0; x < width; x++)
+            if (row[x] != 0 && within-- == 0) return (x, y);
+        throw new InvalidOperationException("set-pixel index out of range"); // unreachable: prefix counts come from the same mask
+    }
+}
+
+public sealed record ReplacementOptions
+{
+    /// <summary>Relative tolerance on width and height (AnydoorMed: 15%).</summary>
+    public double Tolerance { get; init; } = 0.15;
+    /// <summary>Only references of the target lesion's category.</summary>
+    public bool SameCategoryOnly { get; init; }
+    /// <summary>Skip references from the target's own image.</summary>
+    public bool ExcludeSameImage { get; init; } = true;
+    public static ReplacementOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Replacement: a reference "of similar size": <c>|w_ref - w| &lt;= tol w</c> and <c>|h_ref - h| &lt;= tol h</c>; one
+/// drawn uniformly (<c>rng.NextInt(matches)</c>, in the order given) from the matches. No match: null (the item is skipped
+/// and reported by the caller).
+/// </summary>
+public static class ReplacementSampler
+{
+    public static TaskPlacement? Sample(LesionRef target, IReadOnlyList<LesionRef> references, ref SplitMix64 rng, ReplacementOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(references);
+        options ??= ReplacementOptions.Default;
+        target.Box.Validate(nameof(target));
+        double w = target.Box.Width, h = target.Box.Height, tol = options.Tolerance;
+        var matches = new List<LesionRef>();
+        foreach (var r in references)
+        {
+            if (options.ExcludeSameImage && r.ImageId == target.ImageId) continue;
+            if (options.SameCategoryOnly && !string.Equals(r.Category, target.Category, StringComparison.Ordinal)) continue;
+            if (Math.Abs(r.Box.Width - w) <= tol * w && Math.Abs(r.Box.Height - h) <= tol * h) matches.Add(r);
+        }
+        if (matches.Count == 0) return null;
+        return new TaskPlacement(AugmentationTask.Replacement, matches[rng.NextInt(matches.Count)], target.Box);
+    }
+}
+
+/// <summary>Reinsertion: the lesion is removed and regenerated from its own crop; no randomness.</summary>
+public static class ReinsertionSampler
+{
+    public static TaskPlacement Sample(LesionRef lesion)
+    {
+        ArgumentNullException.ThrowIfNull(lesion);
+        lesion.Box.Validate(nameof(lesion));
+        return new TaskPlacement(AugmentationTask.Reinsertion, lesion, lesion.Box);
+    }
+}

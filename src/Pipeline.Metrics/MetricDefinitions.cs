@@ -1,0 +1,43 @@
+using System.Globalization;
+using Pipeline.Metrics.Pixel;
+
+namespace Pipeline.Metrics;
+
+/// <summary>What a metric is, under which name it is reported, and the version of its definition.</summary>
+/// <param name="Name">The reported name, e.g. "ssim", "FD[tiny-feat]", "LPIPS[alex]".</param>
+/// <param name="Version">Changes whenever a change to the code or settings could change a value; stored with every result.</param>
+/// <param name="Description">One line for people.</param>
+/// <param name="HigherIsBetter">Direction of improvement, for tables and plots.</param>
+public sealed record MetricDefinition(string Name, string Version, string Description, bool HigherIsBetter);
+
+/// <summary>
+/// The metric definitions this library implements and their version strings. A version names the formula revision
+/// (the number after '/') and every setting that changes the value, so results computed under different settings
+/// never look comparable.
+/// </summary>
+public static class MetricDefinitions
+{
+    private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    public static string SsimVersion(SsimOptions o) =>
+        $"ssim/1 border={(o.Border == SsimBorder.ScikitImage ? "skimage" : "torchmetrics")} gauss={2 * GaussianWindow.Radius(o.Sigma) + 1}x{F(o.Sigma)} k1={F(o.K1)} k2={F(o.K2)} range={F(o.DataRange)}";
+
+    public static string MsSsimVersion(SsimOptions o) =>
+        $"ms-ssim/1 scales=5 betas=torchmetrics normalize=relu pool=avg2x2 " + SsimVersion(o)["ssim/1 ".Length..];
+
+    public static string PsnrVersion(double dataRange) => $"psnr/1 range={F(dataRange)}";
+
+    public const string MseVersion = "mse/1 float64";
+
+    public const string MaeVersion = "mae/1 float64";
+
+    public static MetricDefinition Ssim(SsimOptions o) => new("ssim", SsimVersion(o), "Structural similarity (Wang et al. 2004), mean over the region", true);
+
+    public static MetricDefinition MsSsim(SsimOptions o) => new("ms-ssim", MsSsimVersion(o), "Multi-scale structural similarity (Wang et al. 2003), 5 scales", true);
+
+    public static MetricDefinition Psnr(double dataRange) => new("psnr", PsnrVersion(dataRange), "Peak signal-to-noise ratio in dB, 10 log10(L^2/MSE)", true);
+
+    public static MetricDefinition Mse => new("mse", MseVersion, "Mean squared sample difference", false);
+
+    public static MetricDefinition Mae => new("mae", MaeVersion, "Mean absolute sample difference", false);
+}

@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""Training job: reference-guided inpainting denoiser (AnydoorMed-style, pixel space) -> ONNX model package.
+
+  /usr/bin/python3 training/train.py --data <dataset folder> --out <folder> --max-minutes M --seed S
+
+Every option can also come from the environment as TRAIN_<OPTION> (e.g. TRAIN_MAX_MINUTES=45); the command line
+wins. Re-running with the same --out resumes from <out>/checkpoints/last.pt (model, EMA, optimiser, RNG states,
+step, elapsed time, validation history); --max-minutes is the total training-time budget across all runs.
+Outputs: <out>/train_log.jsonl (loss, validation, events), <out>/checkpoints/, <out>/selection.json and the model
+package in <out>/package/ (denoiser.onnx, model.json, SHA256SUMS). See training/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from data import DatasetError, read_display, read_findings  # noqa: E402
+from diffusion import LinearSchedule  # noqa: E402
+from evaluate import batch_inputs, reinsertion_proxy, snr_weight, validation_loss, weighted_loss  # noqa: E402
+from model import Denoiser, count_parameters  # noqa: E402
+from package import write_package  # noqa: E402
+from preprocess import PreprocessError, build_pair  # noqa: E402
+
+CHECKPOINT_FORMAT = 1
+
+
+def _env(name, default):
+    return os.environ.get("TRAIN_" + name.upper().replace("-", "_"), default)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = p.add_argument
+    a("--data", default=_env("data", None), help="dataset folder (VinDr CSV + DICOMs)")
+    a("--out", default=_env("out", None), help="output folder (checkpoints, logs, package); reused to resume")
+    a("--max-minutes", type=float, default=float(_env("max-minutes", 30)), help="total training time budget")
+    a("--seed", type=int, default=int(_env("seed", 0)))
+    a("--max-steps", type=int, default=int(_env("max-steps", 0)), help="stop after this many steps (0: no limit)")
+    a("--batch-size", type=int, default=int(_env("batch-size", 16)))
+    a("--lr", type=float, default=float(_env("lr", 5e-4)))
+    a("--warmup", type=int, default=int(_env("warmup", 100)), help="linear LR warm-up steps")
+    a("--ema", type=float, default=float(_env("ema", 0.999)), help="EMA decay (with 1+n/10+n warm-up)")
+    a("--resolution", type=int, default=int(_env("resolution", 64)))
+    a("--ref-size", type=int, default=int(_env("ref-size", 64)))
+    a("--channels", default=_env("channels", "16,32,48,64"), help="UNet channels per level")
+    a("--variants", type=int, default=int(_env("variants", 8)), help="crops per training lesion (random ratio)")
+    a("--crop-ratio", default=_env("crop-ratio", "3,4"), help="zoom-in crop ratio range rmin,rmax")
+    a("--ref-expand", type=float, default=float(_env("ref-expand", 1.2)))
+    a("--ref-dropout", type=float, default=float(_env("ref-dropout", 0.2)), help="CFG: P(reference -> zeros)")
+    a("--ref-jitter", default=_env("ref-jitter", "0.15,0.08"),
+      help="reference brightness/contrast augmentation: contrast +-c, brightness +-b (display space)")
+    a("--mask-weight", type=float, default=float(_env("mask-weight", 4.0)), help="extra loss weight in the box")
+    a("--val-every", type=int, default=int(_env("val-every", 200)))
+    a("--ckpt-every", type=int, default=int(_env("ckpt-every", 50)))
+    a("--val-fraction", type=float, default=float(_env("val-fraction", 0.15)),
+      help="held-out fraction of images when the CSV has no 'test' split")
+    a("--keep-top", type=int, default=int(_env("keep-top", 3)), help="EMA snapshots kept by validation loss")
+    a("--proxy-items", type=int, default=int(_env("proxy-items", 16)))
+    a("--proxy-steps", type=int, default=int(_env("proxy-steps", 10)), help="DDIM steps of the reinsertion proxy")
+    a("--guidance", default=_env("guidance", "1,1.5,2,3"),
+      help="CFG scales tried on the selected checkpoint; the best proxy score goes into model.json")
+    a("--sampler-steps", type=int, default=int(_env("sampler-steps", 25)), help="model.json sampler.steps")
+    a("--name", default=_env("name", "mammo-tiny"))
+    a("--version", default=_env("version", "1.0.0"))
+    a("--threads", type=int, default=int(_env("threads", 2)))
+    a("--log-every", type=int, default=int(_env("log-every", 10)))
+    args = p.parse_args(argv)
+    if not args.data or not args.out:
+        p.error("--data and --out are required (or TRAIN_DATA / TRAIN_OUT)")
+    try:
+        args.channels = [int(c) for c in str(args.channels).split(",")]
+        lo, hi = (float(v) for v in str(args.crop_ratio).split(","))
+        args.ref_jitter = [float(v) for v in str(args.ref_jitter).split(",")]
+        args.guidance = [float(v) for v in str(args.guidance).split(",")]
+    except ValueError:
+        p.error(f"--channels '{args.channels}' / --crop-ratio '{args.crop_ratio}': expected comma-separated numbers")
+    if not (0 < lo <= hi):
+        p.error(f"--crop-ratio {args.crop_ratio}: need 0 < rmin <= rmax")
+    args.crop_ratio = (lo, hi)
+    if len(args.ref_jitter) != 2 or min(args.ref_jitter) < 0:
+        p.error("--ref-jitter: expected two non-negative numbers c,b")
+    if not args.guidance or min(args.guidance) < 0:
+        p.error("--guidance: expected non-negative CFG scales")
+    for name in ("batch_size", "variants", "val_every", "ckpt_every", "keep_top", "proxy_steps", "sampler_steps",
+                 "threads"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if not 0 <= args.ref_dropout < 1:
+        p.error("--ref-dropout must be in [0, 1)")
+    if args.max_minutes <= 0 and args.max_steps <= 0:
+        p.error("give a positive --max-minutes or --max-steps")
+    return args
+
+
+class Log:
+    def __init__(self, path: Path):
+        self.f = open(path, "a", encoding="utf-8")
+
+    def __call__(self, kind: str, **fields):
+        rec = {"kind": kind, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
+        self.f.write(json.dumps(rec) + "\n")
+        self.f.flush()
+        shown = " ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in fields.items())
+        print(f"[{kind}] {shown}", flush=True)
+
+
+def _image_split(findings, val_fraction: float):
+    """Train/validation split by image (never by finding, so a lesion's image is in one split only). Uses the CSV's
+    split column when it has both 'training' and another value; otherwise a hash of image_id."""
+    splits = {f.split for f in findings}
+    if "training" in splits and len(splits) > 1:
+        return [f for f in findings if f.split == "training"], [f for f in findings if f.split != "training"]
+
+    def held_out(image_id):
+        h = int(hashlib.sha256(image_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return h < val_fraction
+    train = [f for f in findings if not held_out(f.image_id)]
+    val = [f for f in findings if held_out(f.image_id)]
+    if not val or not train:   # tiny datasets: put the last image in validation
+        last = sorted({f.image_id for f in findings})[-1]
+        train = [f for f in findings if f.image_id != last] or findings
+        val = [f for f in findings if f.image_id == last]
+    return train, val
+
+
+def build_cache(findings, *, variants: int, ratio_range, resolution: int, ref_size: int, ref_expand: float,
+                rng: np.random.Generator, log: Log, what: str) -> dict:
+    """Preprocess every finding `variants` times (a fresh zoom-in ratio each) into float16 tensors."""
+    by_image: dict[str, list] = {}
+    for f in findings:
+        by_image.setdefault(f.path, []).append(f)
+    keys = ("target", "mask", "hf", "reference")
+    out = {k: [] for k in keys}
+    skipped = 0
+    for path in sorted(by_image):
+        display = read_display(path)
+        for f in by_image[path]:
+            for _ in range(variants):
+                r = float(rng.uniform(*ratio_range))
+                try:
+                    pair = build_pair(display, f.box, r, resolution, ref_size, ref_expand)
+                except PreprocessError as e:
+                    log("skip", item=f"{f.image_id} row {f.row}", reason=str(e))
+                    skipped += 1
+                    break
+                out["target"].append(pair.target)
+                out["mask"].append(pair.mask)
+                out["hf"].append(pair.hf)
+                out["reference"].append(pair.reference)
+    if not out["target"]:
+        raise DatasetError(f"no usable {what} items (all {skipped} skipped)")
+    cache = {k: torch.from_numpy(np.stack(v)[:, None]).to(torch.float16) for k, v in out.items()}
+    log("cache", split=what, items=int(cache["target"].shape[0]), images=len(by_image), skipped=skipped)
+    return cache
+
+
+def _atomic_save(obj, path: Path):
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _data_fingerprint(findings) -> str:
+    h = hashlib.sha256()
+    for f in findings:
+        h.update(f"{f.image_id}|{f.box}|{f.split}|{os.path.getsize(f.path)}\n".encode())
+    return h.hexdigest()[:16]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    ckdir = out / "checkpoints"
+    ckdir.mkdir(parents=True, exist_ok=True)
+    log = Log(out / "train_log.jsonl")
+    last_path = ckdir / "last.pt"
+    resume = torch.load(last_path) if last_path.exists() else None
+    if resume is not None:
+        if resume.get("format") != CHECKPOINT_FORMAT:
+            raise SystemExit(f"{last_path}: checkpoint format {resume.get('format')} != {CHECKPOINT_FORMAT}")
+        # the run's identity (model shape, data handling, seed) comes from the checkpoint; budgets from this call
+        saved = resume["args"]
+        for k in ("seed", "batch_size", "lr", "warmup", "ema", "resolution", "ref_size", "channels", "variants",
+                  "crop_ratio", "ref_expand", "ref_dropout", "ref_jitter", "mask_weight", "val_fraction", "name", "version"):
+            setattr(args, k, saved[k])
+        log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
+    log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
+        max_steps=args.max_steps, threads=torch.get_num_threads())
+
+    findings = read_findings(args.data)
+    fingerprint = _data_fingerprint(findings)
+    if resume is not None and resume["data_fingerprint"] != fingerprint:
+        raise SystemExit(f"{out}: checkpoint was trained on different data (fingerprint {resume['data_fingerprint']}"
+                         f" vs {fingerprint}); use a new --out")
+    train_f, val_f = _image_split(findings, args.val_fraction)
+    cache_path = out / "cache.pt"
+    cache_key = dict(fp=fingerprint, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
+                     res=args.resolution, ref=args.ref_size, e=args.ref_expand)
+    caches = torch.load(cache_path) if cache_path.exists() else None
+    if caches is None or caches.get("key") != cache_key:
+        t0 = time.time()
+        rng = np.random.default_rng(args.seed)
+        kw = dict(ratio_range=args.crop_ratio, resolution=args.resolution, ref_size=args.ref_size,
+                  ref_expand=args.ref_expand, log=log)
+        train_c = build_cache(train_f, variants=args.variants, rng=rng, what="train", **kw)
+        # validation: one crop per lesion at a ratio drawn from its own seeded RNG
+        val_c = build_cache(val_f, variants=1, rng=np.random.default_rng(args.seed + 1), what="val", **kw)
+        caches = {"key": cache_key, "train": train_c, "val": val_c}
+        _atomic_save(caches, cache_path)
+        log("preprocess", seconds=time.time() - t0)
+    train_c, val_c = caches["train"], caches["val"]
+    n_train = train_c["target"].shape[0]
+
+    torch.manual_seed(args.seed)
+    schedule = LinearSchedule(1000, 1e-4, 0.02)
+    model = Denoiser(args.resolution, args.ref_size, channels=args.channels, ref_expand=args.ref_expand,
+                     num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
+    ema = copy.deepcopy(model).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(args.seed)
+    step, elapsed, history, top = 0, 0.0, [], []
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        ema.load_state_dict(resume["ema"])
+        opt.load_state_dict(resume["opt"])
+        gen.set_state(resume["gen"])
+        step, elapsed, history, top = resume["step"], resume["elapsed"], resume["history"], resume["top"]
+    log("model", parameters=count_parameters(model), train_items=n_train, val_items=int(val_c["target"].shape[0]),
+        channels=str(args.channels))
+
+    def save_last():
+        _atomic_save({"format": CHECKPOINT_FORMAT, "args": vars(args), "model": model.state_dict(),
+                      "ema": ema.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "step": step,
+                      "elapsed": elapsed, "history": history, "top": top, "data_fingerprint": fingerprint}, last_path)
+
+    def validate():
+        vl = validation_loss(ema, schedule, val_c, mask_weight=args.mask_weight)
+        history.append({"step": step, "valLoss": vl, "elapsedMin": elapsed / 60.0})
+        log("val", step=step, val_loss=vl, elapsed_min=elapsed / 60.0)
+        # keep the best `keep_top` EMA snapshots by validation loss (thesis: top-k by val loss, then FID)
+        snap = ckdir / f"ema-step{step:07d}.pt"
+        if len(top) < args.keep_top or vl < max(e["valLoss"] for e in top):
+            _atomic_save({"ema": ema.state_dict(), "step": step, "valLoss": vl, "config": model.config}, snap)
+            top.append({"step": step, "valLoss": vl, "file": snap.name})
+            top.sort(key=lambda e: e["valLoss"])
+            while len(top) > args.keep_top:
+                dropped = top.pop()
+                (ckdir / dropped["file"]).unlink(missing_ok=True)
+
+    stop = {"signal": None}
+
+    def on_signal(signum, _frame):
+        stop["signal"] = signum
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    budget_s = args.max_minutes * 60.0 if args.max_minutes > 0 else math.inf
+    last_val_step = history[-1]["step"] if history else -1
+    seg_start = time.time()
+    seg_elapsed0 = elapsed
+    running = 0.0
+    try:
+        while elapsed < budget_s and (args.max_steps <= 0 or step < args.max_steps):
+            if stop["signal"] is not None:
+                raise Interrupted()
+            model.train()
+            idx = torch.randint(0, n_train, (args.batch_size,), generator=gen)
+            flip = torch.rand(args.batch_size, generator=gen) < 0.5
+            target, context, mask, ref, hf = batch_inputs(train_c, idx, flip=flip)
+            # AnydoorMed's reference brightness-contrast augmentation (display space): the lesion's look comes from
+            # the reference, its absolute grey level has to agree with the context
+            jc, jb = args.ref_jitter
+            c = 1 + (torch.rand(args.batch_size, 1, 1, 1, generator=gen) * 2 - 1) * jc
+            b = (torch.rand(args.batch_size, 1, 1, 1, generator=gen) * 2 - 1) * jb
+            ref = (((ref + 1) / 2 * c + b).clamp(0, 1)) * 2 - 1
+            drop = torch.rand(args.batch_size, generator=gen) < args.ref_dropout
+            ref = torch.where(drop[:, None, None, None], torch.zeros_like(ref), ref)
+            t = torch.randint(0, schedule.T, (args.batch_size,), generator=gen)
+            noise = torch.randn(target.shape, generator=gen)
+            x_t = schedule.q_sample(target, t, noise)
+            lr = args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
+            for g_ in opt.param_groups:
+                g_["lr"] = lr
+            x0_pred = model.predict_x0(x_t, t, context, mask, ref, hf)
+            loss = weighted_loss(x0_pred, target, mask, snr_weight(schedule, t), args.mask_weight)
+            if not torch.isfinite(loss):
+                raise RuntimeError(f"non-finite loss at step {step}; lower --lr")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            decay = min(args.ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+                for be, bm in zip(ema.buffers(), model.buffers()):
+                    be.copy_(bm)
+            elapsed = seg_elapsed0 + (time.time() - seg_start)
+            running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
+            if step % args.log_every == 0:
+                log("train", step=step, loss=loss.item(), loss_avg=running, lr=lr, grad_norm=float(gnorm),
+                    elapsed_min=elapsed / 60.0, steps_per_s=step / max(elapsed, 1e-9))
+            if step % args.val_every == 0:
+                validate()
+                last_val_step = step
+            if step % args.ckpt_every == 0:
+                save_last()
+    except Interrupted:
+        save_last()
+        log("interrupted", step=step, signal=int(stop["signal"]))
+        return 130
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if last_val_step != step:
+        validate()
+    save_last()
+    log("trained", step=step, elapsed_min=elapsed / 60.0)
+
+    # ---- selection: top-k by validation loss, then the reinsertion proxy on held-out lesions ----
+    scored = []
+    for entry in top:
+        snap = torch.load(ckdir / entry["file"])
+        cand = Denoiser.from_config(snap["config"])
+        cand.load_state_dict(snap["ema"])
+        proxy = reinsertion_proxy(cand, schedule, val_c, items=args.proxy_items, steps=args.proxy_steps,
+                                  guidance=args.guidance[0])
+        scored.append({**entry, "proxy": proxy})
+        log("proxy", step=entry["step"], val_loss=entry["valLoss"], box_rmse=proxy["boxRmse"],
+            detail_ratio=proxy["detailRatio"], score=proxy["score"])
+    best = min(scored, key=lambda e: e["proxy"]["score"])
+    snap = torch.load(ckdir / best["file"])
+    final = Denoiser.from_config(snap["config"])
+    final.load_state_dict(snap["ema"])
+    # guidance scale for model.json: the best proxy score among the --guidance values on the selected checkpoint
+    by_scale = [best["proxy"]]
+    for s in args.guidance[1:]:
+        pr = reinsertion_proxy(final, schedule, val_c, items=args.proxy_items, steps=args.proxy_steps, guidance=s)
+        by_scale.append(pr)
+        log("guidance", scale=s, box_rmse=pr["boxRmse"], detail_ratio=pr["detailRatio"], score=pr["score"])
+    chosen = min(by_scale, key=lambda pr: pr["score"])
+    selection = {"selected": best, "candidates": scored, "guidance": by_scale, "guidanceScale": chosen["guidance"],
+                 "rule": "top-k EMA snapshots by validation loss, then lowest reinsertion proxy score (at the first "
+                         "--guidance scale); then the CFG scale with the lowest proxy score"}
+    (out / "selection.json").write_text(json.dumps(selection, indent=2) + "\n", encoding="utf-8")
+
+    training = {
+        "data": {"folder": str(args.data), "fingerprint": fingerprint, "trainLesions": len(train_f),
+                 "valLesions": len(val_f), "trainItems": n_train, "variants": args.variants,
+                 "cropRatio": list(args.crop_ratio), "referenceExpand": args.ref_expand},
+        "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
+        "lr": args.lr, "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
+        "maskWeight": args.mask_weight, "selectedStep": best["step"], "valLoss": best["valLoss"],
+        "reinsertionProxy": chosen, "torch": torch.__version__,
+        "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}",
+    }
+    doc = write_package(final, out / "package", name=args.name, version=args.version,
+                        description="Tiny AnydoorMed-style reference-guided inpainting denoiser for 64 px mammography "
+                                    "crops (pixel space, epsilon prediction; reference collage inside the graph); "
+                                    "trained by training/train.py.",
+                        resolution=args.resolution, ref_size=args.ref_size, schedule=schedule,
+                        guidance_scale=chosen["guidance"], reference_dropout=args.ref_dropout,
+                        sampler_steps=args.sampler_steps, training=training)
+    log("exported", package=str(out / "package"), sha256=doc["components"]["denoiser"]["sha256"],
+        selected_step=best["step"])
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (DatasetError, PreprocessError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
