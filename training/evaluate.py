@@ -34,10 +34,19 @@ def batch_inputs(cache: dict, idx, *, flip: torch.Tensor | None = None):
     return target, context, mask, ref, hf
 
 
-def weighted_mse(pred, noise, mask, mask_weight: float):
-    """Epsilon MSE with the box region up-weighted (the pasted-back region is what the pipeline keeps)."""
-    w = 1.0 + mask_weight * mask
-    return ((pred - noise) ** 2 * w).sum() / (w.sum() * pred.shape[1])
+def snr_weight(schedule: LinearSchedule, t: torch.Tensor, gamma: float = 5.0, floor: float = 0.25) -> torch.Tensor:
+    """Per-sample loss weight on the x0 error: min(SNR_t, gamma) (min-SNR-gamma, Hang et al. 2023; gamma = 5 is
+    their default; with x0 error this equals min(SNR, gamma)/SNR times the epsilon error), floored so the high-noise
+    steps, where the collage prior already does the work, still get some gradient."""
+    a = schedule.alphas_cumprod[t]
+    return (a / (1 - a)).clamp(min=floor, max=gamma).float()
+
+
+def weighted_loss(x0_pred, x0, mask, weight_t, mask_weight: float):
+    """x0 MSE weighted per sample by weight_t and per pixel by 1 + mask_weight inside the box (the pasted-back
+    region is what the pipeline keeps)."""
+    w = (1.0 + mask_weight * mask) * weight_t[:, None, None, None]
+    return ((x0_pred - x0) ** 2 * w).sum() / ((1.0 + mask_weight * mask).sum() * x0_pred.shape[1])
 
 
 @torch.no_grad()
@@ -57,8 +66,8 @@ def validation_loss(model, schedule: LinearSchedule, cache: dict, *, mask_weight
             t = t.long().clamp(0, schedule.T - 1)
             noise = torch.randn(target.shape, generator=g)
             x_t = schedule.q_sample(target, t, noise)
-            pred = model(x_t, t, context, mask, ref, hf)
-            total += weighted_mse(pred, noise, mask, mask_weight).item() * len(idx)
+            pred = model.predict_x0(x_t, t, context, mask, ref, hf)
+            total += weighted_loss(pred, target, mask, snr_weight(schedule, t), mask_weight).item() * len(idx)
             count += len(idx)
     return total / max(count, 1)
 
