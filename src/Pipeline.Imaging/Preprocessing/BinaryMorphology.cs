@@ -17,34 +17,40 @@ public static class BinaryMorphology
         if (mask.Length != n || destination.Length != n) throw new ArgumentException($"mask and destination must hold {width}x{height} samples", nameof(mask));
         int before = size / 2, after = size - size / 2 - 1;
 
-        // Separable: a square erosion is a 1-D erosion along x then along y. Each 1-D pass counts unset pixels in the
-        // window with a running sum (outside the image contributes none).
+        // Separable: a square erosion is a 1-D erosion along x then along y. The x pass counts unset pixels in the window
+        // with a prefix sum per row; the y pass slides a per-column count of unset rows down the image, row by row, so
+        // both passes read memory sequentially. Outside the image contributes no unset pixels.
         var rows = new byte[n];
-        var zeros = new int[Math.Max(width, height) + 1];
+        var prefix = new int[width + 1];
+        for (int y = 0; y < height; y++)
+            ErodeLine(mask.Slice(y * width, width), before, after, prefix, rows.AsSpan(y * width, width));
+
+        var unset = new int[width];
+        for (int y = 0; y <= Math.Min(after, height - 1); y++) AddRow(unset, rows.AsSpan(y * width, width), +1);
         for (int y = 0; y < height; y++)
         {
-            var src = mask.Slice(y * width, width);
-            var dst = rows.AsSpan(y * width, width);
-            ErodeLine(src, 1, width, before, after, zeros, dst, 1);
-        }
-        var column = new byte[height];
-        var columnOut = new byte[height];
-        for (int x = 0; x < width; x++)
-        {
-            for (int y = 0; y < height; y++) column[y] = rows[y * width + x];
-            ErodeLine(column, 1, height, before, after, zeros, columnOut, 1);
-            for (int y = 0; y < height; y++) destination[y * width + x] = columnOut[y];
+            var dst = destination.Slice(y * width, width);
+            for (int x = 0; x < width; x++) dst[x] = unset[x] == 0 ? (byte)1 : (byte)0;
+            int entering = y + 1 + after, leaving = y - before;
+            if (entering < height) AddRow(unset, rows.AsSpan(entering * width, width), +1);
+            if (leaving >= 0) AddRow(unset, rows.AsSpan(leaving * width, width), -1);
         }
     }
 
-    private static void ErodeLine(ReadOnlySpan<byte> src, int stride, int length, int before, int after, int[] prefix, Span<byte> dst, int dstStride)
+    private static void AddRow(Span<int> unset, ReadOnlySpan<byte> row, int sign)
     {
+        for (int x = 0; x < row.Length; x++) unset[x] += sign * (1 - row[x]);
+    }
+
+    private static void ErodeLine(ReadOnlySpan<byte> src, int before, int after, Span<int> prefix, Span<byte> dst)
+    {
+        int length = src.Length;
         prefix[0] = 0;
-        for (int i = 0; i < length; i++) prefix[i + 1] = prefix[i] + (src[i * stride] == 0 ? 1 : 0);
+        for (int i = 0; i < length; i++) prefix[i + 1] = prefix[i] + (src[i] == 0 ? 1 : 0);
         for (int i = 0; i < length; i++)
         {
             int a = Math.Max(i - before, 0), b = Math.Min(i + after, length - 1);
-            dst[i * dstStride] = prefix[b + 1] - prefix[a] == 0 ? (byte)1 : (byte)0;
+            dst[i] = prefix[b + 1] - prefix[a] == 0 ? (byte)1 : (byte)0;
         }
     }
 

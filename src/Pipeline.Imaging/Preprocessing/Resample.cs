@@ -57,6 +57,22 @@ public static class Resample
     /// <paramref name="destination"/>. Lets compositing upsample a crop to a large side without materialising it.
     /// </summary>
     public static void ResizeWindow(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int channels,
+        int dstWidth, int dstHeight, PixelRect window, Span<float> destination, ResampleMode mode) =>
+        Run(source, srcWidth, srcHeight, channels, new PixelRect(0, 0, srcWidth, srcHeight), dstWidth, dstHeight, window, destination, mode);
+
+    /// <summary>
+    /// Resizes the rectangle <paramref name="region"/> of the image, which may extend outside it (samples there are 0),
+    /// to <paramref name="dstWidth"/> x <paramref name="dstHeight"/>: the same result as copying the zero-padded region
+    /// out and resizing it, without the copy (a zoom-in crop of a mammogram can be thousands of pixels wide).
+    /// </summary>
+    public static void ResizeRegion(ReadOnlySpan<float> image, int width, int height, int channels, PixelRect region,
+        Span<float> destination, int dstWidth, int dstHeight, ResampleMode mode)
+    {
+        if (region.IsEmpty) throw new ArgumentOutOfRangeException(nameof(region), $"region {region} is empty");
+        Run(image, width, height, channels, region, dstWidth, dstHeight, new PixelRect(0, 0, Math.Max(dstWidth, 1), Math.Max(dstHeight, 1)), destination, mode);
+    }
+
+    private static void Run(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int channels, PixelRect region,
         int dstWidth, int dstHeight, PixelRect window, Span<float> destination, ResampleMode mode)
     {
         if (srcWidth <= 0 || srcHeight <= 0 || dstWidth <= 0 || dstHeight <= 0)
@@ -69,8 +85,8 @@ public static class Resample
         if (destination.Length < (long)window.Width * window.Height * channels)
             throw new ArgumentException($"destination holds {destination.Length} samples, the window needs {window.Width * window.Height * channels}", nameof(destination));
 
-        var wx = AxisWeights.Create(srcWidth, dstWidth, window.Left, window.Width, mode);
-        var wy = AxisWeights.Create(srcHeight, dstHeight, window.Top, window.Height, mode);
+        var wx = AxisWeights.Create(region.Width, dstWidth, window.Left, window.Width, mode);
+        var wy = AxisWeights.Create(region.Height, dstHeight, window.Top, window.Height, mode);
         int rowMin = wy.Start[0], rowMax = 0;
         for (int i = 0; i < wy.Start.Length; i++) { rowMin = Math.Min(rowMin, wy.Start[i]); rowMax = Math.Max(rowMax, wy.Start[i] + wy.Count[i]); }
 
@@ -82,7 +98,12 @@ public static class Resample
             var t = tmp.AsSpan(0, tmpLength);
             int srcRow = srcWidth * channels;
             for (int r = rowMin; r < rowMax; r++)
-                Horizontal(source.Slice(r * srcRow, srcRow), channels, wx, t.Slice((r - rowMin) * tmpRow, tmpRow));
+            {
+                int imageRow = region.Top + r;
+                var output = t.Slice((r - rowMin) * tmpRow, tmpRow);
+                if ((uint)imageRow >= (uint)srcHeight) output.Clear();
+                else Horizontal(source.Slice(imageRow * srcRow, srcRow), srcWidth, region.Left, channels, wx, output);
+            }
             for (int y = 0; y < window.Height; y++)
             {
                 var d = destination.Slice(y * tmpRow, tmpRow);
@@ -99,22 +120,29 @@ public static class Resample
         }
     }
 
-    private static void Horizontal(ReadOnlySpan<float> row, int channels, AxisWeights wx, Span<float> output)
+    /// <summary>One row of the horizontal pass; taps are in region coordinates, offset by <paramref name="offset"/> into the image row, and taps outside the row read 0.</summary>
+    private static void Horizontal(ReadOnlySpan<float> row, int width, int offset, int channels, AxisWeights wx, Span<float> output)
     {
-        if (channels == 1)
-        {
-            for (int x = 0; x < wx.Start.Length; x++)
-                output[x] = TensorPrimitives.Dot(row.Slice(wx.Start[x], wx.Count[x]), wx.Row(x));
-            return;
-        }
         for (int x = 0; x < wx.Start.Length; x++)
         {
             var w = wx.Row(x);
-            int s = wx.Start[x] * channels;
+            int first = wx.Start[x] + offset;
+            int k0 = Math.Max(0, -first), k1 = Math.Min(w.Length, width - first);
+            if (k1 <= k0)
+            {
+                output.Slice(x * channels, channels).Clear();
+                continue;
+            }
+            if (channels == 1)
+            {
+                output[x] = TensorPrimitives.Dot(row.Slice(first + k0, k1 - k0), w[k0..k1]);
+                continue;
+            }
+            int s = first * channels;
             for (int c = 0; c < channels; c++)
             {
                 float sum = 0;
-                for (int k = 0; k < w.Length; k++) sum += row[s + k * channels + c] * w[k];
+                for (int k = k0; k < k1; k++) sum += row[s + k * channels + c] * w[k];
                 output[x * channels + c] = sum;
             }
         }

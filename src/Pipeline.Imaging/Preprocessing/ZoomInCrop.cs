@@ -43,8 +43,7 @@ public sealed record ZoomInCrop(PixelRect Crop, int Resolution, PixelRect ModelB
     public void Extract(ReadOnlySpan<float> display, int imageWidth, int imageHeight, Span<float> destination)
     {
         if (destination.Length != Resolution * Resolution) throw new ArgumentException($"destination must hold {Resolution}x{Resolution} samples", nameof(destination));
-        var square = CropWithPadding(display, imageWidth, imageHeight, Crop);
-        Resample.Resize(square, Side, Side, 1, destination, Resolution, Resolution, Mode);
+        Resample.ResizeRegion(display, imageWidth, imageHeight, 1, Crop, destination, Resolution, Resolution, Mode);
     }
 
     /// <summary>The box mask, R x R, 1 on <see cref="ModelBox"/>.</summary>

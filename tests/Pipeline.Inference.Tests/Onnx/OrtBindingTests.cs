@@ -165,16 +165,31 @@ public class OrtBindingTests
     }
 
     [Fact]
-    public void Cuda_without_the_provider_fails_clearly_or_falls_back_when_configured()
+    public void Cuda_request_gives_a_cuda_session_or_a_clear_error_and_falls_back_when_configured()
     {
+        // The npm build lists CUDAExecutionProvider but ships without libonnxruntime_providers_cuda.so, so here the
+        // request fails; on the GPU image it succeeds. Either way the outcome is explicit.
         var model = Path.Combine(TestModels.PixelBlend, "denoiser.onnx");
-        if (Runtime.AvailableProviders.Contains("CUDAExecutionProvider")) return; // GPU build: covered on the GPU worker
-        var e = Assert.Throws<OrtExecutionProviderException>(() => Runtime.OpenSession(model, new OrtSessionOptions { ExecutionProvider = OrtExecutionProvider.Cuda }));
-        Assert.Contains("CUDA", e.Message);
-        Assert.Contains("FallbackToCpu", e.Message);
-        using var s = Runtime.OpenSession(model, new OrtSessionOptions { ExecutionProvider = OrtExecutionProvider.Cuda, FallbackToCpu = true });
-        Assert.Equal("CPUExecutionProvider", s.ExecutionProvider);
-        Assert.Contains("CUDA", s.ExecutionProviderNote);
+        var cudaUsable = false;
+        try
+        {
+            using var s = Runtime.OpenSession(model, new OrtSessionOptions { ExecutionProvider = OrtExecutionProvider.Cuda });
+            Assert.Equal("CUDAExecutionProvider", s.ExecutionProvider);
+            cudaUsable = true;
+        }
+        catch (OrtExecutionProviderException e)
+        {
+            Assert.Contains("CUDA was requested", e.Message);
+            Assert.Contains("FallbackToCpu", e.Message);
+        }
+        using var fb = Runtime.OpenSession(model, new OrtSessionOptions { ExecutionProvider = OrtExecutionProvider.Cuda, FallbackToCpu = true });
+        if (cudaUsable) Assert.Equal("CUDAExecutionProvider", fb.ExecutionProvider);
+        else
+        {
+            Assert.Equal("CPUExecutionProvider", fb.ExecutionProvider);
+            Assert.Contains("running on the CPU", fb.ExecutionProviderNote);
+        }
+        Assert.Equal(3, fb.Inputs.Count);
     }
 
     [Fact]
