@@ -100,7 +100,7 @@ public sealed class AugmentShardGroupOrchestrator(AugmentationRunOptions options
             InferenceDone? done = null;
             for (int attempt = 1; attempt <= Math.Max(1, input.InferenceAttempts) && done is null; attempt++)
             {
-                await context.CallActivityAsync<bool>(RunActivityNames.RequestInference, new InferenceRequestInput(input.RunId, shard, attempt), retry);
+                await context.CallActivityAsync<bool>(RunActivityNames.RequestInference, new InferenceRequestInput(input.RunId, context.InstanceId, shard, attempt), retry);
                 try
                 {
                     done = await context.WaitForExternalEventAsync<InferenceDone>(RunActivityNames.InferenceDoneEvent(shard.Index), input.InferenceTimeout);

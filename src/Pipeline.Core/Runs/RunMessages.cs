@@ -42,11 +42,12 @@ public sealed record ShardStageInput(string RunId, ShardRef Shard, string? Reaso
 /// <summary>Counts a stage reports for its shard; the per-item details are in blobs under runs/{id}/.</summary>
 public sealed record ShardStageResult(int Index, int Succeeded, int Failed);
 
-/// <summary>Input of RequestInference: enqueue the shard on "inference-requests" (attempt numbers the retries).</summary>
-public sealed record InferenceRequestInput(string RunId, ShardRef Shard, int Attempt);
+/// <summary>Input of RequestInference: enqueue the shard on "inference-requests" (attempt numbers the retries);
+/// <see cref="InstanceId"/> is the orchestration instance that waits for the done event.</summary>
+public sealed record InferenceRequestInput(string RunId, string InstanceId, ShardRef Shard, int Attempt);
 
 /// <summary>The message on the "inference-requests" queue that the GPU worker role consumes.</summary>
-public sealed record InferenceRequestMessage(string RunId, int ShardIndex, string ShardBlob, int Attempt);
+public sealed record InferenceRequestMessage(string RunId, string InstanceId, int ShardIndex, string ShardBlob, int Attempt);
 
 /// <summary>Payload of the inference-done event raised by the GPU worker.</summary>
 public sealed record InferenceDone(int ShardIndex, int Succeeded, int Failed, string? Error = null);
