@@ -218,7 +218,9 @@ def main(argv=None) -> int:
                          f" vs {fingerprint}); use a new --out")
     train_f, val_f = _image_split(findings, args.val_fraction)
     cache_path = out / "cache.pt"
-    cache_key = dict(fp=fingerprint, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
+    # the key includes preprocess.py itself, so a change to the preprocessing rules rebuilds the cache
+    pp_hash = hashlib.sha256((Path(__file__).resolve().parent / "preprocess.py").read_bytes()).hexdigest()[:16]
+    cache_key = dict(fp=fingerprint, pp=pp_hash, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
                      res=args.resolution, ref=args.ref_size, e=args.ref_expand)
     caches = torch.load(cache_path, map_location="cpu") if cache_path.exists() else None
     if caches is None or caches.get("key") != cache_key:
