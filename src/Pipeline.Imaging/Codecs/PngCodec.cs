@@ -159,6 +159,8 @@ public static class PngCodec
             Inflate(idat.WrittenMemory, raw.AsSpan(0, (int)rawLength), item);
             bool expandPalette = h.ColorType == 3;
             int outChannels = expandPalette ? (paletteHasAlpha ? 4 : 3) : h.StoredChannels;
+            if ((long)h.Width * h.Height * outChannels * (h.BitDepth == 16 ? 2 : 1) > int.MaxValue)
+                throw Error(item, $"a {h.Width}x{h.Height}x{outChannels} image does not fit in one buffer");
             var image = ImageBuffer.Create(h.Width, h.Height, outChannels, h.BitDepth == 16 ? PixelType.UInt16 : PixelType.UInt8);
             try
             {

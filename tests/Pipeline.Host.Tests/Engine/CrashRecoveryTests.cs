@@ -104,7 +104,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Equal(Items + 1, finalLog.Count);
         Assert.Equal(Items + 1, finalLog.Select(r => r.Sequence).Distinct().Count());
         var status = (await new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, options.StatusContainerName)
-            .GetBlobClient("crash-run/status.json").DownloadContentAsync()).Value.Content.ToObjectFromJson<RunStatus>(Pipeline.Core.Orchestration.OrchestrationJson.Options)!;
+            .GetBlobClient("crash-run/status.json").DownloadContentAsync()).Value.Content.ToObjectFromJson<RunStatus>(PipelineJson.Options)!;
         Assert.Equal(RunState.Completed, status.State);
         output.WriteLine($"{kills} kills ({killsMidRun} mid-run), {instance.State}, executions recorded in {finalLog.Count} log records");
     }

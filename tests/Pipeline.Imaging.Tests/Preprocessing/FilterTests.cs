@@ -28,26 +28,29 @@ public class FilterTests
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(20)]
-    public void Square_erosion_matches_scipy_binary_erosion_with_border_value_1(int size)
+    public void Square_erosion_matches_scipy_binary_erosion_with_both_border_values(int size)
     {
         var input = Npy.Load("filters", "erosion_input.npy");
         int h = input.Shape[0], w = input.Shape[1];
         var output = new byte[w * h];
         BinaryMorphology.ErodeSquare(input.Bytes(), w, h, size, output);
         Assert.Equal(Npy.Load("filters", $"erosion_{size}.npy").Bytes(), output);
+        BinaryMorphology.ErodeSquare(input.Bytes(), w, h, size, output, outsideIsSet: false);
+        Assert.Equal(Npy.Load("filters", $"erosion_{size}_border0.npy").Bytes(), output);
     }
 
     [Fact]
     public void Erosion_by_a_naive_window_scan_agrees_on_random_masks()
     {
         var rng = new SplitMix64(5);
-        for (int trial = 0; trial < 20; trial++)
+        for (int trial = 0; trial < 40; trial++)
         {
+            bool outsideIsSet = trial % 2 == 0;
             int w = 1 + rng.NextInt(30), h = 1 + rng.NextInt(30), k = 1 + rng.NextInt(9);
             var mask = new byte[w * h];
             for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextDouble() < 0.8 ? (byte)1 : (byte)0;
             var fast = new byte[w * h];
-            BinaryMorphology.ErodeSquare(mask, w, h, k, fast);
+            BinaryMorphology.ErodeSquare(mask, w, h, k, fast, outsideIsSet);
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                 {
@@ -56,7 +59,8 @@ public class FilterTests
                         for (int dx = -(k / 2); dx <= k - k / 2 - 1; dx++)
                         {
                             int xx = x + dx, yy = y + dy;
-                            if (xx >= 0 && yy >= 0 && xx < w && yy < h && mask[yy * w + xx] == 0) all = false;
+                            bool inside = xx >= 0 && yy >= 0 && xx < w && yy < h;
+                            if (inside ? mask[yy * w + xx] == 0 : !outsideIsSet) all = false;
                         }
                     Assert.Equal(all ? 1 : 0, fast[y * w + x]);
                 }

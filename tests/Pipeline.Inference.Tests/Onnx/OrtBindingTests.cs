@@ -120,6 +120,17 @@ public class OrtBindingTests
     }
 
     [Fact]
+    public void A_disposed_tensor_is_rejected_instead_of_handing_ort_a_dangling_pointer()
+    {
+        using var s = Runtime.OpenSession(Path.Combine(TestModels.PixelBlend, "denoiser.onnx"));
+        var tx = OrtTensor.Create(Runtime, new float[256], [1, 1, 16, 16]);
+        using var tt = OrtTensor.Create(Runtime, new long[1], [1]);
+        using var o = OrtTensor.Create(Runtime, new float[256], [1, 1, 16, 16]);
+        tx.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => s.Run(["x_t", "t", "ref"], [tx, tt, tx], ["eps"], [o]));
+    }
+
+    [Fact]
     public void Buffer_shape_mismatch_is_rejected_before_ort()
     {
         Assert.Throws<OrtShapeException>(() => OrtTensor.Create(Runtime, new float[5], [2, 3]));
