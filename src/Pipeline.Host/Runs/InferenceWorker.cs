@@ -10,6 +10,7 @@ using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
 using Pipeline.Inference.Schedulers;
 using Pipeline.Storage;
+using Pipeline.Storage.Queues;
 
 namespace Pipeline.Host.Runs;
 
@@ -70,7 +71,7 @@ public sealed class InferenceWorker(PipelineStorage storage, ModelProvider model
         InferenceRequestMessage request;
         try
         {
-            request = PipelineJson.Deserialize<InferenceRequestMessage>(Convert.FromBase64String(message.MessageText), "inference request");
+            request = PipelineJson.Deserialize<InferenceRequestMessage>(QueueMessages.Decode(message), "inference request");
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {
@@ -163,8 +164,7 @@ public sealed class InferenceWorker(PipelineStorage storage, ModelProvider model
     {
         logger.LogError("Inference request {MessageId} moved to poison: {Reason}", message.MessageId, reason);
         var body = JsonSerializer.Serialize(new { reason, message = message.MessageText, dequeueCount = message.DequeueCount });
-        await storage.Queue(StorageLayout.InferenceRequestsPoisonQueue)
-            .SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(body)), ct).ConfigureAwait(false);
+        await QueueMessages.SendAsync(storage.Queue(StorageLayout.InferenceRequestsPoisonQueue), Encoding.UTF8.GetBytes(body), ct).ConfigureAwait(false);
     }
 
     /// <summary>The run's sampler settings with the model package's defaults filled in.</summary>

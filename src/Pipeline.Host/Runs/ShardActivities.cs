@@ -8,6 +8,7 @@ using Pipeline.Metrics;
 using Pipeline.Metrics.Pixel;
 using Pipeline.Storage;
 using Pipeline.Storage.Blobs;
+using Pipeline.Storage.Queues;
 
 namespace Pipeline.Host.Runs;
 
@@ -101,8 +102,7 @@ public sealed class RequestInferenceActivity(PipelineStorage storage) : Activity
     public override async Task<bool> RunAsync(InferenceRequestInput input, CancellationToken cancellationToken)
     {
         var message = new InferenceRequestMessage(input.RunId, input.InstanceId, input.Shard.Index, input.Shard.Blob, input.Attempt);
-        await storage.Queue(StorageLayout.InferenceRequestsQueue)
-            .SendMessageAsync(Convert.ToBase64String(PipelineJson.SerializeToUtf8Bytes(message)), cancellationToken).ConfigureAwait(false);
+        await QueueMessages.SendAsync(storage.Queue(StorageLayout.InferenceRequestsQueue), PipelineJson.SerializeToUtf8Bytes(message), cancellationToken).ConfigureAwait(false);
         return true;
     }
 }
