@@ -168,7 +168,7 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
         var request = Request("e2e-dry", seed: 3) with { DryRun = true };
         var final = await RunAsync(fixture.Azurite.ConnectionString, request);
         Assert.Equal(RunState.Completed, final.State);
-        var summary = final.ReadOutput<RunSummary>()!;
+        var summary = final.ReadOutput<Pipeline.Core.Runs.RunSummary>()!;
         Assert.NotNull(summary.Estimate);
         Assert.True(summary.Estimate!.DenoiserCalls > 0 && summary.Estimate.EstimatedSeconds > 0);
         var storage = new PipelineStorage(fixture.Azurite.ConnectionString);
