@@ -20,11 +20,14 @@ public static class CliStorage
     /// <summary>Where `serve` keeps Azurite's data when it starts Azurite itself.</summary>
     public static string AzuriteLocation => Path.Combine(RepositoryRoot, ".pipeline", "azurite");
 
-    public static IConfiguration BuildConfiguration() =>
-        new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(RepositoryRoot, "local.settings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .Build();
+    /// <summary>The "Values" of local.settings.json as top-level keys (as the Functions host turns them into
+    /// application settings), overridden by environment variables (Pipeline__Triggers__Enabled, AzureWebJobsStorage).</summary>
+    public static IConfiguration BuildConfiguration()
+    {
+        var file = new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "local.settings.json"), optional: true).Build();
+        var values = file.GetSection("Values").AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null);
+        return new ConfigurationBuilder().AddInMemoryCollection(values).AddEnvironmentVariables().Build();
+    }
 
     public static string ConnectionString(IConfiguration configuration) =>
         ServiceCollectionExtensions.GetStorageConnectionString(configuration);
