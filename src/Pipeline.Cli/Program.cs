@@ -20,7 +20,14 @@ public static class Program
                         && t.GetConstructor(Type.EmptyTypes) != null)
             .Select(t => ((ICommandGroup)Activator.CreateInstance(t)!).Build())
             .OrderBy(c => c.Name, StringComparer.Ordinal);
-        foreach (var c in groups) root.Subcommands.Add(c);
+        foreach (var c in groups)
+        {
+            // Two groups with one name (e.g. "dataset" upload and validate from different areas) are merged into one.
+            var existing = root.Subcommands.FirstOrDefault(s => s.Name == c.Name);
+            if (existing == null) { root.Subcommands.Add(c); continue; }
+            foreach (var sub in c.Subcommands.ToList()) existing.Subcommands.Add(sub);
+            foreach (var opt in c.Options.ToList()) existing.Options.Add(opt);
+        }
         return root;
     }
 }
