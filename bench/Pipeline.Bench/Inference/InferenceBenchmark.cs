@@ -30,6 +30,11 @@ public sealed class InferenceBenchmark : IBenchmark
             ["benchmark"] = Name, ["date"] = DateTime.UtcNow.ToString("O"), ["items"] = items, ["steps"] = steps, ["repeats"] = repeats,
             ["intraOpThreads"] = threads, ["cpu"] = $"{Environment.ProcessorCount} logical cores", ["guidance"] = 3.0,
             ["loadAverageAtStart"] = LoadAverage(),
+            ["notes"] = "CPU only (npm ORT 1.30.0 without the CUDA provider library; no GPU on this machine). On the CPU a convolutional " +
+                        "denoiser's cost grows linearly with rows, so one call of 2B rows costs about what two calls of B rows cost: " +
+                        "the >= 1.5x CFG batching target is a GPU (launch/occupancy-bound) target and is not reachable here except " +
+                        "where per-call overhead dominates (the 16x16 model). The sampler-vs-bare ratio measures the sampler's own " +
+                        "overhead (conditioning, guidance, scheduler steps, noise) per run of the same denoiser work.",
         };
         var sessionOptions = new OrtSessionOptions { IntraOpThreads = threads, InterOpThreads = 1 };
         var models = new JsonArray();
