@@ -51,7 +51,7 @@ def weighted_loss(x0_pred, x0, mask, weight_t, mask_weight: float):
 
 @torch.no_grad()
 def validation_loss(model, schedule: LinearSchedule, cache: dict, *, mask_weight: float, seed: int = 1234,
-                    batch: int = 32, repeats: int = 4) -> float:
+                    batch: int = 32, repeats: int = 4, device: str = "cpu") -> float:
     """Deterministic validation loss: every item at `repeats` fixed timesteps spread over [0, T) with fixed noise."""
     model.eval()
     g = torch.Generator().manual_seed(seed)
@@ -66,8 +66,9 @@ def validation_loss(model, schedule: LinearSchedule, cache: dict, *, mask_weight
             t = t.long().clamp(0, schedule.T - 1)
             noise = torch.randn(target.shape, generator=g)
             x_t = schedule.q_sample(target, t, noise)
-            pred = model.predict_x0(x_t, t, context, mask, ref, hf)
-            total += weighted_loss(pred, target, mask, snr_weight(schedule, t), mask_weight).item() * len(idx)
+            d = [v.to(device) for v in (x_t, t, context, mask, ref, hf, target)]
+            pred = model.predict_x0(*d[:6])
+            total += weighted_loss(pred, d[6], d[3], snr_weight(schedule, t).to(device), mask_weight).item() * len(idx)
             count += len(idx)
     return total / max(count, 1)
 
@@ -82,7 +83,7 @@ def _grad_energy(x, mask):
 
 @torch.no_grad()
 def reinsertion_proxy(model, schedule: LinearSchedule, cache: dict, *, items: int, steps: int, guidance: float,
-                      seed: int = 4321, batch: int = 16) -> dict:
+                      seed: int = 4321, batch: int = 16, device: str = "cpu") -> dict:
     model.eval()
     n = min(items, cache["target"].shape[0])
     g = torch.Generator().manual_seed(seed)
@@ -91,7 +92,8 @@ def reinsertion_proxy(model, schedule: LinearSchedule, cache: dict, *, items: in
         idx = torch.arange(s, min(s + batch, n))
         target, context, mask, ref, hf = batch_inputs(cache, idx)
         noise = torch.randn(target.shape, generator=g)
-        gen = ddim_sample(model, schedule, context, mask, ref, hf, steps=steps, guidance=guidance, noise=noise)
+        gen = ddim_sample(model, schedule, *(v.to(device) for v in (context, mask, ref, hf)), steps=steps,
+                          guidance=guidance, noise=noise.to(device)).cpu()
         se += (((gen - target) ** 2) * mask).sum().item()
         cnt += mask.sum().item()
         ge_gen += _grad_energy(gen, mask).item() * len(idx)

@@ -11,7 +11,7 @@ public sealed record ToyInput(int Items, int DelayMs);
 
 public sealed record ItemInput(int Item, int DelayMs);
 
-public sealed record ItemResult(int Item, string Blob);
+public sealed record ToyItemResult(int Item, string Blob);
 
 /// <summary>
 /// The toy orchestration of the engine tests: fans out <see cref="ToyInput.Items"/> blob-writing activities, then
@@ -23,7 +23,7 @@ public sealed class ToyFanOut : Orchestrator<ToyInput, int>
     {
         context.SetCustomStatus(new { stage = "fan-out" });
         var calls = Enumerable.Range(0, input.Items)
-            .Select(i => context.CallActivityAsync<ItemResult>(WriteItem.ActivityName, new ItemInput(i, input.DelayMs)))
+            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(i, input.DelayMs)))
             .ToList();
         var results = await Task.WhenAll(calls);
         context.SetCustomStatus(new { stage = "summary" });
@@ -35,7 +35,7 @@ public sealed class ToyFanOut : Orchestrator<ToyInput, int>
 /// Writes toy/out/{item}.txt once (write-if-absent) and, on every execution attempt, a marker blob
 /// toy/markers/{item}/{guid}, so a test can count how often each item ran.
 /// </summary>
-public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInput, ItemResult>
+public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInput, ToyItemResult>
 {
     public const string ActivityName = "WriteItem";
     public override string Name => ActivityName;
@@ -43,7 +43,7 @@ public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInpu
     public static string OutputBlob(int item) => $"out/{item:D4}.txt";
     public static string MarkerPrefix(int item) => $"markers/{item:D4}/";
 
-    public override async Task<ItemResult> RunAsync(ItemInput input, CancellationToken cancellationToken)
+    public override async Task<ToyItemResult> RunAsync(ItemInput input, CancellationToken cancellationToken)
     {
         await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), cancellationToken);
         if (input.DelayMs > 0) await Task.Delay(input.DelayMs, cancellationToken);
@@ -54,7 +54,7 @@ public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInpu
                 new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 409) { } // written by an earlier attempt: idempotent
-        return new ItemResult(input.Item, blob);
+        return new ToyItemResult(input.Item, blob);
     }
 }
 

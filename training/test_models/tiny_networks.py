@@ -74,6 +74,17 @@ class PixelInpaintDenoiser(nn.Module):
         return self.net(x_t, t, ref, [mask, context, hf])
 
 
+class BenchInpaintDenoiser(nn.Module):
+    """Benchmark size: pixel 64x64, 1 channel, hidden 64 (about 0.2 GFLOP per row); inputs as PixelInpaintDenoiser."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = TinyDenoiser(1, 3, 1, False, hidden=64, temb=32)
+
+    def forward(self, x_t, t, mask, context, hf, ref):
+        return self.net(x_t, t, ref, [mask, context, hf])
+
+
 class LatentInpaintDenoiser(nn.Module):
     """latent (4 channels), mask + masked latent context; t int64; reference embedding [N, 8]."""
 
@@ -133,6 +144,7 @@ NETWORKS = {
     "pixel_blend.denoiser": (PixelBlendDenoiser, 1001),
     "pixel_inpaint.denoiser": (PixelInpaintDenoiser, 1002),
     "latent_inpaint.denoiser": (LatentInpaintDenoiser, 1003),
+    "bench_inpaint.denoiser": (BenchInpaintDenoiser, 1008),
     "latent_inpaint.vae_encoder": (TinyVaeEncoder, 1004),
     "latent_inpaint.vae_decoder": (TinyVaeDecoder, 1005),
     "latent_inpaint.reference_encoder": (TinyReferenceEncoder, 1006),

@@ -87,7 +87,7 @@ public sealed class BlobCheckpointStore : ICheckpointStore
 
     public Task WriteRunStatusAsync(RunStatus status, CancellationToken cancellationToken = default)
         => _statusContainer.GetBlobClient($"{status.RunId}/status.json").UploadAsync(
-            BinaryData.FromObjectAsJson(status, OrchestrationJson.Options),
+            BinaryData.FromObjectAsJson(status, PipelineJson.Options), // the contract's conventions (schemas/)
             new BlobUploadOptions { HttpHeaders = JsonHeaders }, cancellationToken);
 
     public async Task MarkActiveAsync(string instanceId, CancellationToken cancellationToken = default)

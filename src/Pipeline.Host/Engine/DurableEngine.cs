@@ -207,10 +207,10 @@ public sealed class DurableEngine : IAsyncDisposable
                     return;
             }
         }
-        catch (Exception e) when (e is RequestFailedException or IOException or HttpRequestException or OperationCanceledException)
+        catch (Exception e)
         {
-            // Could not record the end: the instance stays active and is finished (or replayed) on a later pass.
-            Logger.LogWarning(e, "Finishing instance {InstanceId} failed; it resumes later", id);
+            // Storage trouble (or a bug): the instance stays active and is finished (or replayed) on a later pass.
+            Logger.LogWarning(e, "Running or finishing instance {InstanceId} failed; it resumes later", id);
             _retryAfter[id] = DateTime.UtcNow + Options.PollInterval * 5;
             await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
         }

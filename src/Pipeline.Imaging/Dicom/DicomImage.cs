@@ -12,6 +12,9 @@ public sealed class DicomImageReadOptions
     /// <summary>Frame to decode from a multi-frame image.</summary>
     public int FrameIndex { get; set; }
 
+    /// <summary>Longest a native (GDCM) decode may run before the read fails; corrupt codestreams can spin.</summary>
+    public TimeSpan NativeDecodeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Limits of the managed pre-parse.</summary>
     public DicomReadOptions Parse { get; set; } = new();
 }
@@ -61,7 +64,7 @@ public sealed class DicomImage : IDisposable
             throw new DicomException(item, $"frame {options.FrameIndex} requested but the image has {attributes.NumberOfFrames}");
         var pixel = file.Dataset[DicomTag.PixelData] ?? throw new DicomException(item, "no Pixel Data (7FE0,0010)");
         ImageBuffer stored = pixel.IsEncapsulated
-            ? GdcmPixelDecoder.Decode(bytes, file, attributes, options.FrameIndex)
+            ? GdcmPixelDecoder.Decode(bytes, file, attributes, options.FrameIndex, options.NativeDecodeTimeout)
             : DecodeNative(pixel.Data.Span, item, attributes, options.FrameIndex);
         return new DicomImage(file, attributes, stored);
     }

@@ -6,14 +6,31 @@ namespace Pipeline.Imaging.Dicom;
 /// Decodes encapsulated pixel data (JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, RLE) with GDCM 3.0
 /// (Debian libgdcm3.0 through gdcm-sharp). GDCM reads from a path, so in-memory files go through a temporary file.
 /// Only files the managed reader accepted reach here (structure, lengths and fragments are checked first); GDCM's own
-/// failures come back as <see cref="DicomException"/>. GDCM's decoders are serialised: the SWIG glue is not documented
-/// as thread-safe.
+/// failures come back as <see cref="DicomException"/>. A corrupt codestream can keep a native decoder busy for a long
+/// time (seen with mutated JPEG-LS in the fuzz test), and native code cannot be interrupted, so each decode runs on
+/// its own thread under a watchdog: past <see cref="DicomImageReadOptions.NativeDecodeTimeout"/> the caller gets a
+/// <see cref="DicomException"/> and the abandoned thread finishes (or not) in the background. Each decode uses its
+/// own GDCM reader objects, so there is no shared state between threads.
 /// </summary>
 internal static class GdcmPixelDecoder
 {
-    private static readonly object Gate = new();
+    public static ImageBuffer Decode(ReadOnlyMemory<byte> bytes, DicomFile file, DicomImageAttributes a, int frame, TimeSpan timeout)
+    {
+        ImageBuffer? result = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { result = DecodeCore(bytes, file, a, frame); }
+            catch (Exception ex) { error = ex; }
+        }, 16 * 1024 * 1024) { IsBackground = true, Name = "gdcm-decode" };
+        thread.Start();
+        if (!thread.Join(timeout))
+            throw new DicomException(file.Item, $"GDCM did not finish decoding {file.TransferSyntax} within {timeout.TotalSeconds:0} s; the compressed data is probably corrupt");
+        if (error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+        return result!;
+    }
 
-    public static ImageBuffer Decode(ReadOnlyMemory<byte> bytes, DicomFile file, DicomImageAttributes a, int frame)
+    private static ImageBuffer DecodeCore(ReadOnlyMemory<byte> bytes, DicomFile file, DicomImageAttributes a, int frame)
     {
         var pixel = file.Dataset[DicomTag.PixelData]!;
         if (pixel.Fragments!.Count < 2 || pixel.Fragments.Skip(1).All(f => f.IsEmpty))
@@ -28,7 +45,6 @@ internal static class GdcmPixelDecoder
             byte[] buffer;
             string photometric;
             int planar;
-            lock (Gate)
             {
                 using var reader = new gdcm.ImageReader();
                 reader.SetFileName(tmp);

@@ -62,7 +62,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper
 
             var log = await store.ReadLogAsync("crash-run").ToListAsync();
             var items = log.Where(r => r.Kind == CheckpointKind.Activity && r.Name == WriteItem.ActivityName)
-                .Select(r => JsonSerializer.Deserialize<ItemResult>(r.ResultJson!, Pipeline.Core.Orchestration.OrchestrationJson.Options)!.Item).ToList();
+                .Select(r => JsonSerializer.Deserialize<ToyItemResult>(r.ResultJson!, Pipeline.Core.Orchestration.OrchestrationJson.Options)!.Item).ToList();
             Assert.Equal(items.Count, items.Distinct().Count()); // one outcome per call
             foreach (int item in items)
                 if (!runsWhenCheckpointed.ContainsKey(item))
@@ -104,7 +104,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Equal(Items + 1, finalLog.Count);
         Assert.Equal(Items + 1, finalLog.Select(r => r.Sequence).Distinct().Count());
         var status = (await new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, options.StatusContainerName)
-            .GetBlobClient("crash-run/status.json").DownloadContentAsync()).Value.Content.ToObjectFromJson<RunStatus>(Pipeline.Core.Orchestration.OrchestrationJson.Options)!;
+            .GetBlobClient("crash-run/status.json").DownloadContentAsync()).Value.Content.ToObjectFromJson<RunStatus>(PipelineJson.Options)!;
         Assert.Equal(RunState.Completed, status.State);
         output.WriteLine($"{kills} kills ({killsMidRun} mid-run), {instance.State}, executions recorded in {finalLog.Count} log records");
     }

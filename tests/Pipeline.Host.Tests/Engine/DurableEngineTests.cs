@@ -15,7 +15,7 @@ public sealed class DurableEngineTests(AzuriteFixture azurite)
     {
         var blob = new BlobContainerClient(options.ConnectionString, options.StatusContainerName).GetBlobClient($"{instanceId}/status.json");
         var content = (await blob.DownloadContentAsync()).Value.Content;
-        return content.ToObjectFromJson<RunStatus>(OrchestrationJson.Options)!;
+        return content.ToObjectFromJson<RunStatus>(PipelineJson.Options)!;
     }
 
     private static async Task<DurableEngine> StartAsync(DurableEngineOptions options, OrchestrationRegistry registry)

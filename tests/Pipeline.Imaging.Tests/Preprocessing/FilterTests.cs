@@ -28,26 +28,29 @@ public class FilterTests
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(20)]
-    public void Square_erosion_matches_scipy_binary_erosion_with_border_value_1(int size)
+    public void Square_erosion_matches_scipy_binary_erosion_with_both_border_values(int size)
     {
         var input = Npy.Load("filters", "erosion_input.npy");
         int h = input.Shape[0], w = input.Shape[1];
         var output = new byte[w * h];
         BinaryMorphology.ErodeSquare(input.Bytes(), w, h, size, output);
         Assert.Equal(Npy.Load("filters", $"erosion_{size}.npy").Bytes(), output);
+        BinaryMorphology.ErodeSquare(input.Bytes(), w, h, size, output, outsideIsSet: false);
+        Assert.Equal(Npy.Load("filters", $"erosion_{size}_border0.npy").Bytes(), output);
     }
 
     [Fact]
     public void Erosion_by_a_naive_window_scan_agrees_on_random_masks()
     {
         var rng = new SplitMix64(5);
-        for (int trial = 0; trial < 20; trial++)
+        for (int trial = 0; trial < 40; trial++)
         {
+            bool outsideIsSet = trial % 2 == 0;
             int w = 1 + rng.NextInt(30), h = 1 + rng.NextInt(30), k = 1 + rng.NextInt(9);
             var mask = new byte[w * h];
             for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextDouble() < 0.8 ? (byte)1 : (byte)0;
             var fast = new byte[w * h];
-            BinaryMorphology.ErodeSquare(mask, w, h, k, fast);
+            BinaryMorphology.ErodeSquare(mask, w, h, k, fast, outsideIsSet);
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                 {
@@ -56,7 +59,8 @@ public class FilterTests
                         for (int dx = -(k / 2); dx <= k - k / 2 - 1; dx++)
                         {
                             int xx = x + dx, yy = y + dy;
-                            if (xx >= 0 && yy >= 0 && xx < w && yy < h && mask[yy * w + xx] == 0) all = false;
+                            bool inside = xx >= 0 && yy >= 0 && xx < w && yy < h;
+                            if (inside ? mask[yy * w + xx] == 0 : !outsideIsSet) all = false;
                         }
                     Assert.Equal(all ? 1 : 0, fast[y * w + x]);
                 }
@@ -70,6 +74,69 @@ public class FilterTests
         int h = input.Shape[0], w = input.Shape[1];
         var mask = BreastForegroundMask.Compute(input.Floats(), w, h, new ForegroundMaskOptions { Threshold = 0.05f });
         Assert.Equal(Npy.Load("filters", "foreground_mask.npy").Bytes(), mask);
+    }
+
+    [Fact]
+    public void Run_based_labelling_agrees_with_a_pixel_flood_fill_on_random_masks()
+    {
+        var rng = new SplitMix64(11);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int w = 1 + rng.NextInt(25), h = 1 + rng.NextInt(25);
+            var img = new float[w * h];
+            double density = 0.3 + 0.5 * rng.NextDouble();
+            for (int i = 0; i < img.Length; i++) img[i] = rng.NextDouble() < density ? 1f : 0f;
+            var fast = BreastForegroundMask.Compute(img, w, h);
+            Assert.Equal(NaiveForeground(img, w, h), fast);
+        }
+    }
+
+    /// <summary>Plain per-pixel BFS reference: largest 8-connected component (first in raster order on ties), then holes not 4-connected to the border filled.</summary>
+    private static byte[] NaiveForeground(float[] img, int w, int h)
+    {
+        var label = new int[w * h];
+        int next = 0, best = 0, bestSize = 0;
+        for (int i = 0; i < img.Length; i++)
+        {
+            if (img[i] <= 0.05f || label[i] != 0) continue;
+            int id = ++next, size = 0;
+            var queue = new Queue<int>([i]);
+            label[i] = id;
+            while (queue.Count > 0)
+            {
+                int p = queue.Dequeue(); size++;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++)
+                    {
+                        int x = p % w + dx, y = p / w + dy;
+                        if (x < 0 || y < 0 || x >= w || y >= h) continue;
+                        int q = y * w + x;
+                        if (img[q] > 0.05f && label[q] == 0) { label[q] = id; queue.Enqueue(q); }
+                    }
+            }
+            if (size > bestSize) { bestSize = size; best = id; }
+        }
+        var mask = label.Select(l => l == best && best != 0 ? (byte)1 : (byte)0).ToArray();
+        var outside = new bool[w * h];
+        var border = new Queue<int>();
+        for (int i = 0; i < mask.Length; i++)
+        {
+            int x = i % w, y = i / w;
+            if ((x == 0 || y == 0 || x == w - 1 || y == h - 1) && mask[i] == 0) { outside[i] = true; border.Enqueue(i); }
+        }
+        while (border.Count > 0)
+        {
+            int p = border.Dequeue();
+            foreach (var (dx, dy) in new[] { (1, 0), (-1, 0), (0, 1), (0, -1) })
+            {
+                int x = p % w + dx, y = p / w + dy;
+                if (x < 0 || y < 0 || x >= w || y >= h) continue;
+                int q = y * w + x;
+                if (mask[q] == 0 && !outside[q]) { outside[q] = true; border.Enqueue(q); }
+            }
+        }
+        for (int i = 0; i < mask.Length; i++) if (mask[i] == 0 && !outside[i]) mask[i] = 1;
+        return mask;
     }
 
     [Fact]

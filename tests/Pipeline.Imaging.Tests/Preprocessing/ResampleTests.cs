@@ -17,6 +17,7 @@ public class ResampleTests
     private static ResampleMode Parse(string mode) => mode switch
     {
         "area" => ResampleMode.Area,
+        "area_coverage" => ResampleMode.AreaCoverage,
         "bilinear" => ResampleMode.Bilinear,
         "bicubic" => ResampleMode.Bicubic,
         "bilinear_aa" or "pil_bilinear" => ResampleMode.BilinearAntialias,
@@ -31,7 +32,8 @@ public class ResampleTests
         var input = Npy.Load("resize", channels == 1 ? "input.npy" : "input_rgb.npy");
         var expected = Npy.Load("resize", file).Floats();
         var actual = new float[width * height * channels];
-        Resample.Resize(input.Floats(), input.Shape[1], input.Shape[0], channels, actual, width, height, Parse(mode));
+        if (mode == "model_rule") Resample.ResizeByModelRule(input.Floats(), input.Shape[1], input.Shape[0], actual, width, height);
+        else Resample.Resize(input.Floats(), input.Shape[1], input.Shape[0], channels, actual, width, height, Parse(mode));
         // float32 references computed with different summation orders: allow a few ulps of values up to ~4
         AssertClose(expected, actual, 2e-5f, $"{mode} {width}x{height}");
     }
@@ -39,6 +41,7 @@ public class ResampleTests
     [Theory]
     [InlineData(ResampleMode.Bilinear)]
     [InlineData(ResampleMode.Area)]
+    [InlineData(ResampleMode.AreaCoverage)]
     [InlineData(ResampleMode.BicubicAntialias)]
     public void ResizeWindow_equals_the_same_window_of_a_full_resize(ResampleMode mode)
     {
@@ -74,12 +77,31 @@ public class ResampleTests
     }
 
     [Theory]
-    [InlineData(512, 512, 512, 512, ResampleMode.Area)]
-    [InlineData(1800, 1800, 512, 512, ResampleMode.Area)]
-    [InlineData(300, 300, 512, 512, ResampleMode.Bilinear)]
-    [InlineData(224, 224, 100, 300, ResampleMode.Bilinear)]
-    public void Model_rule_is_area_for_downscale_and_bilinear_for_upscale(int sw, int sh, int dw, int dh, ResampleMode expected) =>
-        Assert.Equal(expected, Resample.ModelRule(sw, sh, dw, dh));
+    [InlineData(512, 512, ResampleMode.AreaCoverage)]
+    [InlineData(1800, 512, ResampleMode.AreaCoverage)]
+    [InlineData(300, 512, ResampleMode.Bilinear)]
+    public void Model_rule_is_exact_area_for_downscale_and_bilinear_for_upscale(int src, int dst, ResampleMode expected) =>
+        Assert.Equal(expected, Resample.ModelRule(src, dst));
+
+    [Fact]
+    public void Same_size_under_the_model_rule_is_an_exact_copy()
+    {
+        var input = Npy.Load("resize", "input.npy").Floats();
+        var output = new float[input.Length];
+        Resample.ResizeByModelRule(input, 37, 29, output, 37, 29);
+        Assert.Equal(input, output);
+    }
+
+    [Fact]
+    public void Indicator_profile_sums_the_weights_over_the_indicated_taps()
+    {
+        // 4 -> 2 coverage: output 0 averages inputs 0,1; indicator of [1, 3) gives 0.5 and 0.5
+        Assert.Equal([0.5, 0.5], Resample.IndicatorProfile(4, 2, 1, 2, ResampleMode.AreaCoverage));
+        // 3 -> 2 coverage: output 0 covers [0, 1.5): input 0 (1) and half of input 1 (0.5), normalised by 1.5
+        var p = Resample.IndicatorProfile(3, 2, 0, 1, ResampleMode.AreaCoverage);
+        Assert.Equal(2.0 / 3, p[0], 12);
+        Assert.Equal(0, p[1], 12);
+    }
 
     internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
     {

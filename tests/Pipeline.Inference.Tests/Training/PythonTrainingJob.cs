@@ -43,8 +43,9 @@ internal static class PythonTrainingJob
             psi.ArgumentList.Add(a);
         }
 
-        // keep the shared CPU budget: the job itself also pins torch to the --threads it is given
-        psi.Environment["OMP_NUM_THREADS"] = "2";
+        // one intra-op thread: the job's default (--threads 1); on a shared, oversubscribed CPU more threads spin at
+        // OpenMP barriers and get slower, not faster
+        psi.Environment["OMP_NUM_THREADS"] = "1";
         psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         var output = new StringBuilder();
         using var p = new Process { StartInfo = psi };

@@ -36,6 +36,8 @@ save("erosion_input.npy", mask)
 for k in (1, 2, 3, 4, 5, 20):
     out = ndimage.binary_erosion(mask, structure=np.ones((k, k), bool), border_value=1)
     save(f"erosion_{k}.npy", out.astype(np.uint8))
+    out = ndimage.binary_erosion(mask, structure=np.ones((k, k), bool), border_value=0)
+    save(f"erosion_{k}_border0.npy", out.astype(np.uint8))
 
 # --- Breast foreground mask: threshold, largest 8-connected component, fill holes (4-connected background)
 H, W = 50, 60
@@ -66,7 +68,7 @@ save("hf_input.npy", ref)
 save("hf_support.npy", support)
 gx = ndimage.sobel(ref, axis=1, mode="nearest")
 gy = ndimage.sobel(ref, axis=0, mode="nearest")
-E = ndimage.binary_erosion(support, structure=np.ones((3, 3), bool), border_value=1)
+E = ndimage.binary_erosion(support, structure=np.ones((3, 3), bool), border_value=0)
 hf = np.clip(0.5 * (np.abs(gx) + np.abs(gy)), 0, 1) * ref * E
 save("hf_output.npy", hf.astype(np.float32))
 

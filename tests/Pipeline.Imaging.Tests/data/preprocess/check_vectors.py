@@ -17,14 +17,25 @@ from scipy import ndimage
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _coverage_axis0(a, n):
+    """Exact area averaging along axis 0: repeat each input n times, average blocks of len(a) (float64)."""
+    m = a.shape[0]
+    return np.repeat(a, n, axis=0).reshape(n, m, *a.shape[1:]).mean(axis=1)
+
+
+def _bilinear_axis0(a, n):
+    """torch bilinear, half-pixel centres, no antialias, along axis 0 only."""
+    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))[None, None]
+    return F.interpolate(t, size=(n, a.shape[1]), mode="bilinear", align_corners=False, antialias=False)[0, 0].numpy()
+
+
 def resize(a, h, w):
-    """The spec's resize rule: area when not enlarging either axis, else bilinear (half-pixel centres, no antialias)."""
-    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None]
-    if h <= a.shape[0] and w <= a.shape[1]:
-        out = F.interpolate(t, size=(h, w), mode="area")
-    else:
-        out = F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False, antialias=False)
-    return out[0, 0].numpy()
+    """The spec's resize rule, per axis: exact area averaging where the axis does not grow, else bilinear."""
+    a = np.asarray(a, dtype=np.float64)
+    axis0 = lambda x, n: _coverage_axis0(x, n) if n <= x.shape[0] else _bilinear_axis0(x, n)
+    a = axis0(a.T, w).T   # x first, as the C# side does
+    a = axis0(a, h)
+    return a
 
 
 def crop_padded(img, left, top, w, h):
@@ -42,7 +53,7 @@ def zoom_in(img, box, r, R):
     side = max(8, math.ceil(r * max(bw, bh)))
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     left, top = math.floor(cx - side / 2), math.floor(cy - side / 2)
-    crop = resize(crop_padded(img, left, top, side, side), R, R)
+    crop = resize(crop_padded(img, left, top, side, side), R, R).astype(np.float32)
     s = R / side
     clip = lambda v: min(max(v, 0), R)
     mbox = [clip(math.floor((x0 - left) * s)), clip(math.floor((y0 - top) * s)), clip(math.ceil((x1 - left) * s)), clip(math.ceil((y1 - top) * s))]
@@ -61,18 +72,17 @@ def reference(img, box, e, S):
     pl, pt = (side - w) // 2, (side - h) // 2
     square = np.zeros((side, side), np.float32)
     square[pt:pt + h, pl:pl + w] = img[ry0:ry1, rx0:rx1]
-    ref = resize(square, S, S)
-    u = (np.arange(S) + 0.5) * side / S
-    cols = (u >= pl) & (u < pl + w)
-    rows = (u >= pt) & (u < pt + h)
-    support = (rows[:, None] & cols[None, :]).astype(np.uint8)
+    ref = resize(square, S, S).astype(np.float32)
+    full = np.zeros((side, side))
+    full[pt:pt + h, pl:pl + w] = 1
+    support = (resize(full, S, S) >= 0.5).astype(np.uint8)
     return ref, support, [rx0, ry0, rx1, ry1], side, [pl, pt]
 
 
 def hf_map(ref, support):
     gx = ndimage.sobel(ref, axis=1, mode="nearest")
     gy = ndimage.sobel(ref, axis=0, mode="nearest")
-    E = ndimage.binary_erosion(support, structure=np.ones((3, 3), bool), border_value=1)
+    E = ndimage.binary_erosion(support, structure=np.ones((3, 3), bool), border_value=0)
     return (np.clip(0.5 * (np.abs(gx) + np.abs(gy)), 0, 1) * ref * E).astype(np.float32)
 
 
@@ -80,7 +90,7 @@ def collage(hf, mbox, R):
     out = np.zeros((R, R), np.float32)
     x0, y0, x1, y1 = mbox
     if x1 > x0 and y1 > y0:
-        out[y0:y1, x0:x1] = 2 * resize(hf, y1 - y0, x1 - x0) - 1
+        out[y0:y1, x0:x1] = 2 * resize(hf, y1 - y0, x1 - x0).astype(np.float32) - 1
     return out
 
 

@@ -43,6 +43,27 @@ for name, kw in MODES.items():
     np.save(os.path.join(HERE, f"{name}_rgb_16x12.npy"), out)
     cases.append({"mode": name, "width": 16, "height": 12, "file": f"{name}_rgb_16x12.npy", "channels": 3})
 
+# Exact area averaging (coverage weights, = cv2 INTER_AREA): each input pixel repeated n_out times, then blocks of n_in
+# averaged -- an independent formulation of "output i averages [i n_in/n_out, (i+1) n_in/n_out)".
+def coverage(a, h, w):
+    a = a.astype(np.float64)
+    a = np.repeat(a, h, axis=0).reshape(h, a.shape[0], *a.shape[1:]).mean(axis=1)
+    a = np.repeat(a, w, axis=1).reshape(h, w, -1, *a.shape[2:]).mean(axis=2)
+    return a.astype(np.float32)
+
+
+for (w, h) in SIZES:
+    np.save(os.path.join(HERE, f"area_coverage_{w}x{h}.npy"), coverage(img, h, w))
+    cases.append({"mode": "area_coverage", "width": w, "height": h, "file": f"area_coverage_{w}x{h}.npy", "channels": 1})
+np.save(os.path.join(HERE, "area_coverage_rgb_16x12.npy"), coverage(rgb, 12, 16))
+cases.append({"mode": "area_coverage", "width": 16, "height": 12, "file": "area_coverage_rgb_16x12.npy", "channels": 3})
+
+# docs/preprocessing.md's rule per axis: 37 -> 12 shrinks x (coverage), 29 -> 40 grows y (bilinear, torch)
+shrunk = coverage(img, H, 12)
+mixed = F.interpolate(torch.from_numpy(shrunk)[None, None], size=(40, 12), mode="bilinear", align_corners=False, antialias=False)[0, 0].numpy()
+np.save(os.path.join(HERE, "model_rule_12x40.npy"), mixed.astype(np.float32))
+cases.append({"mode": "model_rule", "width": 12, "height": 40, "file": "model_rule_12x40.npy", "channels": 1})
+
 # PIL on mode "F" (float32): the antialiased modes are claimed to equal PIL's BILINEAR / BICUBIC.
 for name, flt in (("pil_bilinear", Image.BILINEAR), ("pil_bicubic", Image.BICUBIC)):
     for (w, h) in [(16, 12), (53, 41), (9, 7)]:
