@@ -1,10 +1,9 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Engine;
+using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 
 namespace Pipeline.Host.AzureFunctions;
@@ -51,7 +50,7 @@ public sealed class AzureTriggerHandlers(
             return;
         }
         var request = parsed.Request!;
-        string runId = request.RunId ?? RunIdForMessage(messageId);
+        string runId = request.RunId ?? AugmentRequestListener.RunIdForMessage(messageId); // the local listener's rule
         try
         {
             bool started = await orchestrations.ScheduleNewAsync(OrchestratorName, runId, request with { RunId = runId }, cancellationToken).ConfigureAwait(false);
@@ -125,7 +124,7 @@ public sealed class AzureTriggerHandlers(
     private async Task RejectAsync(byte[] body, IReadOnlyList<string> problems, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        string runId = RejectedRunId(body);
+        string runId = AugmentRequestListener.RejectedRunId(body);
         var rejected = new RunStatus
         {
             RunId = runId, State = RunState.Rejected, CreatedAt = now, UpdatedAt = now,
@@ -135,12 +134,4 @@ public sealed class AzureTriggerHandlers(
         await storage.Run(runId).UpdateStatusAsync(s => rejected with { CreatedAt = s?.CreatedAt ?? now }, cancellationToken).ConfigureAwait(false);
         logger.LogWarning("Request rejected as {RunId}: {Problems}", runId, string.Join("; ", problems));
     }
-
-    /// <summary>The run id of a request without one, derived from the queue message id so that every delivery of the
-    /// same message maps to the same run (the same rule as the local queue listener).</summary>
-    public static string RunIdForMessage(string messageId) =>
-        "run-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)))[..16];
-
-    /// <summary>Where an unreadable message's rejection is recorded: derived from its content.</summary>
-    public static string RejectedRunId(byte[] body) => "rejected-" + Convert.ToHexStringLower(SHA256.HashData(body))[..16];
 }
