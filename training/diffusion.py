@@ -40,12 +40,12 @@ def ddim_sample(model, schedule: LinearSchedule, context, mask, reference, hf, *
     The final step uses alpha_prev = alphas_cumprod[0] (LDM / diffusers set_alpha_to_one=False).
     """
     n = context.shape[0]
-    x = noise.clone() if noise is not None else torch.randn(context.shape, generator=generator)
+    x = noise.clone() if noise is not None else torch.randn(context.shape, generator=generator).to(context.device)
     ts = schedule.ddim_timesteps(steps, offset)
     ac = schedule.alphas_cumprod
     null_ref = torch.zeros_like(reference)
     for i, t in enumerate(ts):
-        tt = torch.full((n,), t, dtype=torch.long)
+        tt = torch.full((n,), t, dtype=torch.long, device=context.device)
         if guidance == 1.0:
             eps = model(x, tt, context, mask, reference, hf)
         else:

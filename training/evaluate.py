@@ -34,15 +34,24 @@ def batch_inputs(cache: dict, idx, *, flip: torch.Tensor | None = None):
     return target, context, mask, ref, hf
 
 
-def weighted_mse(pred, noise, mask, mask_weight: float):
-    """Epsilon MSE with the box region up-weighted (the pasted-back region is what the pipeline keeps)."""
-    w = 1.0 + mask_weight * mask
-    return ((pred - noise) ** 2 * w).sum() / (w.sum() * pred.shape[1])
+def snr_weight(schedule: LinearSchedule, t: torch.Tensor, gamma: float = 5.0, floor: float = 0.25) -> torch.Tensor:
+    """Per-sample loss weight on the x0 error: min(SNR_t, gamma) (min-SNR-gamma, Hang et al. 2023; gamma = 5 is
+    their default; with x0 error this equals min(SNR, gamma)/SNR times the epsilon error), floored so the high-noise
+    steps, where the collage prior already does the work, still get some gradient."""
+    a = schedule.alphas_cumprod[t]
+    return (a / (1 - a)).clamp(min=floor, max=gamma).float()
+
+
+def weighted_loss(x0_pred, x0, mask, weight_t, mask_weight: float):
+    """x0 MSE weighted per sample by weight_t and per pixel by 1 + mask_weight inside the box (the pasted-back
+    region is what the pipeline keeps)."""
+    w = (1.0 + mask_weight * mask) * weight_t[:, None, None, None]
+    return ((x0_pred - x0) ** 2 * w).sum() / ((1.0 + mask_weight * mask).sum() * x0_pred.shape[1])
 
 
 @torch.no_grad()
 def validation_loss(model, schedule: LinearSchedule, cache: dict, *, mask_weight: float, seed: int = 1234,
-                    batch: int = 32, repeats: int = 4) -> float:
+                    batch: int = 32, repeats: int = 4, device: str = "cpu") -> float:
     """Deterministic validation loss: every item at `repeats` fixed timesteps spread over [0, T) with fixed noise."""
     model.eval()
     g = torch.Generator().manual_seed(seed)
@@ -57,8 +66,9 @@ def validation_loss(model, schedule: LinearSchedule, cache: dict, *, mask_weight
             t = t.long().clamp(0, schedule.T - 1)
             noise = torch.randn(target.shape, generator=g)
             x_t = schedule.q_sample(target, t, noise)
-            pred = model(x_t, t, context, mask, ref, hf)
-            total += weighted_mse(pred, noise, mask, mask_weight).item() * len(idx)
+            d = [v.to(device) for v in (x_t, t, context, mask, ref, hf, target)]
+            pred = model.predict_x0(*d[:6])
+            total += weighted_loss(pred, d[6], d[3], snr_weight(schedule, t).to(device), mask_weight).item() * len(idx)
             count += len(idx)
     return total / max(count, 1)
 
@@ -73,7 +83,7 @@ def _grad_energy(x, mask):
 
 @torch.no_grad()
 def reinsertion_proxy(model, schedule: LinearSchedule, cache: dict, *, items: int, steps: int, guidance: float,
-                      seed: int = 4321, batch: int = 16) -> dict:
+                      seed: int = 4321, batch: int = 16, device: str = "cpu") -> dict:
     model.eval()
     n = min(items, cache["target"].shape[0])
     g = torch.Generator().manual_seed(seed)
@@ -82,7 +92,8 @@ def reinsertion_proxy(model, schedule: LinearSchedule, cache: dict, *, items: in
         idx = torch.arange(s, min(s + batch, n))
         target, context, mask, ref, hf = batch_inputs(cache, idx)
         noise = torch.randn(target.shape, generator=g)
-        gen = ddim_sample(model, schedule, context, mask, ref, hf, steps=steps, guidance=guidance, noise=noise)
+        gen = ddim_sample(model, schedule, *(v.to(device) for v in (context, mask, ref, hf)), steps=steps,
+                          guidance=guidance, noise=noise.to(device)).cpu()
         se += (((gen - target) ** 2) * mask).sum().item()
         cnt += mask.sum().item()
         ge_gen += _grad_energy(gen, mask).item() * len(idx)

@@ -1,7 +1,8 @@
 """A small AnydoorMed-style conditional denoiser for 64 px single-channel pixel-space diffusion.
 
-Denoiser input: noisy target crop x_t, masked context, box mask and high-frequency collage, concatenated channel-wise
-(the "9-channel" inpainting style of Paint-by-Example / MObI, here 4 channels in pixel space). Conditioning:
+Denoiser input: noisy target crop x_t, masked context, box mask, high-frequency collage and the reference placed into
+the box (warp_reference), concatenated channel-wise (the "9-channel" inpainting style of Paint-by-Example / MObI, here 5
+channels in pixel space). Conditioning:
   * timestep t -> sinusoidal embedding -> MLP (epsilon prediction, DDPM schedule T = 1000);
   * reference crop -> a small convolutional reference encoder (stand-in for AnydoorMed's frozen DINOv2) giving
     (a) a pooled vector added to the time embedding, which drives FiLM (scale/shift) in every residual block, and
@@ -9,6 +10,8 @@ Denoiser input: noisy target crop x_t, masked context, box mask and high-frequen
         zero-initialised output projection (the gated cross-attention adapter of AnydoorMed/Flamingo, gate = 0 at
         init).
 Classifier-free guidance: the unconditional branch is the all-zeros reference (model.json reference.null = "zeros").
+Parameterisation: the network predicts x0 (with a collage skip, see predict_x0) and the graph converts it to epsilon,
+so the exported contract is epsilon prediction; training minimises the x0 error with min-SNR weighting.
 """
 from __future__ import annotations
 
@@ -25,6 +28,28 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t.to(torch.float32)[:, None] * freqs[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
+    """The reference crop placed into the box (AnyDoor-style collage, done inside the graph so the model.json inputs
+    stay the contract's): the box centre and size come from the mask (row/column sums), and the reference, which
+    covers the box expanded by `expand` and padded to a square (docs/preprocessing.md), is mapped so its centre sits on
+    the box centre and its side spans expand * max(box w, box h) model pixels. Bilinear GridSample (ONNX opset 16+)
+    from a 2x area-downscaled reference (less aliasing when shrinking 64 px onto ~20 px). Zero outside the box."""
+    rows = mask.amax(dim=3)                          # N, 1, H  (1 on the box rows)
+    cols = mask.amax(dim=2)                          # N, 1, W
+    bh = rows.sum(dim=2).clamp(min=1.0)              # N, 1
+    bw = cols.sum(dim=2).clamp(min=1.0)
+    cy = (rows * coords).sum(dim=2) / bh
+    cx = (cols * coords).sum(dim=2) / bw
+    # floor/ceil of the box edges grows the integer box by about one pixel on average: estimate the true side as -1
+    half = expand * (torch.maximum(bw, bh) - 1.0).clamp(min=1.0) / 2.0
+    u = (coords[None, :] - cx) / half                # N, W   normalised [-1, 1] over the reference (align_corners=False)
+    v = (coords[None, :] - cy) / half                # N, H
+    n, size = mask.shape[0], coords.shape[0]
+    grid = torch.stack([u[:, None, :].expand(n, size, size), v[:, :, None].expand(n, size, size)], dim=-1)
+    small = F.avg_pool2d(reference, 2)
+    return F.grid_sample(small, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * mask
 
 
 def _norm(ch: int) -> nn.GroupNorm:
@@ -103,19 +128,28 @@ class ReferenceEncoder(nn.Module):
 
 
 class Denoiser(nn.Module):
-    def __init__(self, resolution: int = 64, ref_size: int = 64, channels=(32, 64, 96, 128),
-                 emb_dim: int = 128, ref_dim: int = 64, attn_levels=(2, 3)):
+    def __init__(self, resolution: int = 64, ref_size: int = 64, channels=(16, 32, 48, 64),
+                 emb_dim: int = 128, ref_dim: int = 64, attn_levels=(3,), ref_expand: float = 1.2,
+                 num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
         super().__init__()
         if resolution % (2 ** (len(channels) - 1)) != 0:
             raise ValueError(f"resolution {resolution} must be divisible by {2 ** (len(channels) - 1)} "
                              f"for {len(channels)} UNet levels")
         self.config = dict(resolution=resolution, ref_size=ref_size, channels=list(channels), emb_dim=emb_dim,
-                           ref_dim=ref_dim, attn_levels=list(attn_levels))
+                           ref_dim=ref_dim, attn_levels=list(attn_levels), ref_expand=ref_expand,
+                           num_train_timesteps=num_train_timesteps, beta_start=beta_start, beta_end=beta_end)
+        self.ref_expand = ref_expand
+        # the schedule's sqrt(abar_t), sqrt(1 - abar_t) (float64 cumprod, then float32), for the eps <-> x0 conversion
+        betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
+        abar = torch.cumprod(1.0 - betas, dim=0)
+        self.register_buffer("sqrt_abar", abar.sqrt().float(), persistent=False)
+        self.register_buffer("sqrt_1m_abar", (1.0 - abar).sqrt().float(), persistent=False)
+        self.register_buffer("coords", torch.arange(resolution, dtype=torch.float32) + 0.5, persistent=False)
         self.emb_dim = emb_dim
         self.t_mlp = nn.Sequential(nn.Linear(emb_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.ref_enc = ReferenceEncoder(ref_dim, ref_size)
         self.ref_mlp = nn.Sequential(nn.Linear(ref_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
-        self.inp = nn.Conv2d(4, channels[0], 3, padding=1)
+        self.inp = nn.Conv2d(5, channels[0], 3, padding=1)
         self.down_blocks = nn.ModuleList()
         self.down_attn = nn.ModuleList()
         self.downsample = nn.ModuleList()
@@ -140,11 +174,29 @@ class Denoiser(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
+    @classmethod
+    def from_config(cls, cfg: dict) -> "Denoiser":
+        return cls(cfg["resolution"], cfg["ref_size"], channels=cfg["channels"], emb_dim=cfg["emb_dim"],
+                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"],
+                   num_train_timesteps=cfg["num_train_timesteps"], beta_start=cfg["beta_start"],
+                   beta_end=cfg["beta_end"])
+
     def forward(self, x_t, t, context, mask, reference, hf):
+        """Epsilon prediction (the exported graph): eps = (x_t - sqrt(abar_t) x0_hat) / sqrt(1 - abar_t), the
+        DDPM identity x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps solved for eps. A DDIM step's x0 estimate from
+        this eps is x0_hat exactly, and CFG in eps space equals CFG in x0 space (same x_t, t)."""
+        x0 = self.predict_x0(x_t, t, context, mask, reference, hf)
+        return (x_t - self.sqrt_abar[t][:, None, None, None] * x0) / self.sqrt_1m_abar[t][:, None, None, None]
+
+    def predict_x0(self, x_t, t, context, mask, reference, hf):
+        """x0_hat = context + mask * placed reference + learned residual. The skip makes the untrained network the
+        collage (context outside, reference inside the box); training learns the residual: intensity matching to the
+        context, boundary blending and detail (with zero reference, the unconditional fill)."""
         tokens, pooled = self.ref_enc(reference)
         emb = self.t_mlp(timestep_embedding(t, self.emb_dim)) + self.ref_mlp(pooled)
         emb = F.silu(emb)
-        h = self.inp(torch.cat([x_t, context, mask, hf], dim=1))
+        placed = warp_reference(reference, mask, self.ref_expand, self.coords)
+        h = self.inp(torch.cat([x_t, context, mask, hf, placed], dim=1))
         skips = []
         for block, attn, down in zip(self.down_blocks, self.down_attn, self.downsample):
             h = block(h, emb)
@@ -160,7 +212,7 @@ class Denoiser(nn.Module):
             h = block(torch.cat([h, s], dim=1), emb)
             if not isinstance(attn, nn.Identity):
                 h = attn(h, tokens)
-        return self.out(F.silu(self.out_norm(h)))
+        return context + mask * placed + self.out(F.silu(self.out_norm(h)))
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -115,16 +115,15 @@ def to_display_space(model: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """Exact area averaging (each output pixel averages the input interval [i n_in/n_out, (i+1) n_in/n_out)
-    with fractional edge weights; = PIL BOX / OpenCV INTER_AREA for downscaling, = torch 'area' when n_in is a
-    multiple of n_out)."""
+    """Exact area averaging: output i averages the input interval [i n_in / n_out, (i + 1) n_in / n_out) with edge
+    pixels weighted by their fractional overlap (= cv2 INTER_AREA when shrinking; = torch 'area' / PIL BOX only at
+    integer factors). docs/preprocessing.md "Resize rule"; the C# side's ResampleMode.AreaCoverage."""
     w = np.zeros((n_out, n_in), dtype=np.float64)
     scale = n_in / n_out
     for i in range(n_out):
-        a, b = i * scale, (i + 1) * scale
-        j0, j1 = int(math.floor(a)), min(int(math.ceil(b)), n_in)
-        for j in range(j0, j1):
-            overlap = min(b, j + 1) - max(a, j)
+        lo, hi = i * scale, (i + 1) * scale
+        for j in range(int(math.floor(lo)), min(int(math.ceil(hi)), n_in)):
+            overlap = min(hi, j + 1) - max(lo, j)
             if overlap > 0:
                 w[i, j] = overlap
         w[i] /= w[i].sum()
@@ -147,13 +146,14 @@ def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
 
 
 def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """One axis of the resize rule: exact area averaging when the axis does not grow, bilinear when it grows."""
     if n_in <= 0 or n_out <= 0:
         raise PreprocessError(f"resize from {n_in} to {n_out} pixels: sizes must be positive")
-    return _area_matrix(n_in, n_out) if n_in >= n_out else _bilinear_matrix(n_in, n_out)
+    return _area_matrix(n_in, n_out) if n_out <= n_in else _bilinear_matrix(n_in, n_out)
 
 
 def resize(img: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
-    """Resize a 2-D image by the docs/preprocessing.md rule, per axis."""
+    """Resize a 2-D image by the docs/preprocessing.md rule, decided per axis (separable; float64 inside)."""
     img = np.asarray(img, dtype=np.float64)
     if img.ndim != 2:
         raise PreprocessError(f"resize expects a 2-D image, got shape {img.shape}")
@@ -251,12 +251,15 @@ def reference_crop(display: np.ndarray, box, size: int, expand: float = 1.2) -> 
     pad_left, pad_top = (side - w) // 2, (side - h) // 2
     square = np.zeros((side, side), dtype=np.float32)
     square[pad_top:pad_top + h, pad_left:pad_left + w] = display[ry0:ry1, rx0:rx1]
-    support_full = np.zeros((side, side), dtype=np.float32)
-    support_full[pad_top:pad_top + h, pad_left:pad_left + w] = 1.0
     crop = resize(square, size, size)
-    # The support is the padding rectangle carried through the same resize; a resized pixel counts as content
-    # when at least half of it comes from content.
-    support = (resize(support_full, size, size) >= 0.5).astype(np.float32)
+    # Support: the content indicator carried through the same resize (float64, the product of two resized 1-D
+    # indicators); a pixel is content when at least half of it comes from content (docs/preprocessing.md).
+    wm = resize_matrix(side, size)
+    ind_x = np.zeros(side)
+    ind_x[pad_left:pad_left + w] = 1.0
+    ind_y = np.zeros(side)
+    ind_y[pad_top:pad_top + h] = 1.0
+    support = (np.outer(wm @ ind_y, wm @ ind_x) >= 0.5).astype(np.float32)
     return ReferenceCrop((rx0, ry0, rx1, ry1), side, pad_left, pad_top, crop, support)
 
 
@@ -282,7 +285,8 @@ _KY = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float64)
 
 def erode3(mask: np.ndarray) -> np.ndarray:
     """Binary erosion by a 3x3 square, once; pixels beyond the border count as 0
-    (= scipy.ndimage.binary_erosion(mask, np.ones((3, 3)), border_value=0))."""
+    (= scipy.ndimage.binary_erosion(mask, np.ones((3, 3)), border_value=0), docs/preprocessing.md): E is 0 on the
+    outermost ring as well as along the padding edge."""
     m = (np.asarray(mask) > 0.5)
     p = np.pad(m, 1, mode="constant", constant_values=False)
     H, W = m.shape

@@ -29,7 +29,7 @@ import torch  # noqa: E402
 
 from data import DatasetError, read_display, read_findings  # noqa: E402
 from diffusion import LinearSchedule  # noqa: E402
-from evaluate import batch_inputs, reinsertion_proxy, validation_loss, weighted_mse  # noqa: E402
+from evaluate import batch_inputs, reinsertion_proxy, snr_weight, validation_loss, weighted_loss  # noqa: E402
 from model import Denoiser, count_parameters  # noqa: E402
 from package import write_package  # noqa: E402
 from preprocess import PreprocessError, build_pair  # noqa: E402
@@ -55,11 +55,13 @@ def parse_args(argv=None):
     a("--ema", type=float, default=float(_env("ema", 0.999)), help="EMA decay (with 1+n/10+n warm-up)")
     a("--resolution", type=int, default=int(_env("resolution", 64)))
     a("--ref-size", type=int, default=int(_env("ref-size", 64)))
-    a("--channels", default=_env("channels", "32,48,64,96"), help="UNet channels per level")
+    a("--channels", default=_env("channels", "16,32,48,64"), help="UNet channels per level")
     a("--variants", type=int, default=int(_env("variants", 8)), help="crops per training lesion (random ratio)")
     a("--crop-ratio", default=_env("crop-ratio", "3,4"), help="zoom-in crop ratio range rmin,rmax")
     a("--ref-expand", type=float, default=float(_env("ref-expand", 1.2)))
     a("--ref-dropout", type=float, default=float(_env("ref-dropout", 0.2)), help="CFG: P(reference -> zeros)")
+    a("--ref-jitter", default=_env("ref-jitter", "0.15,0.08"),
+      help="reference brightness/contrast augmentation: contrast +-c, brightness +-b (display space)")
     a("--mask-weight", type=float, default=float(_env("mask-weight", 4.0)), help="extra loss weight in the box")
     a("--val-every", type=int, default=int(_env("val-every", 200)))
     a("--ckpt-every", type=int, default=int(_env("ckpt-every", 50)))
@@ -67,11 +69,16 @@ def parse_args(argv=None):
       help="held-out fraction of images when the CSV has no 'test' split")
     a("--keep-top", type=int, default=int(_env("keep-top", 3)), help="EMA snapshots kept by validation loss")
     a("--proxy-items", type=int, default=int(_env("proxy-items", 16)))
-    a("--proxy-steps", type=int, default=int(_env("proxy-steps", 25)))
-    a("--guidance", type=float, default=float(_env("guidance", 3.0)))
+    a("--proxy-steps", type=int, default=int(_env("proxy-steps", 10)), help="DDIM steps of the reinsertion proxy")
+    a("--guidance", default=_env("guidance", "1,1.5,2,3"),
+      help="CFG scales tried on the selected checkpoint; the best proxy score goes into model.json")
+    a("--sampler-steps", type=int, default=int(_env("sampler-steps", 25)), help="model.json sampler.steps")
     a("--name", default=_env("name", "mammo-tiny"))
     a("--version", default=_env("version", "1.0.0"))
-    a("--threads", type=int, default=int(_env("threads", 2)))
+    a("--device", default=_env("device", "auto"), help="auto (cuda when available), cpu or cuda[:n]")
+    a("--threads", type=int, default=int(_env("threads", 1)),
+      help="torch CPU threads; 1 by default: on an oversubscribed CPU two OpenMP threads spin at barriers "
+           "(measured: 18x the CPU time per step at load 40 on 2 cores)")
     a("--log-every", type=int, default=int(_env("log-every", 10)))
     args = p.parse_args(argv)
     if not args.data or not args.out:
@@ -79,12 +86,19 @@ def parse_args(argv=None):
     try:
         args.channels = [int(c) for c in str(args.channels).split(",")]
         lo, hi = (float(v) for v in str(args.crop_ratio).split(","))
+        args.ref_jitter = [float(v) for v in str(args.ref_jitter).split(",")]
+        args.guidance = [float(v) for v in str(args.guidance).split(",")]
     except ValueError:
         p.error(f"--channels '{args.channels}' / --crop-ratio '{args.crop_ratio}': expected comma-separated numbers")
     if not (0 < lo <= hi):
         p.error(f"--crop-ratio {args.crop_ratio}: need 0 < rmin <= rmax")
     args.crop_ratio = (lo, hi)
-    for name in ("batch_size", "variants", "val_every", "ckpt_every", "keep_top", "proxy_steps", "threads"):
+    if len(args.ref_jitter) != 2 or min(args.ref_jitter) < 0:
+        p.error("--ref-jitter: expected two non-negative numbers c,b")
+    if not args.guidance or min(args.guidance) < 0:
+        p.error("--guidance: expected non-negative CFG scales")
+    for name in ("batch_size", "variants", "val_every", "ckpt_every", "keep_top", "proxy_steps", "sampler_steps",
+                 "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     if not 0 <= args.ref_dropout < 1:
@@ -176,23 +190,26 @@ class Interrupted(Exception):
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     out = Path(args.out)
     ckdir = out / "checkpoints"
     ckdir.mkdir(parents=True, exist_ok=True)
     log = Log(out / "train_log.jsonl")
     last_path = ckdir / "last.pt"
-    resume = torch.load(last_path) if last_path.exists() else None
+    # all random draws happen on the CPU generator (then move to the device), so a run is reproducible and resumable
+    # wherever it runs; checkpoints are always loaded onto the CPU first
+    resume = torch.load(last_path, map_location="cpu") if last_path.exists() else None
     if resume is not None:
         if resume.get("format") != CHECKPOINT_FORMAT:
             raise SystemExit(f"{last_path}: checkpoint format {resume.get('format')} != {CHECKPOINT_FORMAT}")
         # the run's identity (model shape, data handling, seed) comes from the checkpoint; budgets from this call
         saved = resume["args"]
         for k in ("seed", "batch_size", "lr", "warmup", "ema", "resolution", "ref_size", "channels", "variants",
-                  "crop_ratio", "ref_expand", "ref_dropout", "mask_weight", "val_fraction", "name", "version"):
+                  "crop_ratio", "ref_expand", "ref_dropout", "ref_jitter", "mask_weight", "val_fraction", "name", "version"):
             setattr(args, k, saved[k])
         log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
     log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
-        max_steps=args.max_steps, threads=torch.get_num_threads())
+        max_steps=args.max_steps, threads=torch.get_num_threads(), device=device)
 
     findings = read_findings(args.data)
     fingerprint = _data_fingerprint(findings)
@@ -201,9 +218,11 @@ def main(argv=None) -> int:
                          f" vs {fingerprint}); use a new --out")
     train_f, val_f = _image_split(findings, args.val_fraction)
     cache_path = out / "cache.pt"
-    cache_key = dict(fp=fingerprint, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
+    # the key includes preprocess.py itself, so a change to the preprocessing rules rebuilds the cache
+    pp_hash = hashlib.sha256((Path(__file__).resolve().parent / "preprocess.py").read_bytes()).hexdigest()[:16]
+    cache_key = dict(fp=fingerprint, pp=pp_hash, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
                      res=args.resolution, ref=args.ref_size, e=args.ref_expand)
-    caches = torch.load(cache_path) if cache_path.exists() else None
+    caches = torch.load(cache_path, map_location="cpu") if cache_path.exists() else None
     if caches is None or caches.get("key") != cache_key:
         t0 = time.time()
         rng = np.random.default_rng(args.seed)
@@ -219,12 +238,14 @@ def main(argv=None) -> int:
     n_train = train_c["target"].shape[0]
 
     torch.manual_seed(args.seed)
-    model = Denoiser(args.resolution, args.ref_size, channels=args.channels)
+    schedule = LinearSchedule(1000, 1e-4, 0.02)
+    model = Denoiser(args.resolution, args.ref_size, channels=args.channels, ref_expand=args.ref_expand,
+                     num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
+    model = model.to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
-    schedule = LinearSchedule(1000, 1e-4, 0.02)
     gen = torch.Generator().manual_seed(args.seed)
     step, elapsed, history, top = 0, 0.0, [], []
     if resume is not None:
@@ -242,7 +263,7 @@ def main(argv=None) -> int:
                       "elapsed": elapsed, "history": history, "top": top, "data_fingerprint": fingerprint}, last_path)
 
     def validate():
-        vl = validation_loss(ema, schedule, val_c, mask_weight=args.mask_weight)
+        vl = validation_loss(ema, schedule, val_c, mask_weight=args.mask_weight, device=device)
         history.append({"step": step, "valLoss": vl, "elapsedMin": elapsed / 60.0})
         log("val", step=step, val_loss=vl, elapsed_min=elapsed / 60.0)
         # keep the best `keep_top` EMA snapshots by validation loss (thesis: top-k by val loss, then FID)
@@ -274,6 +295,12 @@ def main(argv=None) -> int:
             idx = torch.randint(0, n_train, (args.batch_size,), generator=gen)
             flip = torch.rand(args.batch_size, generator=gen) < 0.5
             target, context, mask, ref, hf = batch_inputs(train_c, idx, flip=flip)
+            # AnydoorMed's reference brightness-contrast augmentation (display space): the lesion's look comes from
+            # the reference, its absolute grey level has to agree with the context
+            jc, jb = args.ref_jitter
+            c = 1 + (torch.rand(args.batch_size, 1, 1, 1, generator=gen) * 2 - 1) * jc
+            b = (torch.rand(args.batch_size, 1, 1, 1, generator=gen) * 2 - 1) * jb
+            ref = (((ref + 1) / 2 * c + b).clamp(0, 1)) * 2 - 1
             drop = torch.rand(args.batch_size, generator=gen) < args.ref_dropout
             ref = torch.where(drop[:, None, None, None], torch.zeros_like(ref), ref)
             t = torch.randint(0, schedule.T, (args.batch_size,), generator=gen)
@@ -282,7 +309,11 @@ def main(argv=None) -> int:
             lr = args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
             for g_ in opt.param_groups:
                 g_["lr"] = lr
-            loss = weighted_mse(model(x_t, t, context, mask, ref, hf), noise, mask, args.mask_weight)
+            w_t = snr_weight(schedule, t)
+            x_t, t, context, mask, ref, hf, target, w_t = (v.to(device) for v in
+                                                           (x_t, t, context, mask, ref, hf, target, w_t))
+            x0_pred = model.predict_x0(x_t, t, context, mask, ref, hf)
+            loss = weighted_loss(x0_pred, target, mask, w_t, args.mask_weight)
             if not torch.isfinite(loss):
                 raise RuntimeError(f"non-finite loss at step {step}; lower --lr")
             opt.zero_grad(set_to_none=True)
@@ -321,20 +352,30 @@ def main(argv=None) -> int:
     # ---- selection: top-k by validation loss, then the reinsertion proxy on held-out lesions ----
     scored = []
     for entry in top:
-        snap = torch.load(ckdir / entry["file"])
-        cand = Denoiser(args.resolution, args.ref_size, channels=args.channels)
+        snap = torch.load(ckdir / entry["file"], map_location="cpu")
+        cand = Denoiser.from_config(snap["config"])
         cand.load_state_dict(snap["ema"])
-        proxy = reinsertion_proxy(cand, schedule, val_c, items=args.proxy_items, steps=args.proxy_steps,
-                                  guidance=args.guidance)
+        proxy = reinsertion_proxy(cand.to(device), schedule, val_c, items=args.proxy_items, steps=args.proxy_steps,
+                                  guidance=args.guidance[0], device=device)
         scored.append({**entry, "proxy": proxy})
         log("proxy", step=entry["step"], val_loss=entry["valLoss"], box_rmse=proxy["boxRmse"],
             detail_ratio=proxy["detailRatio"], score=proxy["score"])
     best = min(scored, key=lambda e: e["proxy"]["score"])
-    snap = torch.load(ckdir / best["file"])
-    final = Denoiser(args.resolution, args.ref_size, channels=args.channels)
+    snap = torch.load(ckdir / best["file"], map_location="cpu")
+    final = Denoiser.from_config(snap["config"])
     final.load_state_dict(snap["ema"])
-    selection = {"selected": best, "candidates": scored,
-                 "rule": "top-k EMA snapshots by validation loss, then lowest reinsertion proxy score"}
+    final = final.to(device)
+    # guidance scale for model.json: the best proxy score among the --guidance values on the selected checkpoint
+    by_scale = [best["proxy"]]
+    for s in args.guidance[1:]:
+        pr = reinsertion_proxy(final, schedule, val_c, items=args.proxy_items, steps=args.proxy_steps, guidance=s,
+                               device=device)
+        by_scale.append(pr)
+        log("guidance", scale=s, box_rmse=pr["boxRmse"], detail_ratio=pr["detailRatio"], score=pr["score"])
+    chosen = min(by_scale, key=lambda pr: pr["score"])
+    selection = {"selected": best, "candidates": scored, "guidance": by_scale, "guidanceScale": chosen["guidance"],
+                 "rule": "top-k EMA snapshots by validation loss, then lowest reinsertion proxy score (at the first "
+                         "--guidance scale); then the CFG scale with the lowest proxy score"}
     (out / "selection.json").write_text(json.dumps(selection, indent=2) + "\n", encoding="utf-8")
 
     training = {
@@ -344,15 +385,16 @@ def main(argv=None) -> int:
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
         "lr": args.lr, "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
         "maskWeight": args.mask_weight, "selectedStep": best["step"], "valLoss": best["valLoss"],
-        "reinsertionProxy": best["proxy"], "torch": torch.__version__,
+        "reinsertionProxy": chosen, "torch": torch.__version__,
         "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}",
     }
-    doc = write_package(final, out / "package", name=args.name, version=args.version,
+    doc = write_package(final.cpu(), out / "package", name=args.name, version=args.version,
                         description="Tiny AnydoorMed-style reference-guided inpainting denoiser for 64 px mammography "
-                                    "crops (pixel space, epsilon prediction); trained by training/train.py.",
+                                    "crops (pixel space, epsilon prediction; reference collage inside the graph); "
+                                    "trained by training/train.py.",
                         resolution=args.resolution, ref_size=args.ref_size, schedule=schedule,
-                        guidance_scale=args.guidance, reference_dropout=args.ref_dropout,
-                        sampler_steps=args.proxy_steps, training=training)
+                        guidance_scale=chosen["guidance"], reference_dropout=args.ref_dropout,
+                        sampler_steps=args.sampler_steps, training=training)
     log("exported", package=str(out / "package"), sha256=doc["components"]["denoiser"]["sha256"],
         selected_step=best["step"])
     return 0

@@ -58,10 +58,20 @@ class ResizeTests(unittest.TestCase):
         img = rng.random((256, 192)).astype(np.float32)
         ref = F.interpolate(torch.from_numpy(img)[None, None], size=(64, 64), mode="area")[0, 0].numpy()
         np.testing.assert_allclose(pp.resize(img, 64, 64), ref, atol=1e-5)
-        img = rng.random((150, 97)).astype(np.float32)
-        # exact area average: replicate every pixel 64 x 64 times, then average 64 equal blocks per axis
-        up = np.repeat(np.repeat(img.astype(np.float64), 64, 0), 64, 1)
-        exact = up.reshape(64, 150, 64, 97).mean(axis=(1, 3))
+        for shape in [(150, 97), (65, 64), (245, 245)]:
+            img = rng.random(shape).astype(np.float32)
+            # exact area average: replicate every pixel 64 x 64 times, then average 64 equal blocks per axis
+            up = np.repeat(np.repeat(img.astype(np.float64), 64, 0), 64, 1)
+            exact = up.reshape(64, shape[0], 64, shape[1]).mean(axis=(1, 3))
+            np.testing.assert_allclose(pp.resize(img, 64, 64), exact, atol=1e-5)
+
+    def test_mixed_sizes_decide_per_axis(self):
+        import torch
+        import torch.nn.functional as F
+        img = np.random.default_rng(5).random((100, 40)).astype(np.float64)   # y: 100 -> 64 area, x: 40 -> 64 up
+        x_up = F.interpolate(torch.from_numpy(img)[None, None], size=(100, 64), mode="bilinear",
+                             align_corners=False, antialias=False)[0, 0].numpy()
+        exact = np.repeat(x_up, 64, 0).reshape(64, 100, 64).mean(axis=1)
         np.testing.assert_allclose(pp.resize(img, 64, 64), exact, atol=1e-5)
 
     def test_same_size_is_identity(self):
@@ -93,8 +103,9 @@ class GeometryTests(unittest.TestCase):
         r = pp.reference_crop(img, (50, 60, 90, 80), 64, 1.2)   # w' = 48, h' = 24 around (70, 70)
         self.assertEqual(r.rect, (46, 58, 94, 82))
         self.assertEqual((r.side, r.pad_left, r.pad_top), (48, 0, 12))
-        self.assertEqual(r.support[:16].sum(), 0)     # top padding rows (12 / 48 * 64 = 16)
+        self.assertEqual(r.support[:16].sum(), 0)     # top padding rows: (i + 0.5) * 48 / 64 < 12 for i < 16
         self.assertEqual(r.support[16:48].min(), 1)
+        self.assertEqual(r.support[48:].sum(), 0)
 
     def test_bad_boxes_raise_named_errors(self):
         img = np.zeros((50, 50), np.float32)

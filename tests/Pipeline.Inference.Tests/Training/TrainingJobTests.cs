@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Pipeline.Inference.Tests.Training;
+
+/// <summary>
+/// The Python training job as part of the test command: its own test suite (preprocessing against references and the
+/// C# vectors, ONNX export parity, interruption/resume), and a CI-sized training run whose exported package is checked
+/// from C#.
+/// </summary>
+public sealed class TrainingJobTests
+{
+    [Fact]
+    public void PythonTrainingSuitePasses()
+    {
+        var r = PythonTrainingJob.Run(TimeSpan.FromMinutes(20), "-m", "unittest", "discover", "-s", "training/tests",
+            "-p", "test_*.py", "-v");
+        Assert.True(r.ExitCode == 0, $"python training tests failed (exit {r.ExitCode}):\n{r.Output}");
+        Assert.Matches(@"Ran [1-9]\d* tests", r.Output);
+        Assert.Contains("\nOK", r.Output);
+    }
+
+    [Fact]
+    public void CiSizedTrainingRunExportsAPackageThatMatchesTheContract()
+    {
+        var tmp = Directory.CreateTempSubdirectory("training-ci-").FullName;
+        try
+        {
+            var package = CiTraining.Run(tmp);
+            var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "model.json"))).RootElement;
+            Assert.Equal(1, json.GetProperty("formatVersion").GetInt32());
+            Assert.Equal("pixel", json.GetProperty("kind").GetString());
+            Assert.Equal("model", json.GetProperty("inpainting").GetString());
+            Assert.Equal(64, json.GetProperty("resolution").GetInt32());
+            var schedule = json.GetProperty("schedule");
+            Assert.Equal(1000, schedule.GetProperty("numTrainTimesteps").GetInt32());
+            Assert.Equal("epsilon", schedule.GetProperty("predictionType").GetString());
+            var denoiser = json.GetProperty("components").GetProperty("denoiser");
+            var file = Path.Combine(package, denoiser.GetProperty("file").GetString()!);
+            using (var stream = File.OpenRead(file))
+            {
+                var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+                Assert.Equal(denoiser.GetProperty("sha256").GetString(), sha);
+            }
+
+            var roles = denoiser.GetProperty("inputs").EnumerateObject().Select(p => p.Name).Order().ToArray();
+            Assert.Equal(new[] { "detailMap", "mask", "maskedContext", "reference", "sample", "timestep" }, roles);
+            var training = json.GetProperty("training");
+            Assert.Equal(30, training.GetProperty("steps").GetInt32());
+            Assert.True(training.GetProperty("valLoss").GetDouble() > 0);
+        }
+        finally
+        {
+            Directory.Delete(tmp, recursive: true);
+        }
+    }
+}
+
+/// <summary>The CI-sized run: a few fixture images, tens of steps, then export.</summary>
+internal static class CiTraining
+{
+    public static string Run(string workDir)
+    {
+        var data = Path.Combine(workDir, "data");
+        var outDir = Path.Combine(workDir, "run");
+        var make = PythonTrainingJob.Run(TimeSpan.FromMinutes(3), "training/tests/tiny_dataset.py", data, "--count", "6");
+        Assert.True(make.ExitCode == 0, $"fixture dataset failed:\n{make.Output}");
+        var train = PythonTrainingJob.Run(TimeSpan.FromMinutes(10), "training/train.py", "--data", data, "--out", outDir,
+            "--max-minutes", "8", "--max-steps", "30", "--seed", "0", "--batch-size", "4", "--variants", "2",
+            "--val-every", "15", "--ckpt-every", "15", "--proxy-items", "2", "--proxy-steps", "3");
+        Assert.True(train.ExitCode == 0, $"training run failed (exit {train.ExitCode}):\n{train.Output}");
+        var package = Path.Combine(outDir, "package");
+        Assert.True(File.Exists(Path.Combine(package, "model.json")), $"no model.json in {package}:\n{train.Output}");
+        return package;
+    }
+}

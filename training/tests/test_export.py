@@ -1,0 +1,110 @@
+"""ONNX export: graph validity, package contract, and numerical parity with PyTorch through onnxruntime-node
+(the same ORT native library the C# side binds; skipped when node or onnxruntime-node is missing)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+from diffusion import LinearSchedule  # noqa: E402
+from model import Denoiser  # noqa: E402
+from package import INPUT_NAMES, verify_package, write_package  # noqa: E402
+
+ORT_MODULE = os.environ.get("ORT_NODE_MODULE", os.path.join(HERE, "..", "..", "node_modules", "onnxruntime-node"))
+
+
+def tiny_model(seed=0):
+    torch.manual_seed(seed)
+    m = Denoiser(32, 32, channels=[8, 16, 16], emb_dim=32, ref_dim=16, attn_levels=[1, 2])
+    # zero-initialised output layers would make every output 0; perturb all weights so parity is meaningful
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return m.eval()
+
+
+def write(tmp, model):
+    return write_package(model, tmp, name="t", version="0.0.1", description="test", resolution=32, ref_size=32,
+                         schedule=LinearSchedule(), guidance_scale=3.0, reference_dropout=0.2, sampler_steps=10,
+                         training={"test": True})
+
+
+def read_json(*parts):
+    with open(os.path.join(*parts), encoding="utf-8") as f:
+        return json.load(f)
+
+
+class ExportTests(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="export-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_package_follows_contract(self):
+        doc = write(self.tmp, tiny_model())
+        self.assertEqual(doc["formatVersion"], 1)
+        self.assertEqual(doc["components"]["denoiser"]["inputs"],
+                         {"sample": "x_t", "timestep": "t", "maskedContext": "context", "mask": "mask",
+                          "reference": "reference", "detailMap": "hf"})
+        self.assertEqual(doc["schedule"]["predictionType"], "epsilon")
+        self.assertEqual(doc["schedule"]["numTrainTimesteps"], 1000)
+        on_disk = read_json(self.tmp, "model.json")
+        self.assertEqual(on_disk, doc)
+        verify_package(self.tmp)
+        import onnx
+        g = onnx.load(os.path.join(self.tmp, "denoiser.onnx"))
+        self.assertEqual(g.opset_import[0].version, 17)
+        self.assertEqual([i.name for i in g.graph.input], INPUT_NAMES)
+        t_type = g.graph.input[1].type.tensor_type.elem_type
+        self.assertEqual(t_type, onnx.TensorProto.INT64)
+
+    def test_tampered_file_fails_hash_check(self):
+        write(self.tmp, tiny_model())
+        with open(os.path.join(self.tmp, "denoiser.onnx"), "ab") as f:
+            f.write(b"\0")
+        with self.assertRaisesRegex(ValueError, "SHA-256 mismatch"):
+            verify_package(self.tmp)
+
+    @unittest.skipUnless(shutil.which("node") and os.path.isdir(ORT_MODULE), "node + onnxruntime-node not installed")
+    def test_onnx_matches_torch_in_onnxruntime(self):
+        model = tiny_model(1)
+        write(self.tmp, model)
+        g = torch.Generator().manual_seed(5)
+        n = 3   # not the export batch (2): checks the dynamic batch axis
+        x = torch.randn(n, 1, 32, 32, generator=g)
+        t = torch.tensor([0, 500, 999])
+        ctx = torch.randn(n, 1, 32, 32, generator=g)
+        mask = (torch.rand(n, 1, 32, 32, generator=g) > 0.5).float()
+        ref = torch.randn(n, 1, 32, 32, generator=g)
+        hf = torch.randn(n, 1, 32, 32, generator=g)
+        with torch.no_grad():
+            expected = model(x, t, ctx, mask, ref, hf).numpy()
+        feeds = {}
+        for name, v in zip(INPUT_NAMES, (x, t, ctx, mask, ref, hf)):
+            feeds[name] = {"type": "int64" if v.dtype == torch.long else "float32", "dims": list(v.shape),
+                           "data": v.flatten().tolist()}
+        inp, outp = os.path.join(self.tmp, "in.json"), os.path.join(self.tmp, "out.json")
+        with open(inp, "w") as f:
+            json.dump(feeds, f)
+        r = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), os.path.join(self.tmp, "denoiser.onnx"), inp,
+                            outp], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "ORT_NODE_MODULE": ORT_MODULE})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = read_json(outp)["out"]
+        self.assertEqual(got["dims"], [n, 1, 32, 32])
+        actual = np.asarray(got["data"], dtype=np.float32).reshape(n, 1, 32, 32)
+        self.assertGreater(np.abs(expected).max(), 1e-2)
+        np.testing.assert_allclose(actual, expected, atol=1e-4, rtol=1e-4)
+
+
+if __name__ == "__main__":
+    unittest.main()
