@@ -95,6 +95,33 @@ def pixel_inpaint():
     })
 
 
+def bench_inpaint():
+    """A larger pixel inpainting denoiser for bench/Pipeline.Bench/Inference (64x64, hidden 64)."""
+    folder = os.path.join(HERE, "bench_inpaint")
+    os.makedirs(folder, exist_ok=True)
+    n = 2
+    x = torch.randn(n, 1, 64, 64)
+    export(network("bench_inpaint.denoiser"),
+           (x, torch.tensor([10, 500], dtype=torch.int64), torch.ones(n, 1, 64, 64), x, x, torch.randn(n, 1, 64, 64)),
+           os.path.join(folder, "denoiser.onnx"), ["x_t", "t", "mask", "context", "hf", "ref"], ["eps"])
+    write_json(folder, {
+        "formatVersion": 1, "name": "bench-pixel-inpaint", "version": "1.0.0",
+        "description": "Random-weight 64x64 pixel inpainting denoiser for throughput benchmarks. Not a real model.",
+        "kind": "pixel", "resolution": 64, "imageChannels": 1, "valueRange": [-1.0, 1.0], "latent": None,
+        "inpainting": "model",
+        "reference": {"input": "image", "size": 64, "channels": 1, "null": "zeros"},
+        "components": {
+            "denoiser": component(folder, "denoiser.onnx",
+                                  {"sample": "x_t", "timestep": "t", "mask": "mask", "maskedContext": "context",
+                                   "detailMap": "hf", "reference": "ref"}, {"prediction": "eps"}),
+            "vaeEncoder": None, "vaeDecoder": None, "referenceEncoder": None},
+        "schedule": SCHEDULE,
+        "guidance": {"scale": 3.0, "referenceDropout": 0.0},
+        "sampler": {"scheduler": "ddim", "steps": 20, "eta": 0.0, "timestepSpacing": "leading", "stepsOffset": 1},
+        "training": {"note": "random weights, tiny_networks.py seed 1008"},
+    })
+
+
 def latent_inpaint():
     folder = os.path.join(HERE, "latent_inpaint")
     os.makedirs(folder, exist_ok=True)
@@ -139,6 +166,7 @@ if __name__ == "__main__":
     pixel_blend()
     pixel_inpaint()
     latent_inpaint()
-    for d in ("pixel_blend", "pixel_inpaint", "latent_inpaint"):
+    bench_inpaint()
+    for d in ("pixel_blend", "pixel_inpaint", "latent_inpaint", "bench_inpaint"):
         for f in sorted(os.listdir(os.path.join(HERE, d))):
             print(f"{d}/{f}: {os.path.getsize(os.path.join(HERE, d, f))} bytes")

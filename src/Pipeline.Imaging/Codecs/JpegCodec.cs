@@ -75,6 +75,7 @@ public static class JpegCodec
                 if (colorspace is TurboJpegNative.ColorspaceCmyk or TurboJpegNative.ColorspaceYcck)
                     throw new ImageFormatException(item, Format, "CMYK/YCCK JPEGs are not supported");
                 bool gray = colorspace == TurboJpegNative.ColorspaceGray;
+                if ((long)w * h * (gray ? 1 : 3) > int.MaxValue) throw new ImageFormatException(item, Format, $"a {w}x{h} image does not fit in one buffer");
                 var image = ImageBuffer.Create(w, h, gray ? 1 : 3, PixelType.UInt8);
                 try
                 {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using Pipeline.Imaging.Buffers;
 
 namespace Pipeline.Imaging.Codecs;
@@ -158,6 +159,8 @@ public static class PngCodec
             Inflate(idat.WrittenMemory, raw.AsSpan(0, (int)rawLength), item);
             bool expandPalette = h.ColorType == 3;
             int outChannels = expandPalette ? (paletteHasAlpha ? 4 : 3) : h.StoredChannels;
+            if ((long)h.Width * h.Height * outChannels * (h.BitDepth == 16 ? 2 : 1) > int.MaxValue)
+                throw Error(item, $"a {h.Width}x{h.Height}x{outChannels} image does not fit in one buffer");
             var image = ImageBuffer.Create(h.Width, h.Height, outChannels, h.BitDepth == 16 ? PixelType.UInt16 : PixelType.UInt8);
             try
             {
@@ -214,7 +217,9 @@ public static class PngCodec
     {
         try
         {
-            using var source = new MemoryStream(compressed.ToArray(), writable: false);
+            using var source = MemoryMarshal.TryGetArray(compressed, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(compressed.ToArray(), writable: false);
             using var z = new ZLibStream(source, CompressionMode.Decompress);
             int got = z.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
             if (got < raw.Length) throw Error(item, $"image data is truncated: {got} of {raw.Length} bytes");
@@ -238,7 +243,8 @@ public static class PngCodec
         var zero = new byte[rowBytes];
         Span<byte> prior = zero;
         int outCh = image.Channels;
-        var samples = new ushort[pw * h.StoredChannels];
+        bool direct = pass.Dx == 1 && h.ColorType != 3 && h.BitDepth >= 8;
+        var samples = direct ? [] : new ushort[pw * h.StoredChannels];
         for (int y = 0; y < ph; y++)
         {
             byte ft = raw[offset];
@@ -248,8 +254,16 @@ public static class PngCodec
             prior = row;
             offset += 1 + rowBytes;
 
-            Unpack(row, h, pw, samples);
             int dy = pass.Y + y * pass.Dy;
+            if (direct)
+            {
+                // whole rows of 8-bit samples, or 16-bit big-endian samples byte-swapped in one vectorised call
+                if (h.BitDepth == 8) row.CopyTo(image.Row<byte>(dy));
+                else if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(row), image.Row<ushort>(dy));
+                else MemoryMarshal.Cast<byte, ushort>(row).CopyTo(image.Row<ushort>(dy));
+                continue;
+            }
+            Unpack(row, h, pw, samples);
             if (h.ColorType == 3)
             {
                 var dst = image.Row<byte>(dy);

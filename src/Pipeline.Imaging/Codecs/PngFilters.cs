@@ -43,23 +43,32 @@ internal static class PngFilters
     /// <summary>Applies filter <paramref name="type"/> to <paramref name="row"/> (raw) writing <paramref name="output"/> (same length).</summary>
     public static void Filter(PngFilterType type, ReadOnlySpan<byte> row, ReadOnlySpan<byte> prior, int bpp, Span<byte> output)
     {
+        int n = row.Length, head = Math.Min(bpp, n);
         switch (type)
         {
             case PngFilterType.None:
                 row.CopyTo(output);
                 break;
             case PngFilterType.Sub:
-                for (int i = 0; i < row.Length; i++) output[i] = (byte)(row[i] - (i >= bpp ? row[i - bpp] : 0));
+                row[..head].CopyTo(output);
+                for (int i = head; i < n; i++) output[i] = (byte)(row[i] - row[i - bpp]);
                 break;
             case PngFilterType.Up:
-                for (int i = 0; i < row.Length; i++) output[i] = (byte)(row[i] - prior[i]);
+            {
+                int i = 0;
+                if (Vector.IsHardwareAccelerated)
+                    for (; i <= n - Vector<byte>.Count; i += Vector<byte>.Count)
+                        (new Vector<byte>(row[i..]) - new Vector<byte>(prior[i..])).CopyTo(output[i..]);
+                for (; i < n; i++) output[i] = (byte)(row[i] - prior[i]);
                 break;
+            }
             case PngFilterType.Average:
-                for (int i = 0; i < row.Length; i++) output[i] = (byte)(row[i] - (((i >= bpp ? row[i - bpp] : 0) + prior[i]) >> 1));
+                for (int i = 0; i < head; i++) output[i] = (byte)(row[i] - (prior[i] >> 1));
+                for (int i = head; i < n; i++) output[i] = (byte)(row[i] - ((row[i - bpp] + prior[i]) >> 1));
                 break;
             case PngFilterType.Paeth:
-                for (int i = 0; i < row.Length; i++)
-                    output[i] = (byte)(row[i] - Predict(i >= bpp ? row[i - bpp] : (byte)0, prior[i], i >= bpp ? prior[i - bpp] : (byte)0));
+                for (int i = 0; i < head; i++) output[i] = (byte)(row[i] - prior[i]);
+                for (int i = head; i < n; i++) output[i] = (byte)(row[i] - Predict(row[i - bpp], prior[i], prior[i - bpp]));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type));

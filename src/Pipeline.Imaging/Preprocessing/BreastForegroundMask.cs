@@ -38,68 +38,102 @@ public static class BreastForegroundMask
     /// <summary>Keeps only the largest 8-connected component of set pixels (mask values become 0/1).</summary>
     public static void KeepLargestComponent(Span<byte> mask, int width, int height)
     {
-        int n = width * height;
-        const byte Unvisited = 1, Seen = 2, Keep = 3;
-        var stack = new Stack<int>();
-        int bestSeed = -1; long bestSize = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < mask.Length; i++) mask[i] = mask[i] != 0 ? (byte)1 : (byte)0;
+        var runs = RunComponents.Label(mask, width, height, value: 1, eightConnected: true);
+        mask.Clear();
+        if (runs.Count == 0) return;
+        // component sizes by root; the first run of a component in raster order decides ties (scipy's label order)
+        var size = new long[runs.Count];
+        for (int i = 0; i < runs.Count; i++) size[runs.Find(i)] += runs.Length(i);
+        int best = -1;
+        for (int i = 0; i < runs.Count; i++)
         {
-            if (mask[i] != Unvisited) continue;
-            long size = Flood(mask, width, height, i, Unvisited, Seen, eight: true, stack);
-            if (size > bestSize) { bestSize = size; bestSeed = i; }
+            int root = runs.Find(i);
+            if (best < 0 || size[root] > size[best]) best = root;
         }
-        if (bestSeed >= 0) Flood(mask, width, height, bestSeed, Seen, Keep, eight: true, stack);
-        for (int i = 0; i < n; i++) mask[i] = mask[i] == Keep ? (byte)1 : (byte)0;
+        for (int i = 0; i < runs.Count; i++)
+            if (runs.Find(i) == best) mask.Slice(runs.Row(i) * width + runs.Start(i), runs.Length(i)).Fill(1);
     }
 
     /// <summary>Sets every unset pixel that is not 4-connected (through unset pixels) to the image border.</summary>
     public static void FillHoles(Span<byte> mask, int width, int height)
     {
-        const byte Background = 0, Outside = 2;
-        var stack = new Stack<int>();
-        for (int x = 0; x < width; x++)
+        for (int i = 0; i < mask.Length; i++) mask[i] = mask[i] != 0 ? (byte)1 : (byte)0;
+        var runs = RunComponents.Label(mask, width, height, value: 0, eightConnected: false);
+        var open = new bool[runs.Count];
+        for (int i = 0; i < runs.Count; i++)
         {
-            if (mask[x] == Background) Flood(mask, width, height, x, Background, Outside, eight: false, stack);
-            int b = (height - 1) * width + x;
-            if (mask[b] == Background) Flood(mask, width, height, b, Background, Outside, eight: false, stack);
+            int row = runs.Row(i);
+            if (row == 0 || row == height - 1 || runs.Start(i) == 0 || runs.Start(i) + runs.Length(i) == width) open[runs.Find(i)] = true;
         }
-        for (int y = 0; y < height; y++)
+        for (int i = 0; i < runs.Count; i++)
+            if (!open[runs.Find(i)]) mask.Slice(runs.Row(i) * width + runs.Start(i), runs.Length(i)).Fill(1);
+    }
+}
+
+/// <summary>
+/// Connected components over horizontal runs (union-find with path halving): memory and time scale with the number of
+/// runs, not pixels, and there is no recursion or per-pixel stack, so a full-field mammogram is cheap.
+/// </summary>
+internal sealed class RunComponents
+{
+    private readonly List<int> _row = [], _start = [], _length = [], _parent = [];
+
+    public int Count => _row.Count;
+    public int Row(int i) => _row[i];
+    public int Start(int i) => _start[i];
+    public int Length(int i) => _length[i];
+
+    public int Find(int i)
+    {
+        while (_parent[i] != i)
         {
-            int l = y * width, r = y * width + width - 1;
-            if (mask[l] == Background) Flood(mask, width, height, l, Background, Outside, eight: false, stack);
-            if (mask[r] == Background) Flood(mask, width, height, r, Background, Outside, eight: false, stack);
+            _parent[i] = _parent[_parent[i]];
+            i = _parent[i];
         }
-        for (int i = 0; i < mask.Length; i++) mask[i] = mask[i] == Outside ? (byte)0 : (byte)1;
+        return i;
     }
 
-    /// <summary>Iterative flood fill (no recursion, so large regions cannot overflow the stack) relabelling <paramref name="from"/> to <paramref name="to"/>.</summary>
-    private static long Flood(Span<byte> mask, int width, int height, int seed, byte from, byte to, bool eight, Stack<int> stack)
+    private void Union(int a, int b)
     {
-        long count = 0;
-        mask[seed] = to;
-        stack.Push(seed);
-        while (stack.Count > 0)
+        a = Find(a); b = Find(b);
+        if (a == b) return;
+        // the earlier run becomes the root, so a root is always its component's first run in raster order
+        if (a < b) _parent[b] = a; else _parent[a] = b;
+    }
+
+    public static RunComponents Label(ReadOnlySpan<byte> mask, int width, int height, byte value, bool eightConnected)
+    {
+        var c = new RunComponents();
+        int previousFirst = 0, previousEnd = 0; // runs of the previous row: [previousFirst, previousEnd)
+        int reach = eightConnected ? 1 : 0;
+        for (int y = 0; y < height; y++)
         {
-            int p = stack.Pop();
-            count++;
-            int x = p % width, y = p / width;
-            for (int dy = -1; dy <= 1; dy++)
+            var row = mask.Slice(y * width, width);
+            int first = c.Count;
+            int x = 0;
+            while (x < width)
             {
-                int ny = y + dy;
-                if ((uint)ny >= (uint)height) continue;
-                for (int dx = -1; dx <= 1; dx++)
-                {
-                    if (dx == 0 && dy == 0) continue;
-                    if (!eight && dx != 0 && dy != 0) continue;
-                    int nx = x + dx;
-                    if ((uint)nx >= (uint)width) continue;
-                    int q = ny * width + nx;
-                    if (mask[q] != from) continue;
-                    mask[q] = to;
-                    stack.Push(q);
-                }
+                int s = row[x..].IndexOf(value);
+                if (s < 0) break;
+                s += x;
+                int e = row[s..].IndexOfAnyExcept(value);
+                e = e < 0 ? width : s + e;
+                int id = c.Count;
+                c._row.Add(y); c._start.Add(s); c._length.Add(e - s); c._parent.Add(id);
+                x = e;
             }
+            // two-pointer merge with the previous row's runs: [s, e) touches [ps, pe) when s < pe + reach and ps < e + reach
+            int p = previousFirst;
+            for (int i = first; i < c.Count; i++)
+            {
+                int s = c._start[i], e = s + c._length[i];
+                while (p < previousEnd && c._start[p] + c._length[p] + reach <= s) p++;
+                for (int q = p; q < previousEnd && c._start[q] < e + reach; q++) c.Union(i, q);
+            }
+            previousFirst = first;
+            previousEnd = c.Count;
         }
-        return count;
+        return c;
     }
 }

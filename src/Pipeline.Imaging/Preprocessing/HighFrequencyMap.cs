@@ -8,7 +8,7 @@ namespace Pipeline.Imaging.Preprocessing;
 /// </summary>
 public static class HighFrequencyMap
 {
-    /// <summary>Erosion of the reference's support mask: a 3 x 3 square, once.</summary>
+    /// <summary>Erosion of the reference's support mask: a 3 x 3 square, once, pixels beyond the border counting as unset.</summary>
     public const int SupportErosion = 3;
 
     /// <summary>
@@ -24,7 +24,7 @@ public static class HighFrequencyMap
         var gy = new float[n];
         Sobel.Gradients(image, size, size, gx, gy);
         var eroded = new byte[n];
-        BinaryMorphology.ErodeSquare(support, size, size, SupportErosion, eroded);
+        BinaryMorphology.ErodeSquare(support, size, size, SupportErosion, eroded, outsideIsSet: false);
 
         TensorPrimitives.Abs(gx, gx);
         TensorPrimitives.Abs(gy, gy);
@@ -36,7 +36,7 @@ public static class HighFrequencyMap
     }
 
     /// <summary>
-    /// The collage: HF (S x S, [0, 1]) resized to the model box size by <see cref="Resample.ModelRule"/> and placed at the
+    /// The collage: HF (S x S, [0, 1]) resized to the model box size by <see cref="Resample.ModelRule"/> (per axis) and placed at the
     /// box in an R x R map, in model space inside the box (<c>2 HF - 1</c>) and 0 outside. An empty box gives all zeros.
     /// </summary>
     public static void Collage(ReadOnlySpan<float> hf, int size, PixelRect modelBox, int resolution, Span<float> collage)
@@ -47,7 +47,7 @@ public static class HighFrequencyMap
         var box = modelBox.ClipTo(resolution, resolution);
         if (box.IsEmpty) return;
         var resized = new float[box.Width * box.Height];
-        Resample.Resize(hf, size, size, 1, resized, box.Width, box.Height, Resample.ModelRule(size, size, box.Width, box.Height));
+        Resample.ResizeByModelRule(hf, size, size, resized, box.Width, box.Height);
         for (int y = 0; y < box.Height; y++)
         {
             var dst = collage.Slice((box.Top + y) * resolution + box.Left, box.Width);

@@ -11,7 +11,8 @@ namespace Pipeline.Imaging.Preprocessing;
 /// <param name="Size">S.</param>
 public sealed record ReferenceCrop(PixelRect Content, int Side, int PadLeft, int PadTop, int Size)
 {
-    public ResampleMode Mode => Resample.ModelRule(Side, Side, Size, Size);
+    /// <summary>The resize rule for side -> S.</summary>
+    public ResampleMode Mode => Resample.ModelRule(Side, Size);
 
     public static ReferenceCrop Plan(int imageWidth, int imageHeight, BoxF box, double expand, int size)
     {
@@ -47,21 +48,18 @@ public sealed record ReferenceCrop(PixelRect Content, int Side, int PadLeft, int
     }
 
     /// <summary>
-    /// The support mask at S x S: 1 where the pixel centre maps into the content, i.e. a nearest-neighbour resize with
-    /// half-pixel centres of the Side x Side content indicator: pixel i is set when <c>padLeft &lt;= (i + 0.5) Side / S &lt; padLeft + width</c>.
+    /// The support mask at S x S: the Side x Side content indicator (1 on the non-padding area) carried through the same
+    /// resize, a pixel being content when at least half of it comes from content (value &gt;= 0.5). The indicator is a
+    /// product of two 1-D indicators and the resize is separable, so the value is <c>py[j] px[i]</c>, computed in double.
     /// </summary>
     public byte[] SupportMask()
     {
+        var px = Resample.IndicatorProfile(Side, Size, PadLeft, Content.Width, Mode);
+        var py = Resample.IndicatorProfile(Side, Size, PadTop, Content.Height, Mode);
         var mask = new byte[Size * Size];
-        double f = (double)Side / Size;
-        Span<bool> cols = Size <= 4096 ? stackalloc bool[Size] : new bool[Size];
-        for (int i = 0; i < Size; i++) { double u = (i + 0.5) * f; cols[i] = u >= PadLeft && u < PadLeft + Content.Width; }
         for (int j = 0; j < Size; j++)
-        {
-            double v = (j + 0.5) * f;
-            if (v < PadTop || v >= PadTop + Content.Height) continue;
-            for (int i = 0; i < Size; i++) mask[j * Size + i] = cols[i] ? (byte)1 : (byte)0;
-        }
+            for (int i = 0; i < Size; i++)
+                mask[j * Size + i] = py[j] * px[i] >= 0.5 ? (byte)1 : (byte)0;
         return mask;
     }
 }

@@ -17,6 +17,12 @@ public enum ResampleMode
     Area,
     /// <summary><c>interpolate(mode="bilinear", align_corners=False, antialias=False)</c>: half-pixel centres, source index clamped at 0, 2 taps.</summary>
     Bilinear,
+    /// <summary>
+    /// Exact area averaging: output i averages the input interval <c>[i in/out, (i+1) in/out)</c>, edge pixels weighted by
+    /// their fractional overlap (weights normalised to sum 1). Equals cv2 INTER_AREA when downscaling, and torch "area"
+    /// and PIL BOX at integer factors. The downscale half of docs/preprocessing.md's resize rule.
+    /// </summary>
+    AreaCoverage,
     /// <summary><c>interpolate(mode="bicubic", align_corners=False, antialias=False)</c>: Keys cubic a = -0.75, 4 taps, border samples replicated.</summary>
     Bicubic,
     /// <summary><c>interpolate(mode="bilinear", antialias=True)</c> = PIL <c>Image.resize(BILINEAR)</c> on mode "F": triangle filter widened by the downscale factor, weights renormalised at borders.</summary>
@@ -32,11 +38,34 @@ public enum ResampleMode
 public static class Resample
 {
     /// <summary>
-    /// The resize rule of docs/preprocessing.md: area averaging when the target is no larger than the source on both axes,
-    /// otherwise bilinear (half-pixel centres, antialias off).
+    /// The resize rule of docs/preprocessing.md, decided per axis: exact area averaging (<see cref="ResampleMode.AreaCoverage"/>)
+    /// when the axis shrinks or keeps its size (so equal sizes copy exactly), otherwise bilinear with half-pixel centres and
+    /// antialias off (<see cref="ResampleMode.Bilinear"/>).
     /// </summary>
-    public static ResampleMode ModelRule(int srcWidth, int srcHeight, int dstWidth, int dstHeight) =>
-        dstWidth <= srcWidth && dstHeight <= srcHeight ? ResampleMode.Area : ResampleMode.Bilinear;
+    public static ResampleMode ModelRule(int srcSize, int dstSize) => dstSize <= srcSize ? ResampleMode.AreaCoverage : ResampleMode.Bilinear;
+
+    /// <summary>Resizes with <see cref="ModelRule"/> applied to each axis.</summary>
+    public static void ResizeByModelRule(ReadOnlySpan<float> source, int srcWidth, int srcHeight, Span<float> destination, int dstWidth, int dstHeight) =>
+        Resize(source, srcWidth, srcHeight, 1, destination, dstWidth, dstHeight, ModelRule(srcWidth, dstWidth), ModelRule(srcHeight, dstHeight));
+
+    /// <summary>
+    /// The resize of a 1-D indicator of <c>[start, start + length)</c> from <paramref name="srcSize"/> to
+    /// <paramref name="dstSize"/> samples, in double precision (the sum of each output's weights over the indicated taps).
+    /// Masks carried through a resize are separable products of two such profiles.
+    /// </summary>
+    public static double[] IndicatorProfile(int srcSize, int dstSize, int start, int length, ResampleMode mode)
+    {
+        if (srcSize <= 0 || dstSize <= 0) throw new ArgumentOutOfRangeException(nameof(srcSize), $"sizes must be positive: {srcSize} -> {dstSize}");
+        var profile = new double[dstSize];
+        AxisWeights.Visit(srcSize, dstSize, 0, dstSize, mode, (i, first, weights) =>
+        {
+            double sum = 0;
+            for (int k = 0; k < weights.Length; k++)
+                if (first + k >= start && first + k < start + length) sum += weights[k];
+            profile[i] = sum;
+        });
+        return profile;
+    }
 
     /// <summary>Resizes a Float32 buffer into a new buffer.</summary>
     public static ImageBuffer Resize(ImageBuffer source, int width, int height, ResampleMode mode)
@@ -49,7 +78,13 @@ public static class Resample
     }
 
     public static void Resize(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int channels, Span<float> destination, int dstWidth, int dstHeight, ResampleMode mode) =>
-        ResizeWindow(source, srcWidth, srcHeight, channels, dstWidth, dstHeight, new PixelRect(0, 0, dstWidth, dstHeight), destination, mode);
+        Resize(source, srcWidth, srcHeight, channels, destination, dstWidth, dstHeight, mode, mode);
+
+    /// <summary>Resizes with one mode along x and another along y.</summary>
+    public static void Resize(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int channels, Span<float> destination, int dstWidth, int dstHeight,
+        ResampleMode modeX, ResampleMode modeY) =>
+        Run(source, srcWidth, srcHeight, channels, new PixelRect(0, 0, srcWidth, srcHeight), dstWidth, dstHeight,
+            new PixelRect(0, 0, dstWidth, dstHeight), destination, modeX, modeY);
 
     /// <summary>
     /// Computes only the pixels inside <paramref name="window"/> of the virtual <paramref name="dstWidth"/> x
@@ -57,7 +92,23 @@ public static class Resample
     /// <paramref name="destination"/>. Lets compositing upsample a crop to a large side without materialising it.
     /// </summary>
     public static void ResizeWindow(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int channels,
-        int dstWidth, int dstHeight, PixelRect window, Span<float> destination, ResampleMode mode)
+        int dstWidth, int dstHeight, PixelRect window, Span<float> destination, ResampleMode mode) =>
+        Run(source, srcWidth, srcHeight, channels, new PixelRect(0, 0, srcWidth, srcHeight), dstWidth, dstHeight, window, destination, mode, mode);
+
+    /// <summary>
+    /// Resizes the rectangle <paramref name="region"/> of the image, which may extend outside it (samples there are 0),
+    /// to <paramref name="dstWidth"/> x <paramref name="dstHeight"/>: the same result as copying the zero-padded region
+    /// out and resizing it, without the copy (a zoom-in crop of a mammogram can be thousands of pixels wide).
+    /// </summary>
+    public static void ResizeRegion(ReadOnlySpan<float> image, int width, int height, int channels, PixelRect region,
+        Span<float> destination, int dstWidth, int dstHeight, ResampleMode modeX, ResampleMode modeY)
+    {
+        if (region.IsEmpty) throw new ArgumentOutOfRangeException(nameof(region), $"region {region} is empty");
+        Run(image, width, height, channels, region, dstWidth, dstHeight, new PixelRect(0, 0, dstWidth, dstHeight), destination, modeX, modeY);
+    }
+
+    private static void Run(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int channels, PixelRect region,
+        int dstWidth, int dstHeight, PixelRect window, Span<float> destination, ResampleMode modeX, ResampleMode modeY)
     {
         if (srcWidth <= 0 || srcHeight <= 0 || dstWidth <= 0 || dstHeight <= 0)
             throw new ArgumentOutOfRangeException(nameof(srcWidth), $"sizes must be positive: {srcWidth}x{srcHeight} -> {dstWidth}x{dstHeight}");
@@ -69,8 +120,8 @@ public static class Resample
         if (destination.Length < (long)window.Width * window.Height * channels)
             throw new ArgumentException($"destination holds {destination.Length} samples, the window needs {window.Width * window.Height * channels}", nameof(destination));
 
-        var wx = AxisWeights.Create(srcWidth, dstWidth, window.Left, window.Width, mode);
-        var wy = AxisWeights.Create(srcHeight, dstHeight, window.Top, window.Height, mode);
+        var wx = AxisWeights.Create(region.Width, dstWidth, window.Left, window.Width, modeX);
+        var wy = AxisWeights.Create(region.Height, dstHeight, window.Top, window.Height, modeY);
         int rowMin = wy.Start[0], rowMax = 0;
         for (int i = 0; i < wy.Start.Length; i++) { rowMin = Math.Min(rowMin, wy.Start[i]); rowMax = Math.Max(rowMax, wy.Start[i] + wy.Count[i]); }
 
@@ -82,7 +133,12 @@ public static class Resample
             var t = tmp.AsSpan(0, tmpLength);
             int srcRow = srcWidth * channels;
             for (int r = rowMin; r < rowMax; r++)
-                Horizontal(source.Slice(r * srcRow, srcRow), channels, wx, t.Slice((r - rowMin) * tmpRow, tmpRow));
+            {
+                int imageRow = region.Top + r;
+                var output = t.Slice((r - rowMin) * tmpRow, tmpRow);
+                if ((uint)imageRow >= (uint)srcHeight) output.Clear();
+                else Horizontal(source.Slice(imageRow * srcRow, srcRow), srcWidth, region.Left, channels, wx, output);
+            }
             for (int y = 0; y < window.Height; y++)
             {
                 var d = destination.Slice(y * tmpRow, tmpRow);
@@ -99,22 +155,29 @@ public static class Resample
         }
     }
 
-    private static void Horizontal(ReadOnlySpan<float> row, int channels, AxisWeights wx, Span<float> output)
+    /// <summary>One row of the horizontal pass; taps are in region coordinates, offset by <paramref name="offset"/> into the image row, and taps outside the row read 0.</summary>
+    private static void Horizontal(ReadOnlySpan<float> row, int width, int offset, int channels, AxisWeights wx, Span<float> output)
     {
-        if (channels == 1)
-        {
-            for (int x = 0; x < wx.Start.Length; x++)
-                output[x] = TensorPrimitives.Dot(row.Slice(wx.Start[x], wx.Count[x]), wx.Row(x));
-            return;
-        }
         for (int x = 0; x < wx.Start.Length; x++)
         {
             var w = wx.Row(x);
-            int s = wx.Start[x] * channels;
+            int first = wx.Start[x] + offset;
+            int k0 = Math.Max(0, -first), k1 = Math.Min(w.Length, width - first);
+            if (k1 <= k0)
+            {
+                output.Slice(x * channels, channels).Clear();
+                continue;
+            }
+            if (channels == 1)
+            {
+                output[x] = TensorPrimitives.Dot(row.Slice(first + k0, k1 - k0), w[k0..k1]);
+                continue;
+            }
+            int s = first * channels;
             for (int c = 0; c < channels; c++)
             {
                 float sum = 0;
-                for (int k = 0; k < w.Length; k++) sum += row[s + k * channels + c] * w[k];
+                for (int k = k0; k < k1; k++) sum += row[s + k * channels + c] * w[k];
                 output[x * channels + c] = sum;
             }
         }
@@ -130,27 +193,49 @@ public static class Resample
 
         public ReadOnlySpan<float> Row(int i) => Weights.AsSpan(i * Stride, Count[i]);
 
+        public delegate void Visitor(int index, int first, ReadOnlySpan<double> weights);
+
         public static AxisWeights Create(int inSize, int outSize, int first, int count, ResampleMode mode)
         {
-            double scale = (double)inSize / outSize;
-            int stride = mode switch
+            var start = new int[count];
+            var taps = new int[count];
+            int stride = MaxTaps(inSize, outSize, mode);
+            var weights = new float[count * stride];
+            Visit(inSize, outSize, first, count, mode, (i, s, w) =>
             {
-                ResampleMode.Area => (int)Math.Ceiling(scale) + 1,
+                int j = i - first;
+                start[j] = s;
+                taps[j] = w.Length;
+                for (int k = 0; k < w.Length; k++) weights[j * stride + k] = (float)w[k];
+            });
+            return new AxisWeights { Start = start, Count = taps, Weights = weights, Stride = stride };
+        }
+
+        private static int MaxTaps(int inSize, int outSize, ResampleMode mode)
+        {
+            double scale = (double)inSize / outSize;
+            return mode switch
+            {
+                ResampleMode.Area or ResampleMode.AreaCoverage => (int)Math.Ceiling(scale) + 2,
                 ResampleMode.Bilinear => 2,
                 ResampleMode.Bicubic => 4,
                 ResampleMode.BilinearAntialias => (int)Math.Ceiling(1.0 * Math.Max(scale, 1.0)) * 2 + 1,
                 ResampleMode.BicubicAntialias => (int)Math.Ceiling(2.0 * Math.Max(scale, 1.0)) * 2 + 1,
                 _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown resample mode"),
             };
-            var start = new int[count];
-            var taps = new int[count];
-            var weights = new float[count * stride];
-            Span<double> w = stackalloc double[stride + 2];
+        }
+
+        /// <summary>Computes, in double precision, each output's first tap and tap weights and hands them to <paramref name="visit"/>.</summary>
+        public static void Visit(int inSize, int outSize, int first, int count, ResampleMode mode, Visitor visit)
+        {
+            double scale = (double)inSize / outSize;
+            int stride = MaxTaps(inSize, outSize, mode);
+            var w = new double[stride + 2];
             for (int j = 0; j < count; j++)
             {
                 int i = first + j;
                 int s, n;
-                w.Clear();
+                Array.Clear(w);
                 switch (mode)
                 {
                     case ResampleMode.Area:
@@ -160,6 +245,22 @@ public static class Resample
                         int e = (int)(((long)(i + 1) * inSize + outSize - 1) / outSize);
                         n = e - s;
                         for (int k = 0; k < n; k++) w[k] = 1.0 / n;
+                        break;
+                    }
+                    case ResampleMode.AreaCoverage:
+                    {
+                        // overlap of input pixel [j, j+1) with [a, b), normalised (cv2 INTER_AREA's coverage weights)
+                        double a = i * scale, b = (i + 1) * scale;
+                        s = (int)Math.Floor(a);
+                        int e = Math.Min((int)Math.Ceiling(b), inSize);
+                        n = e - s;
+                        double total = 0;
+                        for (int k = 0; k < n; k++)
+                        {
+                            w[k] = Math.Max(0.0, Math.Min(b, s + k + 1) - Math.Max(a, s + k));
+                            total += w[k];
+                        }
+                        for (int k = 0; k < n; k++) w[k] /= total;
                         break;
                     }
                     case ResampleMode.Bilinear:
@@ -206,11 +307,8 @@ public static class Resample
                         break;
                     }
                 }
-                start[j] = s;
-                taps[j] = n;
-                for (int k = 0; k < n; k++) weights[j * stride + k] = (float)w[k];
+                visit(i, s, w.AsSpan(0, n));
             }
-            return new AxisWeights { Start = start, Count = taps, Weights = weights, Stride = stride };
         }
 
         // Keys cubic convolution, |x| <= 1 and 1 < |x| < 2 (aten cubic_convolution1/2).

@@ -15,7 +15,8 @@ public sealed record ZoomInCrop(PixelRect Crop, int Resolution, PixelRect ModelB
     /// <summary>s = R / side.</summary>
     public double Scale => (double)Resolution / Side;
 
-    public ResampleMode Mode => Resample.ModelRule(Side, Side, Resolution, Resolution);
+    /// <summary>The resize rule for side -> R (the same on both axes of the square).</summary>
+    public ResampleMode Mode => Resample.ModelRule(Side, Resolution);
 
     /// <summary>Plans the crop for <paramref name="box"/> in a <paramref name="imageWidth"/> x <paramref name="imageHeight"/> image.</summary>
     public static ZoomInCrop Plan(int imageWidth, int imageHeight, BoxF box, double ratio, int resolution)
@@ -43,8 +44,7 @@ public sealed record ZoomInCrop(PixelRect Crop, int Resolution, PixelRect ModelB
     public void Extract(ReadOnlySpan<float> display, int imageWidth, int imageHeight, Span<float> destination)
     {
         if (destination.Length != Resolution * Resolution) throw new ArgumentException($"destination must hold {Resolution}x{Resolution} samples", nameof(destination));
-        var square = CropWithPadding(display, imageWidth, imageHeight, Crop);
-        Resample.Resize(square, Side, Side, 1, destination, Resolution, Resolution, Mode);
+        Resample.ResizeRegion(display, imageWidth, imageHeight, 1, Crop, destination, Resolution, Resolution, Mode, Mode);
     }
 
     /// <summary>The box mask, R x R, 1 on <see cref="ModelBox"/>.</summary>

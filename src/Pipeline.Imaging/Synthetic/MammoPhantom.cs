@@ -57,7 +57,7 @@ public static class MammoPhantom
                 double u = xr / depth, v = yr / (yr < 0 ? aTop : aBottom);
                 double theta = Math.Atan2(v, Math.Max(u, 1e-6));
                 double rho = Math.Pow(Math.Pow(Math.Abs(u), squareness) + Math.Pow(Math.Abs(v), 2), 1.0 / squareness);
-                if (u < 0) rho = Math.Abs(v); // behind the tilted axis: the chest-wall edge of the image
+                if (u < 0) rho = Math.Abs(v) + 4 * Math.Abs(u); // behind the tilted axis (MLO): close the outline at the chest wall
                 double r = 1.0 + nippleBump * Math.Exp(-Math.Pow(theta / 0.07, 2));
                 for (int k = 0; k < harmonics.Length; k++) r += harmonics[k].A * Math.Sin((k + 2) * theta + harmonics[k].Phase);
                 double tv = rho / r;
@@ -81,7 +81,7 @@ public static class MammoPhantom
         double nx = depth, ny = cy + depth * sinT; // nipple
         double density = Math.Clamp(spec.Density, 0, 1);
         double threshold = 0.32 - 0.55 * density;
-        double isoScale = 1.0 / (0.22 * w), anisoR = 1.0 / (0.16 * w);
+        double isoScale = 1.0 / (0.22 * w), anisoR = 1.0 / (0.13 * w), anisoT = 1.0 / (0.03 * w);
         var v0 = new float[w * h];
         var gland = new float[w * h];
         double subcutMm = rng.Uniform(3, 7);
@@ -95,27 +95,29 @@ public static class MammoPhantom
                 double ddx = nx - x, ddy = y - ny;
                 double rN = Math.Sqrt(ddx * ddx + ddy * ddy);
                 double phi = Math.Atan2(ddy, ddx);
-                double aniso = noise.Fractal(rN * anisoR, phi * 7.0 + 11.0, 6, 0.45);
-                double iso = noise.Fractal(x * isoScale + 31, y * isoScale - 7, 7, 0.4);
-                double envelope = SmoothStep(subcutMm, subcutMm + 10, dmm)        // subcutaneous fat
-                                  * SmoothStep(0.02, 0.16, x / depth)               // retromammary fat
-                                  * (1 - 0.45 * t[i] * t[i])                         // denser centrally
-                                  * (0.75 + 0.25 * noise2.Fractal(x * isoScale * 0.5, y * isoScale * 0.5, 3));
-                double g = 0.5 * aniso + 0.5 * iso + 0.35 * (envelope - 0.5);
-                double gl = envelope * SmoothStep(threshold - 0.12, threshold + 0.12, g);
+                // tangential coordinate measured as arc length (offset so structure converges gently, not to a point)
+                double aniso = noise.Fractal(rN * anisoR, phi * (rN + 0.25 * w) * anisoT + 11.0, 6, 0.45);
+                double iso = noise.Fractal(x * isoScale + 31, y * isoScale - 7, 7, 0.42);
+                double envelope = SmoothStep(subcutMm, subcutMm + 12, dmm)        // subcutaneous fat
+                                  * SmoothStep(0.02, 0.2, x / depth)                // retromammary fat
+                                  * (1 - 0.5 * t[i] * t[i])                          // denser centrally
+                                  * (0.7 + 0.3 * noise2.Fractal(x * isoScale * 0.5, y * isoScale * 0.5, 3));
+                double g = 0.4 * aniso + 0.6 * iso + 0.3 * (envelope - 0.5);
+                double gl = envelope * SmoothStep(threshold - 0.28, threshold + 0.22, g);
                 gland[i] = (float)gl;
 
-                // Cooper's ligaments: thin arcs in the fatty periphery
-                double lig = noise2.Ridge(x * isoScale * 3.2 + 5, y * isoScale * 3.2, 18) * (1 - envelope) * SmoothStep(1, 6, dmm);
-                double fine = noise.Fractal(x * isoScale * 8, y * isoScale * 8, 3, 0.5);
+                // Cooper's ligaments: faint thin arcs in the fatty periphery, elongated along the skin
+                double lig = noise2.Ridge((x * 0.6 + y * 0.8) * isoScale * 2.5 + 5, (x * 0.8 - y * 0.6) * isoScale * 4.5, 24)
+                             * (1 - envelope) * SmoothStep(1, 5, dmm) * (1 - SmoothStep(15, 30, dmm));
+                double fine = noise.Fractal(x * isoScale * 10 + 3, y * isoScale * 10, 3, 0.5);
                 double thickness = dmm < 20 ? Math.Sqrt(1 - Math.Pow(1 - dmm / 20, 2)) : 1; // rounded compressed edge
                 double eq = 0.5 + 0.5 * thickness; // partial peripheral equalisation, as processed images show
-                double val = eq * (0.30 + 0.34 * gl + 0.05 * lig + 0.015 * fine + 0.02 * iso);
-                val += 0.07 * Math.Exp(-Math.Pow((dmm - 0.6) / 0.5, 2)); // skin line
+                double val = eq * (0.30 + 0.28 * gl + 0.04 * gl * fine + 0.025 * lig + 0.03 * iso + 0.01 * fine);
+                val += 0.06 * Math.Exp(-Math.Pow((dmm - 0.6) / 0.5, 2)); // skin line
                 if (pect[i] > 0)
                 {
                     double fibres = noise2.Fractal(x * isoScale * 6 + y * isoScale * 2.5, y * isoScale * 0.8, 3, 0.5);
-                    double muscle = 0.6 + 0.05 * noise.Fractal(x * isoScale, y * isoScale, 3) + 0.02 * fibres + 0.08 * (1 - y / ph);
+                    double muscle = 0.43 + 0.04 * noise.Fractal(x * isoScale, y * isoScale, 3) + 0.02 * fibres + 0.07 * (1 - y / ph);
                     val = val + (muscle - val) * pect[i];
                 }
                 v0[i] = (float)val;
@@ -277,7 +279,7 @@ public static class MammoPhantom
                         double dome = d < 1 ? 0.75 + 0.25 * Math.Sqrt(1 - d * d) : 0.75;
                         c[y * pw + x] = (float)(body * dome * (0.93 + 0.07 * tex.Sample(x * 0.15, y * 0.15)));
                     }
-                return rng.Uniform(0.11, 0.18);
+                return rng.Uniform(0.05, 0.09);
             }
             case LesionKind.SpiculatedMass:
             {
@@ -307,7 +309,7 @@ public static class MammoPhantom
                         }
                         c[y * pw + x] = (float)best;
                     }
-                return rng.Uniform(0.12, 0.2);
+                return rng.Uniform(0.06, 0.1);
             }
             case LesionKind.CalcificationCluster:
             {
@@ -331,7 +333,7 @@ public static class MammoPhantom
                             if (val > c[i]) c[i] = (float)val;
                         }
                 }
-                return rng.Uniform(0.28, 0.45);
+                return rng.Uniform(0.22, 0.38);
             }
             default:
             {
@@ -346,7 +348,7 @@ public static class MammoPhantom
                         double texture = 0.55 + 0.45 * SmoothStep(-0.2, 0.4, tex.Fractal(x / r * 3 + 9, y / r * 3, 4, 0.5));
                         c[y * pw + x] = (float)(body * texture);
                     }
-                return rng.Uniform(0.07, 0.11);
+                return rng.Uniform(0.045, 0.075);
             }
         }
     }

@@ -30,7 +30,14 @@ public sealed unsafe class OrtTensor : IDisposable
     /// <summary>Address of the first element (the caller's pinned buffer).</summary>
     public nint DataPointer => (nint)_pin.Pointer;
 
-    internal nint Handle => _value.DangerousGetHandle();
+    internal nint Handle
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_value.IsClosed, this);
+            return _value.DangerousGetHandle();
+        }
+    }
 
     private OrtTensor(OrtObjectHandle value, MemoryHandle pin, long[] shape, OrtElementType type, long count)
     {

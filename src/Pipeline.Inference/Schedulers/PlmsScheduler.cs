@@ -20,9 +20,12 @@ namespace Pipeline.Inference.Schedulers;
 /// </summary>
 public sealed class PlmsScheduler(SchedulerConfig config) : DiffusionScheduler(config)
 {
+    // Buffers of the current loop, sized at step 0 and reused: no allocation per step after the first.
     private double[] _start = [];
     private double[] _firstEps = [];
-    private readonly double[][] _history = new double[3][];
+    private double[] _eps = [];
+    private double[] _combined = [];
+    private readonly double[]?[] _history = new double[3][];
     private int _historyCount;
     private int _nextStep;
 
@@ -34,9 +37,8 @@ public sealed class PlmsScheduler(SchedulerConfig config) : DiffusionScheduler(c
             return loop;
         var evals = new int[loop.Length + 1];
         evals[0] = loop[0];
-        loop.AsSpan(1).CopyTo(evals.AsSpan(1));
-        evals[1] = loop[1];
         loop.AsSpan(1).CopyTo(evals.AsSpan(2));
+        evals[1] = loop[1];
         return evals;
     }
 
@@ -51,46 +53,42 @@ public sealed class PlmsScheduler(SchedulerConfig config) : DiffusionScheduler(c
         if (stepIndex != _nextStep)
             throw new InvalidOperationException($"plms: steps must be taken in order; expected step {_nextStep}, got {stepIndex}. Call SetTimesteps to start a new loop.");
         int n = sample.Length;
+        if (stepIndex == 0)
+            EnsureBuffers(n);
+        else
+            CheckLength(n, stepIndex);
         ReadOnlySpan<int> loop = LoopTimesteps;
-        int t = Timesteps[stepIndex];
-        var c = PredictionCoefficients.For(Config.PredictionType, Schedule.AlphaBar(t));
+        var c = PredictionCoefficients.For(Config.PredictionType, Schedule.AlphaBar(Timesteps[stepIndex]));
 
         if (loop.Length == 1)
         {
-            Span<double> eps1 = new double[n];
-            ToEpsilon(c, modelOutput, sample, eps1);
-            Phi(sample, eps1, loop[0], -1, previous);
+            ToEpsilon(c, modelOutput, sample, _eps);
+            Phi(sample, _eps, loop[0], -1, previous);
         }
         else if (stepIndex == 0)
         {
-            EnsureBuffers(n);
             for (int i = 0; i < n; i++)
                 _start[i] = sample[i];
             ToEpsilon(c, modelOutput, sample, _firstEps);
             Phi(sample, _firstEps, loop[0], loop[1], previous);
         }
+        else if (stepIndex == 1)
+        {
+            // pseudo improved Euler: average the slopes at both ends, restart from x_0
+            ToEpsilon(c, modelOutput, sample, _eps);
+            for (int i = 0; i < n; i++)
+                _combined[i] = 0.5 * (_firstEps[i] + _eps[i]);
+            PhiFrom(_start, _combined, loop[0], loop[1], previous);
+            Push(_firstEps);
+        }
         else
         {
-            CheckLength(n, stepIndex);
-            Span<double> eps = new double[n];
-            ToEpsilon(c, modelOutput, sample, eps);
-            if (stepIndex == 1)
-            {
-                // pseudo improved Euler: average the slopes at both ends, restart from x_0
-                for (int i = 0; i < n; i++)
-                    eps[i] = 0.5 * (_firstEps[i] + eps[i]);
-                PhiFrom(_start, eps, loop[0], loop[1], previous);
-                Push(_firstEps);
-            }
-            else
-            {
-                int k = stepIndex - 1;
-                int p = k + 1 < loop.Length ? loop[k + 1] : -1;
-                var combined = new double[n];
-                Combine(eps, combined);
-                Phi(sample, combined, loop[k], p, previous);
-                Push(eps.ToArray());
-            }
+            int k = stepIndex - 1;
+            int p = k + 1 < loop.Length ? loop[k + 1] : -1;
+            ToEpsilon(c, modelOutput, sample, _eps);
+            Combine(_eps, _combined);
+            Phi(sample, _combined, loop[k], p, previous);
+            Push(_eps);
         }
         _nextStep = stepIndex + 1;
     }
@@ -98,23 +96,32 @@ public sealed class PlmsScheduler(SchedulerConfig config) : DiffusionScheduler(c
     private void Combine(ReadOnlySpan<double> eps, Span<double> combined)
     {
         // _history[0] is the newest of the previous predictions
-        double[] h1 = _history[0], h2 = _history[1], h3 = _history[2];
-        for (int i = 0; i < eps.Length; i++)
+        ReadOnlySpan<double> h1 = _history[0], h2 = _history[1], h3 = _history[2];
+        switch (_historyCount)
         {
-            combined[i] = _historyCount switch
-            {
-                1 => (3 * eps[i] - h1[i]) / 2,
-                2 => (23 * eps[i] - 16 * h1[i] + 5 * h2[i]) / 12,
-                _ => (55 * eps[i] - 59 * h1[i] + 37 * h2[i] - 9 * h3[i]) / 24,
-            };
+            case 1:
+                for (int i = 0; i < eps.Length; i++)
+                    combined[i] = (3 * eps[i] - h1[i]) / 2;
+                break;
+            case 2:
+                for (int i = 0; i < eps.Length; i++)
+                    combined[i] = (23 * eps[i] - 16 * h1[i] + 5 * h2[i]) / 12;
+                break;
+            default:
+                for (int i = 0; i < eps.Length; i++)
+                    combined[i] = (55 * eps[i] - 59 * h1[i] + 37 * h2[i] - 9 * h3[i]) / 24;
+                break;
         }
     }
 
+    /// <summary>Copies <paramref name="eps"/> in as the newest prediction, recycling the oldest buffer.</summary>
     private void Push(double[] eps)
     {
+        double[] slot = _historyCount == 3 ? _history[2]! : new double[eps.Length];
+        eps.CopyTo(slot, 0);
         _history[2] = _history[1];
         _history[1] = _history[0];
-        _history[0] = eps;
+        _history[0] = slot;
         _historyCount = Math.Min(_historyCount + 1, 3);
     }
 
@@ -124,13 +131,11 @@ public sealed class PlmsScheduler(SchedulerConfig config) : DiffusionScheduler(c
         {
             _start = new double[n];
             _firstEps = new double[n];
-        }
-        else
-        {
-            // Push keeps a reference to _firstEps; give this loop a fresh one.
-            _firstEps = new double[n];
+            _eps = new double[n];
+            _combined = new double[n];
         }
         Array.Clear(_history);
+        _historyCount = 0;
     }
 
     private void CheckLength(int n, int stepIndex)

@@ -66,8 +66,10 @@ public static class StructuralSimilarity
     /// <summary>
     /// The SSIM map (and, when <paramref name="csMap"/> is not empty, the contrast-structure map
     /// (2 sigma_xy + C2) / (sigma_x^2 + sigma_y^2 + C2) used by MS-SSIM) of two float64 planes, every pixel, with the
-    /// border padding of <see cref="SsimOptions.Border"/>. Separable filtering: rows into five scratch planes
-    /// (x, y, x^2, y^2, xy), then columns fused with the SSIM formula.
+    /// border padding of <see cref="SsimOptions.Border"/>. Separable filtering row by row: for each output row the
+    /// column filter of x, y, x^2, y^2, xy (products formed on the fly) fills five padded row buffers, then the row
+    /// filter and the SSIM formula run over them. Everything a row needs stays in L1/L2; nothing image-sized is written
+    /// but the map itself.
     /// </summary>
     public static void ComputeMaps(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int width, int height, SsimOptions options, Span<double> ssimMap, Span<double> csMap)
     {
@@ -76,19 +78,23 @@ public static class StructuralSimilarity
             throw new ArgumentException($"SSIM maps: every plane must hold {width}x{height} = {n} samples");
         CheckSize(width, height, options, "SSIM");
         double[] w = GaussianWindow.Weights(options.Sigma);
-        int r = w.Length / 2;
+        int r = w.Length / 2, pw = width + 2 * r;
         bool symmetric = options.Border == SsimBorder.ScikitImage;
         var pool = ArrayPool<double>.Shared;
-        double[] h = pool.Rent(5 * n);
-        double[] pad = pool.Rent(5 * (width + 2 * r));
+        double[] pad = pool.Rent(5 * pw);
         try
         {
-            HorizontalPass(x, y, width, height, w, symmetric, h.AsSpan(0, 5 * n), pad);
-            VerticalPass(h.AsSpan(0, 5 * n), width, height, w, symmetric, options, ssimMap, csMap);
+            Span<int> rows = stackalloc int[w.Length];
+            for (int row = 0; row < height; row++)
+            {
+                for (int k = 0; k < w.Length; k++) rows[k] = BorderIndex(row + k - r, height, symmetric) * width;
+                ColumnFilter(x, y, width, rows, w, pad.AsSpan(0, 5 * pw), symmetric);
+                RowFilterAndCombine(pad.AsSpan(0, 5 * pw), width, w, options, ssimMap.Slice(row * width, width), csMap.Length == 0 ? default : csMap.Slice(row * width, width));
+            }
         }
         finally
         {
-            pool.Return(h); pool.Return(pad);
+            pool.Return(pad);
         }
     }
 
@@ -102,112 +108,111 @@ public static class StructuralSimilarity
         return i;
     }
 
-    private static void HorizontalPass(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int width, int height, double[] w, bool symmetric, Span<double> h, double[] padBuffer)
+    /// <summary>
+    /// Column filter of one output row into five row buffers of width + 2r (x, y, xx, yy, xy at offsets 0, pw, ..),
+    /// written at offset r, then the r-sample borders filled by the border rule (padding commutes with the column
+    /// filter, since padding only re-indexes columns).
+    /// </summary>
+    private static void ColumnFilter(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int width, ReadOnlySpan<int> rows, double[] w, Span<double> pad, bool symmetric)
     {
-        int r = w.Length / 2, pw = width + 2 * r, n = width * height;
-        var px = padBuffer.AsSpan(0, pw);
-        var py = padBuffer.AsSpan(pw, pw);
-        var pxx = padBuffer.AsSpan(2 * pw, pw);
-        var pyy = padBuffer.AsSpan(3 * pw, pw);
-        var pxy = padBuffer.AsSpan(4 * pw, pw);
-        for (int row = 0; row < height; row++)
+        int taps = w.Length, r = taps / 2, pw = width + 2 * r, vw = Vector<double>.Count, i = 0;
+        ref double xb = ref MemoryMarshal.GetReference(x);
+        ref double yb = ref MemoryMarshal.GetReference(y);
+        ref double pb = ref MemoryMarshal.GetReference(pad);
+        for (; i <= width - vw; i += vw)
         {
-            var xr = x.Slice(row * width, width);
-            var yr = y.Slice(row * width, width);
-            xr.CopyTo(px.Slice(r));
-            yr.CopyTo(py.Slice(r));
+            Vector<double> ux = default, uy = default, uxx = default, uyy = default, uxy = default;
+            for (int k = 0; k < taps; k++)
+            {
+                var wk = new Vector<double>(w[k]);
+                nuint at = (nuint)(rows[k] + i);
+                var xv = Vector.LoadUnsafe(ref xb, at);
+                var yv = Vector.LoadUnsafe(ref yb, at);
+                ux = Vector.FusedMultiplyAdd(xv, wk, ux);
+                uy = Vector.FusedMultiplyAdd(yv, wk, uy);
+                uxx = Vector.FusedMultiplyAdd(xv * xv, wk, uxx);
+                uyy = Vector.FusedMultiplyAdd(yv * yv, wk, uyy);
+                uxy = Vector.FusedMultiplyAdd(xv * yv, wk, uxy);
+            }
+            nuint o = (nuint)(r + i);
+            ux.StoreUnsafe(ref pb, o);
+            uy.StoreUnsafe(ref pb, o + (nuint)pw);
+            uxx.StoreUnsafe(ref pb, o + (nuint)(2 * pw));
+            uyy.StoreUnsafe(ref pb, o + (nuint)(3 * pw));
+            uxy.StoreUnsafe(ref pb, o + (nuint)(4 * pw));
+        }
+        for (; i < width; i++)
+        {
+            double ux = 0, uy = 0, uxx = 0, uyy = 0, uxy = 0;
+            for (int k = 0; k < taps; k++)
+            {
+                double xv = x[rows[k] + i], yv = y[rows[k] + i];
+                ux = Math.FusedMultiplyAdd(xv, w[k], ux);
+                uy = Math.FusedMultiplyAdd(yv, w[k], uy);
+                uxx = Math.FusedMultiplyAdd(xv * xv, w[k], uxx);
+                uyy = Math.FusedMultiplyAdd(yv * yv, w[k], uyy);
+                uxy = Math.FusedMultiplyAdd(xv * yv, w[k], uxy);
+            }
+            pad[r + i] = ux; pad[pw + r + i] = uy; pad[2 * pw + r + i] = uxx; pad[3 * pw + r + i] = uyy; pad[4 * pw + r + i] = uxy;
+        }
+        for (int q = 0; q < 5; q++)
+        {
+            var line = pad.Slice(q * pw, pw);
             for (int k = 1; k <= r; k++)
             {
-                px[r - k] = xr[BorderIndex(-k, width, symmetric)];
-                py[r - k] = yr[BorderIndex(-k, width, symmetric)];
-                px[r + width - 1 + k] = xr[BorderIndex(width - 1 + k, width, symmetric)];
-                py[r + width - 1 + k] = yr[BorderIndex(width - 1 + k, width, symmetric)];
+                line[r - k] = line[r + BorderIndex(-k, width, symmetric)];
+                line[r + width - 1 + k] = line[r + BorderIndex(width - 1 + k, width, symmetric)];
             }
-            // Products of the padded rows are the padded products, since padding only re-indexes samples.
-            System.Numerics.Tensors.TensorPrimitives.Multiply(px, px, pxx);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(py, py, pyy);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(px, py, pxy);
-            int o = row * width;
-            Correlate(px, w, h.Slice(o, width));
-            Correlate(py, w, h.Slice(n + o, width));
-            Correlate(pxx, w, h.Slice(2 * n + o, width));
-            Correlate(pyy, w, h.Slice(3 * n + o, width));
-            Correlate(pxy, w, h.Slice(4 * n + o, width));
         }
     }
 
-    /// <summary>dst[i] = sum_k w[k] src[i + k], vectorised across i.</summary>
-    private static void Correlate(ReadOnlySpan<double> src, double[] w, Span<double> dst)
+    /// <summary>Row filter of the five buffers fused with the SSIM formula (Wang et al. 2004, eq. 13) for one output row.</summary>
+    private static void RowFilterAndCombine(ReadOnlySpan<double> pad, int width, double[] w, SsimOptions o, Span<double> ssimRow, Span<double> csRow)
     {
-        int taps = w.Length, len = dst.Length, i = 0;
-        ref double s = ref MemoryMarshal.GetReference(src);
-        ref double d = ref MemoryMarshal.GetReference(dst);
-        int vw = Vector<double>.Count;
-        for (; i <= len - vw; i += vw)
-        {
-            var acc = Vector.LoadUnsafe(ref s, (nuint)i) * w[0];
-            for (int k = 1; k < taps; k++)
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref s, (nuint)(i + k)), new Vector<double>(w[k]), acc);
-            acc.StoreUnsafe(ref d, (nuint)i);
-        }
-        for (; i < len; i++)
-        {
-            double acc = src[i] * w[0];
-            for (int k = 1; k < taps; k++) acc = Math.FusedMultiplyAdd(src[i + k], w[k], acc);
-            dst[i] = acc;
-        }
-    }
-
-    private static void VerticalPass(ReadOnlySpan<double> h, int width, int height, double[] w, bool symmetric, SsimOptions o, Span<double> ssimMap, Span<double> csMap)
-    {
-        int r = w.Length / 2, taps = w.Length, n = width * height, vw = Vector<double>.Count;
+        int taps = w.Length, r = taps / 2, pw = width + 2 * r, vw = Vector<double>.Count, i = 0;
         double c1 = (o.K1 * o.DataRange) * (o.K1 * o.DataRange), c2 = (o.K2 * o.DataRange) * (o.K2 * o.DataRange);
-        Span<int> rows = stackalloc int[taps];
-        bool wantCs = csMap.Length != 0;
-        ref double hb = ref MemoryMarshal.GetReference(h);
+        bool wantCs = csRow.Length != 0;
+        ref double pb = ref MemoryMarshal.GetReference(pad);
         var vc1 = new Vector<double>(c1);
         var vc2 = new Vector<double>(c2);
         var two = new Vector<double>(2.0);
-        for (int row = 0; row < height; row++)
+        for (; i <= width - vw; i += vw)
         {
-            for (int k = 0; k < taps; k++) rows[k] = BorderIndex(row + k - r, height, symmetric) * width;
-            int i = 0, o0 = row * width;
-            for (; i <= width - vw; i += vw)
+            Vector<double> ux = default, uy = default, uxx = default, uyy = default, uxy = default;
+            for (int k = 0; k < taps; k++)
             {
-                Vector<double> ux = default, uy = default, uxx = default, uyy = default, uxy = default;
-                for (int k = 0; k < taps; k++)
-                {
-                    var wk = new Vector<double>(w[k]);
-                    nuint at = (nuint)(rows[k] + i);
-                    ux = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref hb, at), wk, ux);
-                    uy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref hb, at + (nuint)n), wk, uy);
-                    uxx = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref hb, at + (nuint)(2 * n)), wk, uxx);
-                    uyy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref hb, at + (nuint)(3 * n)), wk, uyy);
-                    uxy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref hb, at + (nuint)(4 * n)), wk, uxy);
-                }
-                var uxuy = ux * uy;
-                var cs = (two * (uxy - uxuy) + vc2) / ((uxx - ux * ux) + (uyy - uy * uy) + vc2);
-                var s = (two * uxuy + vc1) / (ux * ux + uy * uy + vc1) * cs;
-                s.StoreUnsafe(ref MemoryMarshal.GetReference(ssimMap), (nuint)(o0 + i));
-                if (wantCs) cs.StoreUnsafe(ref MemoryMarshal.GetReference(csMap), (nuint)(o0 + i));
+                var wk = new Vector<double>(w[k]);
+                nuint at = (nuint)(i + k);
+                ux = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pb, at), wk, ux);
+                uy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pb, at + (nuint)pw), wk, uy);
+                uxx = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pb, at + (nuint)(2 * pw)), wk, uxx);
+                uyy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pb, at + (nuint)(3 * pw)), wk, uyy);
+                uxy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pb, at + (nuint)(4 * pw)), wk, uxy);
             }
-            for (; i < width; i++)
+            var uxuy = ux * uy;
+            var a2 = two * (uxy - uxuy) + vc2;
+            var b2 = (uxx - ux * ux) + (uyy - uy * uy) + vc2;
+            var a1 = two * uxuy + vc1;
+            var b1 = ux * ux + uy * uy + vc1;
+            (a1 * a2 / (b1 * b2)).StoreUnsafe(ref MemoryMarshal.GetReference(ssimRow), (nuint)i);
+            if (wantCs) (a2 / b2).StoreUnsafe(ref MemoryMarshal.GetReference(csRow), (nuint)i);
+        }
+        for (; i < width; i++)
+        {
+            double ux = 0, uy = 0, uxx = 0, uyy = 0, uxy = 0;
+            for (int k = 0; k < taps; k++)
             {
-                double ux = 0, uy = 0, uxx = 0, uyy = 0, uxy = 0;
-                for (int k = 0; k < taps; k++)
-                {
-                    int at = rows[k] + i;
-                    ux = Math.FusedMultiplyAdd(h[at], w[k], ux);
-                    uy = Math.FusedMultiplyAdd(h[at + n], w[k], uy);
-                    uxx = Math.FusedMultiplyAdd(h[at + 2 * n], w[k], uxx);
-                    uyy = Math.FusedMultiplyAdd(h[at + 3 * n], w[k], uyy);
-                    uxy = Math.FusedMultiplyAdd(h[at + 4 * n], w[k], uxy);
-                }
-                double uxuy = ux * uy;
-                double cs = (2 * (uxy - uxuy) + c2) / ((uxx - ux * ux) + (uyy - uy * uy) + c2);
-                ssimMap[o0 + i] = (2 * uxuy + c1) / (ux * ux + uy * uy + c1) * cs;
-                if (wantCs) csMap[o0 + i] = cs;
+                int at = i + k;
+                ux = Math.FusedMultiplyAdd(pad[at], w[k], ux);
+                uy = Math.FusedMultiplyAdd(pad[at + pw], w[k], uy);
+                uxx = Math.FusedMultiplyAdd(pad[at + 2 * pw], w[k], uxx);
+                uyy = Math.FusedMultiplyAdd(pad[at + 3 * pw], w[k], uyy);
+                uxy = Math.FusedMultiplyAdd(pad[at + 4 * pw], w[k], uxy);
             }
+            double uxuy = ux * uy;
+            double a2 = 2 * (uxy - uxuy) + c2, b2 = (uxx - ux * ux) + (uyy - uy * uy) + c2;
+            ssimRow[i] = (2 * uxuy + c1) * a2 / ((ux * ux + uy * uy + c1) * b2);
+            if (wantCs) csRow[i] = a2 / b2;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Pipeline.Storage.Azurite;
 
@@ -26,7 +27,7 @@ public sealed class AzuriteOptions
 /// and stops it by process id. Used by the tests and the demo; a user with a real storage account sets
 /// AzureWebJobsStorage instead and never starts this.
 /// </summary>
-public sealed class AzuriteServer : IAsyncDisposable, IDisposable
+public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
 {
     /// <summary>Azurite's well-known development account (public, documented by Microsoft).</summary>
     public const string AccountName = "devstoreaccount1";
@@ -35,10 +36,13 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
     private readonly Process _process;
     private readonly string _stderrPath;
 
-    private AzuriteServer(Process process, int blobPort, int queuePort, int tablePort, string stderrPath)
+    private AzuriteServer(Process process, int blobPort, int queuePort, int tablePort, string stderrPath, string? location)
     {
-        _process = process; BlobPort = blobPort; QueuePort = queuePort; TablePort = tablePort; _stderrPath = stderrPath;
+        _process = process; BlobPort = blobPort; QueuePort = queuePort; TablePort = tablePort; _stderrPath = stderrPath; Location = location;
     }
+
+    /// <summary>The data folder (--location), or null for in-memory persistence.</summary>
+    public string? Location { get; }
 
     public int BlobPort { get; }
     public int QueuePort { get; }
@@ -91,7 +95,7 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine(); process.BeginErrorReadLine();
 
-        var server = new AzuriteServer(process, blob, queue, table, stderrPath);
+        var server = new AzuriteServer(process, blob, queue, table, stderrPath, options.Location);
         var deadline = DateTime.UtcNow + options.StartTimeout;
         while (true)
         {
@@ -140,11 +144,37 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Stops the process (and its children) by process id.</summary>
+    /// <summary>
+    /// Stops the process by its id. With a --location, it is first asked to shut down (SIGTERM: Azurite closes its
+    /// servers and saves its LokiJS databases, which it otherwise writes only every few seconds) and killed only if it
+    /// has not exited within <paramref name="grace"/>; in-memory instances are killed at once (nothing to keep).
+    /// </summary>
+    public void Stop(TimeSpan grace)
+    {
+        try
+        {
+            if (_process.HasExited) return;
+            if (Location is not null && grace > TimeSpan.Zero && OperatingSystem.IsLinux() && SendSignal(_process.Id, SigTerm) == 0
+                && _process.WaitForExit(grace))
+                return;
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+        catch (InvalidOperationException) { } // already gone
+    }
+
+    /// <summary>Ends the process at once, as a crash would (data not yet saved under --location is lost).</summary>
+    public void Kill() => Stop(TimeSpan.Zero);
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+
+    /// <summary>Stops the process (gracefully when it has a --location) and releases it.</summary>
     public void Dispose()
     {
-        try { if (!_process.HasExited) { _process.Kill(entireProcessTree: true); _process.WaitForExit(10_000); } }
-        catch (InvalidOperationException) { }
+        Stop(TimeSpan.FromSeconds(10));
         _process.Dispose();
         try { File.Delete(_stderrPath); } catch (IOException) { }
     }

@@ -1,0 +1,77 @@
+using System.Net;
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.DurableTask.Client;
+using Pipeline.Core.Contracts;
+using Pipeline.Host.Azure;
+
+namespace Pipeline.Functions;
+
+/// <summary>The control role's triggers. Each hands over to src/ (Pipeline.Host.Azure.AzureTriggerHandlers) with the
+/// Durable client wrapped as the project's IOrchestrationClient.</summary>
+public sealed class Triggers(AzureTriggerHandlers handlers)
+{
+    /// <summary>queue augment-requests -> validate, then schedule AugmentationRun with the run id as instance id
+    /// (idempotent). The host moves a message that failed 5 times (host.json maxDequeueCount) to
+    /// augment-requests-poison; the handler records why in runs/{id}/status.json on the last attempt.</summary>
+    [Function(FunctionNames.AugmentRequests)]
+    public Task AugmentRequests(
+        [QueueTrigger("augment-requests")] QueueMessage message,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => handlers.AugmentRequestAsync(message.Body.ToArray(), message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
+
+    /// <summary>blob datasets/{name}/{file} -> ingest the dataset (the ingestor's own _index.json and other
+    /// underscore files are ignored, so its output does not trigger it again).</summary>
+    [Function(FunctionNames.DatasetBlobCreated)]
+    public Task DatasetBlobCreated(
+        [BlobTrigger("datasets/{name}/{file}")] byte[] content,
+        string name,
+        string file,
+        CancellationToken cancellationToken)
+        => handlers.DatasetBlobAsync(name, file, cancellationToken);
+
+    /// <summary>GET /api/runs/{id}: the Durable instance state merged with runs/{id}/status.json.</summary>
+    [Function(FunctionNames.GetRun)]
+    public async Task<HttpResponseData> GetRun(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{id}")] HttpRequestData request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        var (status, body) = await handlers.GetRunAsync(id, DurableClients.Wrap(client), cancellationToken);
+        return await Json(request, status, body);
+    }
+
+    /// <summary>POST /api/runs/{id}/cancel: terminates the instance (and its sub-orchestrations).</summary>
+    [Function(FunctionNames.CancelRun)]
+    public async Task<HttpResponseData> CancelRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{id}/cancel")] HttpRequestData request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        var (status, body) = await handlers.CancelRunAsync(id, DurableClients.Wrap(client), cancellationToken);
+        return await Json(request, status, body);
+    }
+
+    private static async Task<HttpResponseData> Json(HttpRequestData request, HttpStatusCode status, object body)
+    {
+        var response = request.CreateResponse(status);
+        await response.WriteAsJsonAsync(body, status);
+        return response;
+    }
+}
+
+/// <summary>The GPU role's trigger: queue inference-requests -> run the diffusion sampler for one shard, then raise
+/// the completion event on the waiting orchestration in the control app's task hub.</summary>
+public sealed class GpuWorker(AzureTriggerHandlers handlers)
+{
+    [Function(FunctionNames.InferenceRequests)]
+    public Task InferenceRequests(
+        [QueueTrigger("inference-requests")] QueueMessage message,
+        [DurableClient(TaskHub = "%PIPELINE_CONTROL_TASK_HUB%")] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => handlers.InferenceRequestAsync(message.Body.ToArray(), message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
+}

@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1.7
+# The control image of the Functions app (role "control": triggers, orchestrations, CPU activities incl. metrics
+# feature networks on ONNX Runtime's CPU provider). Same app as functions-gpu.Dockerfile on the official
+# dotnet-isolated base image (Debian). Build from the repository root:
+#   docker build -f infra/functions-cpu.Dockerfile --build-arg ORT_SHA256=<sha256 of the ORT tarball> \
+#     -t <registry>/pipeline-functions:<tag> .
+# Lines marked "unverified" could not be checked here (no Docker engine, no network to those registries).
+
+ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+# unverified: the .NET 10 isolated tag of the Functions base image
+ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0
+
+FROM ${DOTNET_SDK_IMAGE} AS build
+WORKDIR /src
+COPY . .
+RUN printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear />\n<add key="nuget.org" value="https://api.nuget.org/v3/index.json" />\n</packageSources></configuration>\n' > /tmp/nuget.config \
+ && dotnet restore functions/Pipeline.Functions/Pipeline.Functions.csproj --configfile /tmp/nuget.config \
+ && dotnet publish functions/Pipeline.Functions/Pipeline.Functions.csproj -c Release --no-restore -o /out /p:UseAppHost=false
+
+FROM ${DOTNET_SDK_IMAGE} AS ort
+ARG ORT_VERSION=1.30.0
+ARG ORT_SHA256=
+# unverified: asset name of the CPU tarball for this version on the GitHub release
+RUN curl -fsSL -o /tmp/ort.tgz "https://github.com/microsoft/onnxruntime/releases/download/v${ORT_VERSION}/onnxruntime-linux-x64-${ORT_VERSION}.tgz" \
+ && if [ -z "${ORT_SHA256}" ]; then echo "pass --build-arg ORT_SHA256=$(sha256sum /tmp/ort.tgz | cut -d' ' -f1) after checking it" >&2; exit 1; fi \
+ && echo "${ORT_SHA256}  /tmp/ort.tgz" | sha256sum -c - \
+ && mkdir -p /opt/onnxruntime \
+ && tar -xzf /tmp/ort.tgz -C /opt/onnxruntime --strip-components=1 \
+ && test -f "/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION}"
+
+FROM ${FUNCTIONS_IMAGE}
+ARG ORT_VERSION=1.30.0
+# Debian 12 package names (as infra/setup.sh installs them)
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libturbojpeg0 libgdcm3.0 liblapacke libopenblas0-pthread \
+ && mkdir -p /tmp/gdcm /opt/gdcm && cd /tmp/gdcm \
+ && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /opt/gdcm/ \
+ && cd / && rm -rf /tmp/gdcm /var/lib/apt/lists/* \
+ && useradd --uid 10001 --user-group --create-home --home-dir /home/app --shell /usr/sbin/nologin app
+
+COPY --from=ort /opt/onnxruntime /opt/onnxruntime
+COPY --from=build /out /home/site/wwwroot
+
+ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
+    AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
+    FUNCTIONS_WORKER_RUNTIME=dotnet-isolated \
+    ASPNETCORE_URLS=http://+:8080 \
+    HOME=/home/app \
+    PIPELINE_ORT_LIBRARY=/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION} \
+    PIPELINE_GDCM_DIR=/opt/gdcm \
+    LD_LIBRARY_PATH=/opt/onnxruntime/lib:/opt/gdcm
+
+USER 10001
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD curl -fsS http://localhost:8080/api/healthz || exit 1
+# the base image's own entrypoint starts the Functions host (unverified: it honours ASPNETCORE_URLS for the port)

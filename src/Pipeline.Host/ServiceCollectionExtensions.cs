@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Orchestration;
+using Pipeline.Host.Triggers;
+using Pipeline.Storage;
+using Pipeline.Storage.Datasets;
+
+namespace Pipeline.Host;
+
+/// <summary>
+/// The one DI registration both hosts call (the local host in <c>pipeline serve</c>, the Functions app in Program.cs).
+/// Each area adds its services in its own <c>AddPipeline*</c> method, called from <see cref="AddPipeline"/>; add a
+/// line there for a new area. Registrations use TryAdd where a host may bring its own implementation first.
+/// </summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Configuration section of the local triggers; Pipeline:Triggers:Enabled=false turns them off (the
+    /// Functions host, whose triggers are Azure's, sets it).</summary>
+    public const string TriggersSection = "Pipeline:Triggers";
+
+    public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddPipelineStorage(configuration);
+        services.AddPipelineIngestion(configuration);
+        services.AddPipelineTriggers(configuration);
+        return services;
+    }
+
+    /// <summary>The storage connection string: AzureWebJobsStorage (environment, or "Values" of local.settings.json as
+    /// in Functions); Azurite's development storage when unset.</summary>
+    public static string GetStorageConnectionString(IConfiguration configuration) =>
+        NonEmpty(configuration[PipelineStorageOptions.ConnectionStringKey])
+        ?? NonEmpty(configuration["Values:" + PipelineStorageOptions.ConnectionStringKey])
+        ?? "UseDevelopmentStorage=true";
+
+    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    /// <summary><see cref="PipelineStorage"/> over the configured account (section Pipeline:Storage tunes block sizes
+    /// and retries).</summary>
+    public static IServiceCollection AddPipelineStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PipelineStorageOptions>()
+            .Bind(configuration.GetSection("Pipeline:Storage"))
+            .PostConfigure(o => o.ConnectionString = GetStorageConnectionString(configuration));
+        services.TryAddSingleton(sp => new PipelineStorage(sp.GetRequiredService<IOptions<PipelineStorageOptions>>().Value));
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>The default ingestor (index only); the imaging area's validating ingestor replaces it.</summary>
+    public static IServiceCollection AddPipelineIngestion(this IServiceCollection services, IConfiguration configuration)
+    {
+        _ = configuration;
+        services.TryAddSingleton<IDatasetIngestor, DatasetIndexIngestor>();
+        return services;
+    }
+
+    /// <summary>The local host's queue and blob-drop listeners (hosted services), unless Pipeline:Triggers:Enabled is false.
+    /// The queue listener needs an <see cref="IOrchestrationClient"/> (the local engine registers one).</summary>
+    public static IServiceCollection AddPipelineTriggers(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(TriggersSection);
+        services.AddOptions<AugmentRequestListenerOptions>().Bind(section.GetSection("AugmentQueue"));
+        services.AddOptions<DatasetDropListenerOptions>().Bind(section.GetSection("DatasetDrop"));
+        if (!section.GetValue("Enabled", true)) return services;
+        services.AddHostedService(sp => new AugmentRequestListener(
+            sp.GetRequiredService<PipelineStorage>(),
+            sp.GetService<IOrchestrationClient>() ?? throw new InvalidOperationException(
+                $"No {nameof(IOrchestrationClient)} is registered: the queue listener starts runs through it (the local engine registers one in AddPipeline; or set {TriggersSection}:Enabled=false)."),
+            sp.GetRequiredService<IOptions<AugmentRequestListenerOptions>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AugmentRequestListener>>(),
+            sp.GetService<TimeProvider>()));
+        services.AddHostedService(sp => new DatasetDropListener(
+            sp.GetRequiredService<PipelineStorage>(),
+            sp.GetRequiredService<IDatasetIngestor>(),
+            sp.GetRequiredService<IOptions<DatasetDropListenerOptions>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DatasetDropListener>>(),
+            sp.GetService<TimeProvider>()));
+        return services;
+    }
+}

@@ -1,0 +1,283 @@
+using System.Buffers.Binary;
+using Pipeline.Imaging.Buffers;
+
+namespace Pipeline.Imaging.Dicom;
+
+/// <summary>VOI LUT Function (0028,1056), PS3.3 C.11.2.1.3.</summary>
+public enum VoiFunction { Linear, LinearExact, Sigmoid }
+
+/// <summary>
+/// A VOI window (PS3.3 C.11.2.1.2): maps modality values to [0, 1] by <see cref="Function"/>. Output range here is
+/// [ymin, ymax] = [0, 1].
+/// </summary>
+public readonly record struct VoiWindow(double Center, double Width, VoiFunction Function = VoiFunction.Linear)
+{
+    public static VoiFunction ParseFunction(string? name, string item) => (name ?? "LINEAR").Trim().ToUpperInvariant() switch
+    {
+        "" or "LINEAR" => VoiFunction.Linear,
+        "LINEAR_EXACT" => VoiFunction.LinearExact,
+        "SIGMOID" => VoiFunction.Sigmoid,
+        var other => throw new DicomException(item, $"VOI LUT Function '{other}' is not LINEAR, LINEAR_EXACT or SIGMOID"),
+    };
+
+    /// <summary>Checks the width's lower bound for the function (PS3.3 C.11.2.1.2.1: LINEAR needs W >= 1; the others W > 0).</summary>
+    public void Validate(string item)
+    {
+        if (!double.IsFinite(Center) || !double.IsFinite(Width)) throw new DicomException(item, $"window {Center}/{Width} is not finite");
+        if (Function == VoiFunction.Linear ? Width < 1 : Width <= 0)
+            throw new DicomException(item, $"Window Width {Width} is invalid for {Function} (PS3.3 C.11.2.1.2: LINEAR needs >= 1, others > 0)");
+    }
+
+    /// <summary>One value: the formulas of PS3.3 C.11.2.1.2.1 (LINEAR), C.11.2.1.3.2 (LINEAR_EXACT), C.11.2.1.3.1 (SIGMOID).</summary>
+    public double Apply(double x)
+    {
+        double c = Center, w = Width;
+        switch (Function)
+        {
+            case VoiFunction.Linear:
+                if (x <= c - 0.5 - (w - 1) / 2) return 0;
+                if (x > c - 0.5 + (w - 1) / 2) return 1;
+                return (x - (c - 0.5)) / (w - 1) + 0.5;
+            case VoiFunction.LinearExact:
+                if (x <= c - w / 2) return 0;
+                if (x > c + w / 2) return 1;
+                return (x - c) / w + 0.5;
+            default:
+                return 1 / (1 + Math.Exp(-4 * (x - c) / w));
+        }
+    }
+
+    /// <summary>Applies the window to every value (span kernel; float math with the double formula's constants folded).</summary>
+    public void Apply(ReadOnlySpan<float> modality, Span<float> output)
+    {
+        if (output.Length < modality.Length) throw new ArgumentException("output is shorter than input", nameof(output));
+        double c = Center, w = Width;
+        if (Function == VoiFunction.Linear)
+        {
+            // y = (x - (c - 0.5)) / (w - 1) + 0.5 between the bounds; a single-value window (w == 1) is a step.
+            double lo = c - 0.5 - (w - 1) / 2, hi = c - 0.5 + (w - 1) / 2;
+            if (w == 1) { for (int i = 0; i < modality.Length; i++) output[i] = modality[i] <= lo ? 0f : 1f; return; }
+            double scale = 1 / (w - 1), offset = 0.5 - (c - 0.5) * scale;
+            for (int i = 0; i < modality.Length; i++)
+            {
+                double x = modality[i];
+                output[i] = x <= lo ? 0f : x > hi ? 1f : (float)(x * scale + offset);
+            }
+        }
+        else if (Function == VoiFunction.LinearExact)
+        {
+            double lo = c - w / 2, hi = c + w / 2, scale = 1 / w, offset = 0.5 - c * scale;
+            for (int i = 0; i < modality.Length; i++)
+            {
+                double x = modality[i];
+                output[i] = x <= lo ? 0f : x > hi ? 1f : (float)(x * scale + offset);
+            }
+        }
+        else
+        {
+            double k = -4 / w;
+            for (int i = 0; i < modality.Length; i++) output[i] = (float)(1 / (1 + Math.Exp(k * (modality[i] - c))));
+        }
+    }
+}
+
+/// <summary>
+/// A lookup table from a Modality LUT Sequence or VOI LUT Sequence item (PS3.3 C.11.1 and C.11.2): LUT Descriptor
+/// [entries (0 means 65536), first input value mapped, bits per entry] and LUT Data.
+/// </summary>
+public sealed class DicomLut
+{
+    private DicomLut(int firstInput, ushort[] data, int bits) { FirstInput = firstInput; Data = data; Bits = bits; }
+
+    public int FirstInput { get; }
+    public ushort[] Data { get; }
+    public int Bits { get; }
+
+    /// <summary>Reads a LUT item; <paramref name="signedInput"/> says whether the first-input value is SS (signed pixels).</summary>
+    public static DicomLut From(DicomDataset item, bool signedInput, string source)
+    {
+        var descriptorBytes = item.GetBytes(DicomTag.LUTDescriptor).Span;
+        if (descriptorBytes.Length < 6) throw new DicomException(source, "LUT Descriptor (0028,3002) must hold 3 values");
+        int entries = BinaryPrimitives.ReadUInt16LittleEndian(descriptorBytes);
+        if (entries == 0) entries = 65536;
+        ushort firstRaw = BinaryPrimitives.ReadUInt16LittleEndian(descriptorBytes[2..]);
+        int first = signedInput ? (short)firstRaw : firstRaw;
+        int bits = BinaryPrimitives.ReadUInt16LittleEndian(descriptorBytes[4..]);
+        if (bits is < 8 or > 16) throw new DicomException(source, $"LUT Descriptor bits per entry {bits} is outside 8..16");
+        var raw = item.GetBytes(DicomTag.LUTData).Span;
+        var data = new ushort[entries];
+        if (raw.Length >= entries * 2)
+            for (int i = 0; i < entries; i++) data[i] = BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]);
+        else if (bits == 8 && raw.Length >= entries)
+            for (int i = 0; i < entries; i++) data[i] = raw[i]; // 8-bit entries packed in bytes (PS3.3 C.11.1.1.1 allows it as OB)
+        else throw new DicomException(source, $"LUT Data (0028,3006) holds {raw.Length} bytes for {entries} entries of {bits} bits");
+        return new DicomLut(first, data, bits);
+    }
+
+    /// <summary>Table value for input x: values below the first input map to the first entry, above the last to the last (C.11.2.1.1).</summary>
+    public ushort Lookup(double x)
+    {
+        long idx = (long)Math.Floor(x) - FirstInput;
+        if (idx < 0) idx = 0; else if (idx >= Data.Length) idx = Data.Length - 1;
+        return Data[idx];
+    }
+
+    public double MaxOutput => (1 << Bits) - 1;
+}
+
+/// <summary>Where the VOI transform comes from.</summary>
+public enum VoiSource
+{
+    /// <summary>Window Center/Width when present, else the VOI LUT Sequence, else the image's min/max.</summary>
+    Auto,
+    Window,
+    LutSequence,
+    /// <summary>A LINEAR_EXACT window spanning the non-padding modality values.</summary>
+    MinMax,
+}
+
+/// <summary>How to render an image for display.</summary>
+public sealed class DicomRenderOptions
+{
+    public VoiSource VoiSource { get; set; } = VoiSource.Auto;
+
+    /// <summary>Which of multiple window values / VOI LUT items to use (PS3.3 C.11.2.1.2: several may be offered).</summary>
+    public int VoiIndex { get; set; }
+
+    /// <summary>An explicit window that overrides the file's.</summary>
+    public VoiWindow? Window { get; set; }
+
+    /// <summary>Render pixel-padding pixels as 0 (black) rather than through the VOI (PS3.3 C.7.5.1.1.2).</summary>
+    public bool MaskPadding { get; set; } = true;
+}
+
+/// <summary>
+/// The grayscale presentation pipeline of PS3.4 N.2 as pure functions: stored values -> Modality LUT (Rescale Slope and
+/// Intercept or a Modality LUT Sequence, PS3.3 C.11.1) -> VOI (window or VOI LUT, C.11.2) -> MONOCHROME1 inversion after
+/// VOI -> display values in [0, 1]. Colour images are scaled to [0, 1] without VOI.
+/// </summary>
+public static class DicomRenderer
+{
+    /// <summary>Modality values (Float32) from stored values.</summary>
+    public static ImageBuffer ApplyModalityLut(DicomImage image)
+    {
+        var a = image.Attributes;
+        using var asFloat = image.Stored.PixelType == PixelType.Float32 ? null : image.Stored.ToFloat32();
+        var src = (asFloat ?? image.Stored).Pixels<float>();
+        var result = ImageBuffer.Create(image.Stored.Width, image.Stored.Height, image.Stored.Channels, PixelType.Float32);
+        var dst = result.Pixels<float>();
+        var seq = image.File.Dataset.GetSequence(DicomTag.ModalityLUTSequence);
+        if (seq.Count > 0 && a.IsMonochrome)
+        {
+            var lut = DicomLut.From(seq[0], a.IsSigned, image.File.Item);
+            for (int i = 0; i < src.Length; i++) dst[i] = lut.Lookup(src[i]);
+        }
+        else
+        {
+            double slope = a.RescaleSlope, intercept = a.RescaleIntercept;
+            if (!double.IsFinite(slope) || slope == 0) throw new DicomException(image.File.Item, $"Rescale Slope {slope} is invalid");
+            for (int i = 0; i < src.Length; i++) dst[i] = (float)(src[i] * slope + intercept);
+        }
+        return result;
+    }
+
+    /// <summary>The padding mask (true where stored values are Pixel Padding Value, or within its range limit).</summary>
+    public static bool[]? PaddingMask(DicomImage image)
+    {
+        var a = image.Attributes;
+        if (a.PixelPaddingValue is not double pad || !a.IsMonochrome) return null;
+        double lo = pad, hi = a.PixelPaddingRangeLimit ?? pad;
+        if (lo > hi) (lo, hi) = (hi, lo);
+        var mask = new bool[image.Stored.Length];
+        switch (image.Stored.PixelType)
+        {
+            case PixelType.UInt16: { var s = image.Stored.Pixels<ushort>(); for (int i = 0; i < s.Length; i++) mask[i] = s[i] >= lo && s[i] <= hi; break; }
+            case PixelType.UInt8: { var s = image.Stored.Pixels<byte>(); for (int i = 0; i < s.Length; i++) mask[i] = s[i] >= lo && s[i] <= hi; break; }
+            default: { var s = image.Stored.Pixels<float>(); for (int i = 0; i < s.Length; i++) mask[i] = s[i] >= lo && s[i] <= hi; break; }
+        }
+        return mask;
+    }
+
+    /// <summary>The window the options select from the file, or null when the file offers none.</summary>
+    public static VoiWindow? SelectWindow(DicomImageAttributes a, int index, string item)
+    {
+        if (a.WindowCenters.Length == 0 || a.WindowWidths.Length == 0) return null;
+        int n = Math.Min(a.WindowCenters.Length, a.WindowWidths.Length);
+        if (index < 0 || index >= n) throw new DicomException(item, $"window index {index} requested but the file has {n} window(s)");
+        var w = new VoiWindow(a.WindowCenters[index], a.WindowWidths[index], VoiWindow.ParseFunction(a.VoiLutFunction, item));
+        w.Validate(item);
+        return w;
+    }
+
+    /// <summary>Display values in [0, 1] (Float32), as a viewer would show them.</summary>
+    public static ImageBuffer Render(DicomImage image, DicomRenderOptions? options = null)
+    {
+        options ??= new DicomRenderOptions();
+        var a = image.Attributes;
+        string item = image.File.Item;
+        if (!a.IsMonochrome)
+        {
+            var rgb = image.Stored.ToFloat32();
+            var p = rgb.Pixels<float>();
+            float scale = 1f / ((1 << Math.Min(a.BitsStored, 16)) - 1);
+            for (int i = 0; i < p.Length; i++) p[i] *= scale;
+            return rgb;
+        }
+        var modality = ApplyModalityLut(image);
+        try
+        {
+            var m = modality.Pixels<float>();
+            var padding = options.MaskPadding ? PaddingMask(image) : null;
+            var output = ImageBuffer.Create(modality.Width, modality.Height, 1, PixelType.Float32);
+            var o = output.Pixels<float>();
+            var source = options.Window != null ? VoiSource.Window : options.VoiSource;
+            if (source == VoiSource.Auto)
+                source = a.WindowCenters.Length > 0 && a.WindowWidths.Length > 0 ? VoiSource.Window : a.VoiLutSequenceItems > 0 ? VoiSource.LutSequence : VoiSource.MinMax;
+            switch (source)
+            {
+                case VoiSource.Window:
+                    var window = options.Window ?? SelectWindow(a, options.VoiIndex, item)
+                        ?? throw new DicomException(item, "no Window Center/Width (0028,1050/1051) in the file");
+                    window.Validate(item);
+                    window.Apply(m, o);
+                    break;
+                case VoiSource.LutSequence:
+                    var items = image.File.Dataset.GetSequence(DicomTag.VOILUTSequence);
+                    if (options.VoiIndex < 0 || options.VoiIndex >= items.Count)
+                        throw new DicomException(item, $"VOI LUT item {options.VoiIndex} requested but the file has {items.Count}");
+                    // The LUT's input is the modality value; its first-input value is SS when modality values can be negative.
+                    var lut = DicomLut.From(items[options.VoiIndex], a.IsSigned || a.RescaleIntercept < 0, item);
+                    double max = lut.MaxOutput;
+                    for (int i = 0; i < m.Length; i++) o[i] = (float)(lut.Lookup(m[i]) / max);
+                    break;
+                default:
+                    float lo = float.MaxValue, hi = float.MinValue;
+                    for (int i = 0; i < m.Length; i++)
+                    {
+                        if (padding != null && padding[i]) continue;
+                        if (m[i] < lo) lo = m[i];
+                        if (m[i] > hi) hi = m[i];
+                    }
+                    if (lo > hi) { lo = 0; hi = 1; }
+                    new VoiWindow((lo + hi) / 2.0, Math.Max(hi - lo, 1e-6), VoiFunction.LinearExact).Apply(m, o);
+                    break;
+            }
+            // PS3.3 C.7.6.3.1.2: MONOCHROME1 is inverted after the VOI transform.
+            if (a.IsMonochrome1) for (int i = 0; i < o.Length; i++) o[i] = 1f - o[i];
+            if (padding != null) for (int i = 0; i < o.Length; i++) if (padding[i]) o[i] = 0f;
+            return output;
+        }
+        finally { modality.Dispose(); }
+    }
+
+    /// <summary>Display values quantised to 8 or 16 bits (round half to even, as <see cref="ImageBuffer.ToInteger"/>).</summary>
+    public static ImageBuffer Quantise(ImageBuffer display, int bits)
+    {
+        if (bits is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "bits must be 8 or 16");
+        using var scaled = display.Clone();
+        var p = scaled.Pixels<float>();
+        float max = bits == 8 ? 255f : 65535f;
+        for (int i = 0; i < p.Length; i++) p[i] *= max;
+        return scaled.ToInteger(bits == 8 ? PixelType.UInt8 : PixelType.UInt16);
+    }
+}

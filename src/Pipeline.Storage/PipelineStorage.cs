@@ -1,0 +1,319 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Azure.Storage.Queues;
+using Pipeline.Core.Contracts;
+using Pipeline.Storage.Blobs;
+
+namespace Pipeline.Storage;
+
+/// <summary>
+/// Typed access to the pipeline's storage account (blob layout in <see cref="StorageLayout"/>): validated names,
+/// write-if-absent with SHA-256 recorded in blob metadata, ETag-conditional JSON updates, streaming reads and writes.
+/// Thread-safe; one instance per process.
+/// </summary>
+public sealed class PipelineStorage
+{
+    private readonly PipelineStorageOptions _options;
+
+    public PipelineStorage(PipelineStorageOptions options)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+            throw new ArgumentException($"The storage connection string ({PipelineStorageOptions.ConnectionStringKey}) is empty.", nameof(options));
+        var blobOptions = new BlobClientOptions();
+        blobOptions.Retry.MaxRetries = options.MaxRetries;
+        blobOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
+        queueOptions.Retry.MaxRetries = options.MaxRetries;
+        queueOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        try
+        {
+            BlobService = new BlobServiceClient(options.ConnectionString, blobOptions);
+            QueueService = new QueueServiceClient(options.ConnectionString, queueOptions);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The storage connection string ({PipelineStorageOptions.ConnectionStringKey}) cannot be read: {e.Message}", nameof(options), e);
+        }
+    }
+
+    public PipelineStorage(string connectionString) : this(new PipelineStorageOptions { ConnectionString = connectionString }) { }
+
+    public BlobServiceClient BlobService { get; }
+    public QueueServiceClient QueueService { get; }
+    public PipelineStorageOptions Options => _options;
+
+    /// <summary>Creates the containers and queues of the layout when missing (idempotent).</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var c in StorageLayout.Containers)
+            await BlobService.GetBlobContainerClient(c).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var q in StorageLayout.Queues)
+            await QueueService.GetQueueClient(q).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A client of one of the layout's queues (messages are written base64-encoded, as Functions expects;
+    /// <see cref="Queues.QueueMessages"/> encodes and decodes).</summary>
+    public QueueClient Queue(string name)
+    {
+        if (!StorageLayout.Queues.Contains(name))
+            throw new ArgumentException($"Queue '{name}' is not one of {string.Join(", ", StorageLayout.Queues)}.", nameof(name));
+        return QueueService.GetQueueClient(name);
+    }
+
+    public RunStore Run(string runId) => new(this, ResourceNames.CheckRunId(runId));
+
+    public DatasetStore Dataset(string name) => new(this, ResourceNames.CheckName(name, "Dataset name"));
+
+    public BlobClient Blob(BlobPath path) => BlobService.GetBlobContainerClient(path.Container).GetBlobClient(path.Name);
+
+    // ---------------------------------------------------------------- writes
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to <paramref name="path"/> unless a blob is there (If-None-Match: *). Returns
+    /// Written = false when the existing blob has the same SHA-256 (a repeated idempotent step); throws
+    /// <see cref="BlobConflictException"/> when it differs. Content larger than the single-upload threshold is streamed
+    /// in blocks and hashed on the way. Refuses paths under datasets/ (runs never write there).
+    /// </summary>
+    public Task<WriteResult> WriteIfAbsentAsync(BlobPath path, Stream content, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        RefuseDatasets(path);
+        return WriteIfAbsentCoreAsync(path, content, contentType, cancellationToken);
+    }
+
+    public Task<WriteResult> WriteIfAbsentAsync(BlobPath path, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
+        WriteIfAbsentAsync(path, content.ToStream(), contentType, cancellationToken);
+
+    /// <summary>Serialises <paramref name="value"/> with <see cref="PipelineJson.Options"/> and writes it if absent.</summary>
+    public Task<WriteResult> WriteJsonIfAbsentAsync<T>(BlobPath path, T value, CancellationToken cancellationToken = default) =>
+        WriteIfAbsentAsync(path, new BinaryData(PipelineJson.SerializeToUtf8Bytes(value)), "application/json", cancellationToken);
+
+    private static void RefuseDatasets(BlobPath path)
+    {
+        if (path.Container == StorageLayout.DatasetsContainer)
+            throw new BlobWriteRefusedException(path, "datasets/ is read-only for runs (runs write under runs/{runId}/; only ingestion writes datasets/{name}/_index.json)");
+    }
+
+    internal async Task<WriteResult> WriteIfAbsentCoreAsync(BlobPath path, Stream content, string? contentType, CancellationToken cancellationToken)
+    {
+        var blob = BlobService.GetBlobContainerClient(path.Container).GetBlockBlobClient(path.Name);
+        var headers = new BlobHttpHeaders { ContentType = contentType ?? ContentTypes.FromName(path.Name) };
+        var ifAbsent = new BlobRequestConditions { IfNoneMatch = ETag.All };
+        string? sha = null;
+        long size;
+        try
+        {
+            if (content.CanSeek && content.Length - content.Position <= _options.SingleUploadThreshold)
+            {
+                var bytes = new byte[content.Length - content.Position];
+                await content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+                sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                size = bytes.Length;
+                var r = await blob.UploadAsync(new MemoryStream(bytes, writable: false), new BlobUploadOptions
+                {
+                    Conditions = ifAbsent, HttpHeaders = headers, Metadata = ShaMetadata(sha),
+                }, cancellationToken).ConfigureAwait(false);
+                return new WriteResult(path, true, sha, size, r.Value.ETag);
+            }
+            (var blockIds, string streamedSha, size) = await StageBlocksAsync(blob, content, cancellationToken).ConfigureAwait(false);
+            sha = streamedSha;
+            var committed = await blob.CommitBlockListAsync(blockIds, new CommitBlockListOptions
+            {
+                Conditions = ifAbsent, HttpHeaders = headers, Metadata = ShaMetadata(sha),
+            }, cancellationToken).ConfigureAwait(false);
+            return new WriteResult(path, true, sha, size, committed.Value.ETag);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet" || e.Status is 409 or 412)
+        {
+            if (sha is null) throw;
+            var existing = await GetSha256Async(path, cancellationToken).ConfigureAwait(false)
+                           ?? throw new IOException($"{path}: the write was refused as existing, but the blob is gone; retry.", e);
+            if (!string.Equals(existing.Sha256, sha, StringComparison.OrdinalIgnoreCase))
+                throw new BlobConflictException(path, existing.Sha256, sha);
+            return new WriteResult(path, false, sha, existing.Size, existing.ETag);
+        }
+    }
+
+    private async Task<(List<string> Ids, string Sha256, long Size)> StageBlocksAsync(BlockBlobClient blob, Stream content, CancellationToken cancellationToken)
+    {
+        // Block ids carry a per-upload random prefix so that two concurrent writers never commit each other's blocks.
+        string prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var ids = new List<string>();
+        var buffer = new byte[_options.BlockSize];
+        long size = 0;
+        while (true)
+        {
+            int n = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (n == 0) break; // end of content (an empty blob commits an empty block list)
+            hash.AppendData(buffer, 0, n);
+            size += n;
+            string id = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{prefix}-{ids.Count:D6}"));
+            await blob.StageBlockAsync(id, new MemoryStream(buffer, 0, n, writable: false), new BlockBlobStageBlockOptions(), cancellationToken).ConfigureAwait(false);
+            ids.Add(id);
+            if (n < buffer.Length) break;
+        }
+        return (ids, Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+    }
+
+    private static Dictionary<string, string> ShaMetadata(string sha) => new() { [StorageLayout.Sha256MetadataKey] = sha };
+
+    /// <summary>Overwrites <paramref name="path"/> unconditionally (for documents that are replaced as a whole, such as
+    /// datasets/{name}/_index.json); internal so that only the layout's owners use it.</summary>
+    internal async Task<WriteResult> OverwriteAsync(BlobPath path, BinaryData content, string? contentType, CancellationToken cancellationToken)
+    {
+        string sha = Convert.ToHexStringLower(SHA256.HashData(content.ToMemory().Span));
+        var r = await Blob(path).UploadAsync(content, new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = contentType ?? ContentTypes.FromName(path.Name) },
+            Metadata = ShaMetadata(sha),
+        }, cancellationToken).ConfigureAwait(false);
+        return new WriteResult(path, true, sha, content.ToMemory().Length, r.Value.ETag);
+    }
+
+    // ---------------------------------------------------------------- JSON documents with ETags
+
+    /// <summary>Reads and deserialises a JSON document with its ETag; null when the blob does not exist.</summary>
+    public async Task<JsonBlob<T>?> ReadJsonAsync<T>(BlobPath path, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var r = await Blob(path).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            return new JsonBlob<T>(PipelineJson.Deserialize<T>(r.Value.Content.ToMemory().Span, path.ToString()), r.Value.Details.ETag);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Read-modify-write of a JSON document guarded by its ETag (If-Match, or If-None-Match: * when absent): reads the
+    /// current value (null when absent), applies <paramref name="update"/>, and writes the result only if nobody wrote in
+    /// between; otherwise it reads again and re-applies. <paramref name="update"/> returns null to leave the document
+    /// as it is. Returns the value now stored (null when absent and left so).
+    /// </summary>
+    public async Task<T?> UpdateJsonAsync<T>(BlobPath path, Func<T?, T?> update, CancellationToken cancellationToken = default) where T : class
+    {
+        RefuseDatasets(path);
+        var blob = Blob(path);
+        for (int attempt = 0; attempt < _options.MaxUpdateAttempts; attempt++)
+        {
+            var current = await ReadJsonAsync<T>(path, cancellationToken).ConfigureAwait(false);
+            var next = update(current?.Value);
+            if (next is null) return current?.Value;
+            var bytes = PipelineJson.SerializeToUtf8Bytes(next);
+            var conditions = current is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = current.ETag };
+            try
+            {
+                await blob.UploadAsync(new BinaryData(bytes), new BlobUploadOptions
+                {
+                    Conditions = conditions,
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                    Metadata = ShaMetadata(Convert.ToHexStringLower(SHA256.HashData(bytes))),
+                }, cancellationToken).ConfigureAwait(false);
+                return next;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412)
+            {
+                // someone else wrote first: read their value and apply the update to it
+            }
+        }
+        throw new BlobUpdateContentionException(path, _options.MaxUpdateAttempts);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// <summary>The blob's content in memory (small documents); null when absent.</summary>
+    public async Task<BinaryData?> ReadAsync(BlobPath path, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await Blob(path).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A stream that reads the blob in chunks (large blobs); null when absent. Fails if the blob changes while read.</summary>
+    public async Task<Stream?> OpenReadAsync(BlobPath path, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await Blob(path).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> ExistsAsync(BlobPath path, CancellationToken cancellationToken = default) =>
+        (await Blob(path).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+
+    /// <summary>SHA-256 (from metadata when recorded, else computed by streaming the content), size and ETag; null when absent.</summary>
+    public async Task<(string Sha256, long Size, ETag ETag)?> GetSha256Async(BlobPath path, CancellationToken cancellationToken = default)
+    {
+        BlobProperties props;
+        try
+        {
+            props = (await Blob(path).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        if (props.Metadata.TryGetValue(StorageLayout.Sha256MetadataKey, out var sha) && sha.Length == 64)
+            return (sha.ToLowerInvariant(), props.ContentLength, props.ETag);
+        await using var stream = await Blob(path).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = props.ETag } }, cancellationToken).ConfigureAwait(false);
+        var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+        return (Convert.ToHexStringLower(hash), props.ContentLength, props.ETag);
+    }
+
+    /// <summary>Every blob under <paramref name="prefix"/> of <paramref name="container"/> (flat listing), with metadata.</summary>
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string container, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!StorageLayout.Containers.Contains(container))
+            throw new ArgumentException($"Container '{container}' is not one of {string.Join(", ", StorageLayout.Containers)}.", nameof(container));
+        var client = BlobService.GetBlobContainerClient(container);
+        await foreach (var item in client.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (!BlobNames.IsValid(item.Name)) continue; // written by someone else with a name this layout cannot address
+            item.Metadata.TryGetValue(StorageLayout.Sha256MetadataKey, out var sha);
+            yield return new BlobEntry(new BlobPath(container, item.Name), item.Properties.ContentLength ?? 0,
+                item.Properties.ETag ?? default, item.Properties.LastModified, sha, item.Properties.ContentType);
+        }
+    }
+
+    /// <summary>The first-level "folders" of a container (e.g. dataset names, run ids), from a hierarchical listing.</summary>
+    public async IAsyncEnumerable<string> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var client = BlobService.GetBlobContainerClient(container);
+        await foreach (var item in client.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, cancellationToken).ConfigureAwait(false))
+            if (item.IsPrefix) yield return item.Prefix.TrimEnd('/');
+    }
+}
+
+/// <summary>Content types the pipeline writes, chosen by file extension.</summary>
+public static class ContentTypes
+{
+    public static string FromName(string name) => Path.GetExtension(name).ToLowerInvariant() switch
+    {
+        ".json" => "application/json",
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".dcm" => "application/dicom",
+        ".html" => "text/html; charset=utf-8",
+        ".csv" => "text/csv",
+        ".txt" or ".log" => "text/plain; charset=utf-8",
+        ".onnx" => "application/octet-stream",
+        _ => "application/octet-stream",
+    };
+}

@@ -1,0 +1,181 @@
+using Pipeline.Imaging.Compositing;
+using Pipeline.Imaging.Preprocessing;
+using Pipeline.Imaging.Tests.Buffers;
+
+namespace Pipeline.Imaging.Tests.Preprocessing;
+
+/// <summary>Sobel, erosion, foreground mask, HF map and feather against data/filters/make_vectors.py (scipy.ndimage).</summary>
+public class FilterTests
+{
+    [Theory]
+    [InlineData("sobel")]
+    [InlineData("sobel_col")]
+    public void Sobel_matches_scipy_ndimage_sobel_with_nearest_borders(string name)
+    {
+        var input = Npy.Load("filters", name + "_input.npy");
+        int h = input.Shape[0], w = input.Shape[1];
+        var gx = new float[w * h];
+        var gy = new float[w * h];
+        Sobel.Gradients(input.Floats(), w, h, gx, gy);
+        ResampleTests.AssertClose(Npy.Load("filters", name + "_gx.npy").Floats(), gx, 1e-5f, "Gx");
+        ResampleTests.AssertClose(Npy.Load("filters", name + "_gy.npy").Floats(), gy, 1e-5f, "Gy");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(20)]
+    public void Square_erosion_matches_scipy_binary_erosion_with_both_border_values(int size)
+    {
+        var input = Npy.Load("filters", "erosion_input.npy");
+        int h = input.Shape[0], w = input.Shape[1];
+        var output = new byte[w * h];
+        BinaryMorphology.ErodeSquare(input.Bytes(), w, h, size, output);
+        Assert.Equal(Npy.Load("filters", $"erosion_{size}.npy").Bytes(), output);
+        BinaryMorphology.ErodeSquare(input.Bytes(), w, h, size, output, outsideIsSet: false);
+        Assert.Equal(Npy.Load("filters", $"erosion_{size}_border0.npy").Bytes(), output);
+    }
+
+    [Fact]
+    public void Erosion_by_a_naive_window_scan_agrees_on_random_masks()
+    {
+        var rng = new SplitMix64(5);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            bool outsideIsSet = trial % 2 == 0;
+            int w = 1 + rng.NextInt(30), h = 1 + rng.NextInt(30), k = 1 + rng.NextInt(9);
+            var mask = new byte[w * h];
+            for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextDouble() < 0.8 ? (byte)1 : (byte)0;
+            var fast = new byte[w * h];
+            BinaryMorphology.ErodeSquare(mask, w, h, k, fast, outsideIsSet);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    bool all = true;
+                    for (int dy = -(k / 2); dy <= k - k / 2 - 1; dy++)
+                        for (int dx = -(k / 2); dx <= k - k / 2 - 1; dx++)
+                        {
+                            int xx = x + dx, yy = y + dy;
+                            bool inside = xx >= 0 && yy >= 0 && xx < w && yy < h;
+                            if (inside ? mask[yy * w + xx] == 0 : !outsideIsSet) all = false;
+                        }
+                    Assert.Equal(all ? 1 : 0, fast[y * w + x]);
+                }
+        }
+    }
+
+    [Fact]
+    public void Breast_foreground_mask_matches_scipy_label_largest_component_and_fill_holes()
+    {
+        var input = Npy.Load("filters", "foreground_input.npy");
+        int h = input.Shape[0], w = input.Shape[1];
+        var mask = BreastForegroundMask.Compute(input.Floats(), w, h, new ForegroundMaskOptions { Threshold = 0.05f });
+        Assert.Equal(Npy.Load("filters", "foreground_mask.npy").Bytes(), mask);
+    }
+
+    [Fact]
+    public void Run_based_labelling_agrees_with_a_pixel_flood_fill_on_random_masks()
+    {
+        var rng = new SplitMix64(11);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int w = 1 + rng.NextInt(25), h = 1 + rng.NextInt(25);
+            var img = new float[w * h];
+            double density = 0.3 + 0.5 * rng.NextDouble();
+            for (int i = 0; i < img.Length; i++) img[i] = rng.NextDouble() < density ? 1f : 0f;
+            var fast = BreastForegroundMask.Compute(img, w, h);
+            Assert.Equal(NaiveForeground(img, w, h), fast);
+        }
+    }
+
+    /// <summary>Plain per-pixel BFS reference: largest 8-connected component (first in raster order on ties), then holes not 4-connected to the border filled.</summary>
+    private static byte[] NaiveForeground(float[] img, int w, int h)
+    {
+        var label = new int[w * h];
+        int next = 0, best = 0, bestSize = 0;
+        for (int i = 0; i < img.Length; i++)
+        {
+            if (img[i] <= 0.05f || label[i] != 0) continue;
+            int id = ++next, size = 0;
+            var queue = new Queue<int>([i]);
+            label[i] = id;
+            while (queue.Count > 0)
+            {
+                int p = queue.Dequeue(); size++;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++)
+                    {
+                        int x = p % w + dx, y = p / w + dy;
+                        if (x < 0 || y < 0 || x >= w || y >= h) continue;
+                        int q = y * w + x;
+                        if (img[q] > 0.05f && label[q] == 0) { label[q] = id; queue.Enqueue(q); }
+                    }
+            }
+            if (size > bestSize) { bestSize = size; best = id; }
+        }
+        var mask = label.Select(l => l == best && best != 0 ? (byte)1 : (byte)0).ToArray();
+        var outside = new bool[w * h];
+        var border = new Queue<int>();
+        for (int i = 0; i < mask.Length; i++)
+        {
+            int x = i % w, y = i / w;
+            if ((x == 0 || y == 0 || x == w - 1 || y == h - 1) && mask[i] == 0) { outside[i] = true; border.Enqueue(i); }
+        }
+        while (border.Count > 0)
+        {
+            int p = border.Dequeue();
+            foreach (var (dx, dy) in new[] { (1, 0), (-1, 0), (0, 1), (0, -1) })
+            {
+                int x = p % w + dx, y = p / w + dy;
+                if (x < 0 || y < 0 || x >= w || y >= h) continue;
+                int q = y * w + x;
+                if (mask[q] == 0 && !outside[q]) { outside[q] = true; border.Enqueue(q); }
+            }
+        }
+        for (int i = 0; i < mask.Length; i++) if (mask[i] == 0 && !outside[i]) mask[i] = 1;
+        return mask;
+    }
+
+    [Fact]
+    public void Foreground_mask_of_an_empty_image_is_empty()
+    {
+        var mask = BreastForegroundMask.Compute(new float[12], 4, 3);
+        Assert.All(mask, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public void Foreground_mask_handles_a_large_single_component_without_recursion()
+    {
+        int w = 1500, h = 1500;
+        var img = new float[w * h];
+        Array.Fill(img, 0.5f);
+        var mask = BreastForegroundMask.Compute(img, w, h);
+        Assert.Equal(w * h, mask.Count(b => b == 1));
+    }
+
+    [Fact]
+    public void HF_map_matches_the_scipy_formula()
+    {
+        var input = Npy.Load("filters", "hf_input.npy");
+        int s = input.Shape[0];
+        var hf = new float[s * s];
+        HighFrequencyMap.Compute(input.Floats(), Npy.Load("filters", "hf_support.npy").Bytes(), s, hf);
+        ResampleTests.AssertClose(Npy.Load("filters", "hf_output.npy").Floats(), hf, 1e-6f, "HF");
+    }
+
+    [Fact]
+    public void Feather_alpha_matches_the_numpy_formula_and_is_exact_at_box_and_margin()
+    {
+        var box = new PixelRect(10, 5, 10, 7);
+        var alpha = PasteBack.FeatherAlpha(box, 5, 2.0);
+        ResampleTests.AssertClose(Npy.Load("filters", "feather_alpha.npy").Floats(), alpha, 1e-6f, "alpha");
+        int w = box.Width + 10;
+        for (int y = 5; y < 12; y++)
+            for (int x = 5; x < 15; x++)
+                Assert.Equal(1f, alpha[y * w + x]);
+        Assert.True(alpha.All(a => a > 0 && a <= 1)); // every pixel of box + margin gets some weight
+    }
+}

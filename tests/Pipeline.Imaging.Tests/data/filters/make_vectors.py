@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Reference vectors for Sobel, binary erosion, the breast foreground mask, the HF map and the feather alpha.
+
+Run with Debian's python3 (python3-scipy 1.10):  /usr/bin/python3 make_vectors.py
+All arrays are .npy (float32 images, uint8 masks).
+"""
+import os
+
+import numpy as np
+from scipy import ndimage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(7)
+
+
+def save(name, a):
+    np.save(os.path.join(HERE, name), a)
+
+
+# --- Sobel: scipy.ndimage.sobel with replicate borders (mode="nearest"); axis=1 is Gx, axis=0 is Gy
+img = rng.random((19, 23), dtype=np.float32)
+img[5:12, 6:15] += 1.0
+save("sobel_input.npy", img)
+save("sobel_gx.npy", ndimage.sobel(img, axis=1, mode="nearest").astype(np.float32))
+save("sobel_gy.npy", ndimage.sobel(img, axis=0, mode="nearest").astype(np.float32))
+col = img[:, :1].copy()
+save("sobel_col_input.npy", col)
+save("sobel_col_gx.npy", ndimage.sobel(col, axis=1, mode="nearest").astype(np.float32))
+save("sobel_col_gy.npy", ndimage.sobel(col, axis=0, mode="nearest").astype(np.float32))
+
+# --- Binary erosion by a k x k square, pixels outside the image counting as set (border_value=1)
+blobs = ndimage.gaussian_filter(rng.random((33, 40)), 3) > 0.5
+blobs[:, :4] = True  # foreground touching the border must not erode from it
+mask = blobs.astype(np.uint8)
+save("erosion_input.npy", mask)
+for k in (1, 2, 3, 4, 5, 20):
+    out = ndimage.binary_erosion(mask, structure=np.ones((k, k), bool), border_value=1)
+    save(f"erosion_{k}.npy", out.astype(np.uint8))
+    out = ndimage.binary_erosion(mask, structure=np.ones((k, k), bool), border_value=0)
+    save(f"erosion_{k}_border0.npy", out.astype(np.uint8))
+
+# --- Breast foreground mask: threshold, largest 8-connected component, fill holes (4-connected background)
+H, W = 50, 60
+yy, xx = np.mgrid[0:H, 0:W]
+breast = (((xx - 0) / 40.0) ** 2 + ((yy - 25) / 22.0) ** 2 < 1).astype(np.float32)
+tissue = breast * (0.3 + 0.5 * ndimage.gaussian_filter(rng.random((H, W)), 2)).astype(np.float32)
+tissue[20:24, 10:14] = 0.0        # a hole inside the breast (dark fat/lesion), must be filled
+tissue[2:5, 52:57] = 0.9          # a label in the corner: a separate, smaller component
+tissue[40, 45] = 0.8              # isolated noise pixel
+tissue[45:47, 0:2] = 0.0          # a notch open to the border: stays background
+fg_input = tissue.astype(np.float32)
+save("foreground_input.npy", fg_input)
+t = 0.05
+lab, n = ndimage.label(fg_input > t, structure=np.ones((3, 3), bool))
+sizes = np.bincount(lab.ravel())
+sizes[0] = 0
+largest = lab == np.argmax(sizes)
+save("foreground_mask.npy", ndimage.binary_fill_holes(largest).astype(np.uint8))
+
+# --- HF map on a 32 x 32 display-space reference with a padded (support-less) band
+S = 32
+ref = rng.random((S, S), dtype=np.float32) * 0.5
+ref[10:20, 12:22] += 0.5
+support = np.ones((S, S), np.uint8)
+support[:5, :] = 0
+ref[:5, :] = 0.0
+save("hf_input.npy", ref)
+save("hf_support.npy", support)
+gx = ndimage.sobel(ref, axis=1, mode="nearest")
+gy = ndimage.sobel(ref, axis=0, mode="nearest")
+E = ndimage.binary_erosion(support, structure=np.ones((3, 3), bool), border_value=0)
+hf = np.clip(0.5 * (np.abs(gx) + np.abs(gy)), 0, 1) * ref * E
+save("hf_output.npy", hf.astype(np.float32))
+
+# --- Feather alpha for box [10, 20) x [5, 12), margin 5, sigma 2 (docs/preprocessing.md, Compositing)
+def profile(first, count, b0, b1, m, s):
+    p = np.arange(first, first + count)
+    d = np.where(p < b0, b0 - p, np.where(p >= b1, p - b1 + 1, 0))
+    tail = np.exp(-((m + 1.0) ** 2) / (2 * s * s))
+    g = (np.exp(-(d.astype(np.float64) ** 2) / (2 * s * s)) - tail) / (1 - tail)
+    g[d == 0] = 1
+    g[d > m] = 0
+    return g
+
+m, s = 5, 2.0
+ax = profile(10 - m, 10 + 2 * m, 10, 20, m, s)
+ay = profile(5 - m, 7 + 2 * m, 5, 12, m, s)
+save("feather_alpha.npy", (ay[:, None] * ax[None, :]).astype(np.float32))
