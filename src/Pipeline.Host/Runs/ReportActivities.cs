@@ -212,7 +212,7 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
                 r.Output ?? "", r.OutputSha256 ?? "", r.Outcome.ToString().ToLowerInvariant(), string.Join("; ", r.Flags),
             };
             fields.AddRange(MetricColumns.Select(m => r.Metrics.TryGetValue(m, out var v) && double.IsFinite(v) ? F(v) : ""));
-            sb.AppendLine(string.Join(',', fields.Select(VindrAnnotations.Quote)));
+            sb.AppendLine(string.Join(',', fields.Select(DatasetImages.Quote)));
         }
         return sb.ToString();
     }
