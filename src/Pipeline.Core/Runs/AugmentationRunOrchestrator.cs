@@ -50,7 +50,15 @@ public sealed class AugmentationRunOrchestrator(AugmentationRunOptions options) 
         var groupTasks = groups.Select((g, i) => context.CallSubOrchestratorAsync<ShardGroupResult>(
             RunActivityNames.AugmentShardGroup, $"{runId}-g{i:D4}",
             new ShardGroupInput(runId, g, options.InferenceTimeout, options.InferenceAttempts))).ToList();
-        await Task.WhenAll(groupTasks);
+        // Await in index order (deterministic on replay) and report progress as groups finish.
+        int completed = 0, failed = 0;
+        foreach (var task in groupTasks)
+        {
+            var group = await task;
+            completed += group.Shards.Sum(s => s.Succeeded);
+            failed += group.Shards.Sum(s => s.Failed);
+            context.SetCustomStatus(new { stage = "generate", progress = new { total = plan.ItemCount, completed, failed } });
+        }
 
         context.SetCustomStatus(new { stage = "aggregate", progress });
         var totals = await context.CallActivityAsync<AggregateOutcome>(RunActivityNames.Aggregate, new RunStageInput(runId, plan.Shards.Count), retry);
