@@ -28,6 +28,28 @@ public class CropTests
         Assert.Equal(1f, crop[15 * 16 + 15]);
     }
 
+    [Theory]
+    [InlineData(2.0)]   // side 20 < R: bilinear
+    [InlineData(7.0)]   // side 70 > R: exact area
+    public void Interleaved_channels_crop_like_each_channel_alone(double ratio)
+    {
+        int w = 40, h = 30;
+        var rgb = new float[w * h * 3];
+        var rng = new SplitMix64(8);
+        for (int i = 0; i < rgb.Length; i++) rgb[i] = (float)rng.NextDouble();
+        var zoom = ZoomInCrop.Plan(w, h, new BoxF(25, 2, 35, 12), ratio, 32);
+        var all = new float[32 * 32 * 3];
+        zoom.Extract(rgb, w, h, 3, all);
+        for (int c = 0; c < 3; c++)
+        {
+            var plane = new float[w * h];
+            for (int i = 0; i < plane.Length; i++) plane[i] = rgb[i * 3 + c];
+            var one = new float[32 * 32];
+            zoom.Extract(plane, w, h, one);
+            for (int i = 0; i < one.Length; i++) Assert.True(Math.Abs(one[i] - all[i * 3 + c]) < 1e-6f, $"channel {c} pixel {i}: {one[i]} vs {all[i * 3 + c]}"); // dot vs scalar summation order
+        }
+    }
+
     [Fact]
     public void Reference_crop_clips_pads_centred_and_reports_support()
     {
