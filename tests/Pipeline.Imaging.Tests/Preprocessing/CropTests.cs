@@ -80,6 +80,23 @@ public class CropTests
     }
 
     [Fact]
+    public void Box_masks_clip_to_the_image_and_erode_inwards()
+    {
+        var mask = new float[10 * 8];
+        BoxMask.Fill(mask, 10, 8, new PixelRect(-2, 6, 5, 5)); // x [-2, 3), y [6, 11) -> [0, 3) x [6, 8)
+        Assert.Equal(6, mask.Count(v => v == 1f));
+        Assert.Equal(1f, mask[7 * 10 + 2]);
+        var eroded = BoxMask.Eroded(10, 8, PixelRect.FromCorners(2, 2, 8, 6), 3);
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 10; x++)
+                Assert.Equal(x >= 3 && x < 7 && y >= 3 && y < 5 ? 1 : 0, eroded[y * 10 + x]);
+        // a box touching the image border is not eroded from the border (outside counts as set)
+        var edge = BoxMask.Eroded(10, 8, PixelRect.FromCorners(0, 0, 4, 8), 3);
+        Assert.Equal(1, edge[0]);
+        Assert.Equal(0, edge[3]);
+    }
+
+    [Fact]
     public void Model_space_round_trip_clamps_and_context_zeroes_the_box()
     {
         float[] display = [0f, 0.25f, 1f];
