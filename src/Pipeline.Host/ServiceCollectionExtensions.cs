@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Host.Engine;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Datasets;
@@ -29,6 +30,7 @@ public static class ServiceCollectionExtensions
         services.AddPipelineStorage(configuration);
         services.AddPipelineIngestion(configuration);
         services.AddPipelineTriggers(configuration);
+        services.AddPipelineEngine(configuration);
         return services;
     }
 
