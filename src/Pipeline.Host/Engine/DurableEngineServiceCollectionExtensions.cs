@@ -31,36 +31,6 @@ public static class DurableEngineServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The engine as part of <c>AddPipeline</c>: options from the section Pipeline:Engine (e.g.
-    /// Pipeline:Engine:ActivityConcurrency:Infer=1, Pipeline:Engine:RunWorker=false for a submit-only process), the
-    /// connection string from AzureWebJobsStorage as everywhere else.</summary>
-    public static IServiceCollection AddPipelineEngine(this IServiceCollection services, IConfiguration configuration)
-        => services.AddDurableEngine(o =>
-        {
-            configuration.GetSection(ConfigurationSection).Bind(o);
-            o.ConnectionString = Pipeline.Host.ServiceCollectionExtensions.GetStorageConnectionString(configuration);
-        });
-
-    /// <summary>Configuration section of the engine's options.</summary>
-    public const string ConfigurationSection = "Pipeline:Engine";
-
-    /// <summary>Takes the local engine out again (the Functions host, where Azure's Durable Functions runs the
-    /// orchestrations): its worker, the engine, its store and the <see cref="IOrchestrationClient"/> it registered.
-    /// The <see cref="OrchestrationRegistry"/> stays: the Functions adapters look orchestrators and activities up in it.</summary>
-    public static IServiceCollection RemoveLocalDurableEngine(this IServiceCollection services)
-    {
-        var localClient = ((Func<IServiceProvider, IOrchestrationClient>)LocalClient).Method;
-        for (int i = services.Count - 1; i >= 0; i--)
-        {
-            var d = services[i];
-            bool remove = d.ServiceType == typeof(DurableEngine) || d.ServiceType == typeof(ICheckpointStore)
-                          || (d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DurableEngineWorker))
-                          || (d.ServiceType == typeof(IOrchestrationClient) && d.ImplementationFactory?.Method == localClient);
-            if (remove) services.RemoveAt(i);
-        }
-        return services;
-    }
-
     private static IOrchestrationClient LocalClient(IServiceProvider sp) => sp.GetRequiredService<DurableEngine>().Client;
 
     public static IServiceCollection AddOrchestrator<T>(this IServiceCollection services) where T : class, IOrchestrator

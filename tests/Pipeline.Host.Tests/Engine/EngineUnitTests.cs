@@ -125,7 +125,7 @@ public sealed class EngineHostingTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public void AddPipelineEngineReadsItsSectionAndRemoveLocalDurableEngineKeepsTheRegistry()
+    public void AddPipelineEngineReadsItsConfigurationSection()
     {
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -134,7 +134,7 @@ public sealed class EngineHostingTests(AzuriteFixture azurite)
             ["Pipeline:Engine:ActivityConcurrency:Infer"] = "1",
             ["Pipeline:Engine:PollInterval"] = "00:00:02",
         }).Build();
-        var services = new ServiceCollection().AddLogging().AddPipelineEngine(configuration).AddActivity<Double>();
+        var services = Pipeline.Host.ServiceCollectionExtensions.AddPipelineEngine(new ServiceCollection().AddLogging(), configuration).AddActivity<Double>();
         using (var sp = services.BuildServiceProvider())
         {
             var options = sp.GetRequiredService<DurableEngineOptions>();
@@ -144,14 +144,6 @@ public sealed class EngineHostingTests(AzuriteFixture azurite)
             Assert.Equal(azurite.ConnectionString, options.ConnectionString);
             Assert.IsType<LocalOrchestrationClient>(sp.GetRequiredService<IOrchestrationClient>());
             Assert.Contains(sp.GetServices<IHostedService>(), h => h is DurableEngineWorker);
-        }
-        services.RemoveLocalDurableEngine();
-        using (var sp = services.BuildServiceProvider())
-        {
-            Assert.Null(sp.GetService<IOrchestrationClient>());
-            Assert.Null(sp.GetService<DurableEngine>());
-            Assert.DoesNotContain(sp.GetServices<IHostedService>(), h => h is DurableEngineWorker);
-            Assert.True(sp.GetRequiredService<OrchestrationRegistry>().TryGetActivity(nameof(Double), out _));
         }
     }
 
