@@ -235,9 +235,14 @@ public static class DicomRenderer
             if (stored.PixelType is PixelType.UInt16 or PixelType.UInt8)
             {
                 int levels = 1 << Math.Min(16, stored.PixelType == PixelType.UInt8 ? 8 : a.BitsStored);
-                var present = new bool[levels];
-                if (stored.PixelType == PixelType.UInt16) MarkPresent(stored.Pixels<ushort>(), present);
-                else foreach (var v in stored.Pixels<byte>()) present[v] = true;
+                // Which values occur matters only to the min/max VOI; skip the pass otherwise.
+                bool[]? present = null;
+                if (ResolveSource(a, options) == VoiSource.MinMax)
+                {
+                    present = new bool[levels];
+                    if (stored.PixelType == PixelType.UInt16) MarkPresent(stored.Pixels<ushort>(), present);
+                    else foreach (var v in stored.Pixels<byte>()) present[v] = true;
+                }
                 var domain = new float[levels];
                 for (int v = 0; v < levels; v++) domain[v] = v;
                 var table = new float[levels];
@@ -253,6 +258,14 @@ public static class DicomRenderer
             output.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Auto: Window Center/Width when present, else the VOI LUT Sequence, else min/max.</summary>
+    private static VoiSource ResolveSource(DicomImageAttributes a, DicomRenderOptions options)
+    {
+        var source = options.Window != null ? VoiSource.Window : options.VoiSource;
+        if (source != VoiSource.Auto) return source;
+        return a.WindowCenters.Length > 0 && a.WindowWidths.Length > 0 ? VoiSource.Window : a.VoiLutSequenceItems > 0 ? VoiSource.LutSequence : VoiSource.MinMax;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -299,10 +312,7 @@ public static class DicomRenderer
             padding = new bool[stored.Length];
             for (int i = 0; i < stored.Length; i++) padding[i] = stored[i] >= lo && stored[i] <= hi;
         }
-        var source = options.Window != null ? VoiSource.Window : options.VoiSource;
-        if (source == VoiSource.Auto)
-            source = a.WindowCenters.Length > 0 && a.WindowWidths.Length > 0 ? VoiSource.Window : a.VoiLutSequenceItems > 0 ? VoiSource.LutSequence : VoiSource.MinMax;
-        switch (source)
+        switch (ResolveSource(a, options))
         {
             case VoiSource.Window:
                 var window = options.Window ?? SelectWindow(a, options.VoiIndex, item)
