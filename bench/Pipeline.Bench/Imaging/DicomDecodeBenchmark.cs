@@ -114,7 +114,7 @@ public sealed class DicomDecodeBenchmark : IBenchmark
             {
                 ["benchmark"] = Name,
                 ["description"] = "Per image: read file, decode, Modality LUT + first LINEAR window (PS3.3 C.11.2.1.2), zoom-in crop 3.5x the first box with zero padding, resize to 512x512 (area down / bilinear up). " +
-                                  "Ours: DicomImage.Read (managed native decode; GDCM for RLE) + DicomRenderer.Render + ZoomInCrop.Extract, single-threaded. " +
+                                  "Ours: DicomImage.Read (managed decode of native and RLE pixel data) + DicomRenderer.Render + ZoomInCrop.Extract, single-threaded. " +
                                   "Peer: pydicom " + PeerVersion() + " + numpy + PIL in one Python process (Debian /usr/bin/python3), same files. Median of the timed passes after one warm-up pass each; wall time and process CPU time (user+sys) are both reported, CPU time being the fairer measure on this heavily shared machine (load average in each row). Checksums: sum of crop means (should agree closely).",
                 ["command"] = "dotnet run -c Release --project bench/Pipeline.Bench -- imaging --count " + count + " --passes " + passes,
                 ["date"] = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
