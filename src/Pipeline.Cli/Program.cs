@@ -20,13 +20,12 @@ public static class Program
                         && t.GetConstructor(Type.EmptyTypes) != null)
             .Select(t => ((ICommandGroup)Activator.CreateInstance(t)!).Build())
             .OrderBy(c => c.Name, StringComparer.Ordinal);
+        // Groups of the same name (e.g. "dataset" with upload from one area and validate from another) become one command.
         foreach (var c in groups)
         {
-            // Two groups with one name (e.g. "dataset" upload and validate from different areas) are merged into one.
             var existing = root.Subcommands.FirstOrDefault(s => s.Name == c.Name);
-            if (existing == null) { root.Subcommands.Add(c); continue; }
+            if (existing is null) { root.Subcommands.Add(c); continue; }
             foreach (var sub in c.Subcommands.ToList()) existing.Subcommands.Add(sub);
-            foreach (var opt in c.Options.ToList()) existing.Options.Add(opt);
         }
         return root;
     }
