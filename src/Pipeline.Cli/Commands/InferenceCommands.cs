@@ -100,7 +100,9 @@ public sealed class SampleCommand : ICommandGroup
         using var decoded = await PngCodec.ReadAsync(file.FullName, cancellationToken: ct);
         var max = decoded.PixelType switch { PixelType.UInt8 => 255f, PixelType.UInt16 => 65535f, _ => 1f };
         using var f = decoded.ToFloat32();
-        using var resized = f.Width == size && f.Height == size ? f.Clone() : Resample.Resize(f, size, size, Resample.ModelRule(f.Width, f.Height, size, size));
+        using var resized = ImageBuffer.Create(size, size, f.Channels, PixelType.Float32);
+        Resample.Resize(f.Pixels<float>(), f.Width, f.Height, f.Channels, resized.Pixels<float>(), size, size,
+            Resample.ModelRule(f.Width, size), Resample.ModelRule(f.Height, size)); // docs/preprocessing.md's per-axis rule
         var px = resized.Pixels<float>();
         int plane = size * size, src = resized.Channels;
         if (src != channels && channels != 1)
