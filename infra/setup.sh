@@ -10,16 +10,22 @@ cd "$ROOT"
 QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
 log() { [ $QUIET -eq 1 ] || echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-STAMP_DIR="$ROOT/.pipeline/setup"; mkdir -p "$STAMP_DIR"
+
+# 0. Tools the commands cannot install themselves (see README, Prerequisites).
+for tool in dotnet node npm /usr/bin/python3 dpkg-query; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "setup: '$tool' is required but not found (README: Prerequisites)" >&2; exit 1; }
+done
 
 APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk libturbojpeg0 liblapacke libopenblas0-pthread
   python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
   python3-scipy python3-pil chromium)
 
-# 1. Debian packages (only the missing ones; apt-get update only when something is missing).
+# 1. Debian packages (only the missing ones, found with one dpkg query; apt-get update only when something is missing).
+# (dpkg-query exits 1 when a package is unknown to dpkg: that is "missing", not an error)
+installed="$({ dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true; } | awk '$NF == "installed" {print $1}')"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  grep -qx "$p" <<<"$installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt: installing ${missing[*]}"
@@ -42,7 +48,17 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
 fi
 
 # 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Installed when a pinned package is missing or at another version (file times are not trusted: a fresh clone or a
+# worktree whose node_modules is a link must not reinstall).
+npm_ok() {
+  node -e '
+    const fs = require("fs"), want = require("./package.json").dependencies;
+    for (const [name, version] of Object.entries(want)) {
+      let got; try { got = JSON.parse(fs.readFileSync(`node_modules/${name}/package.json`)).version; } catch { process.exit(1); }
+      if (got !== version) process.exit(1);
+    }' 2>/dev/null
+}
+if ! npm_ok; then
   log "npm: installing azurite and onnxruntime-node"
   ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

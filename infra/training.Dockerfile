@@ -36,8 +36,8 @@ ENV PYTHONUNBUFFERED=1 \
     TRAIN_THREADS=4
 
 # Container Apps sends SIGTERM before stopping a replica: train.py checkpoints and exits 130; the job's retry (or the
-# next execution with the same /out) resumes from /out/checkpoints/last.pt. Exec form, so python is PID 1's child
-# of nothing and receives the signal directly.
+# next execution with the same /out) resumes from /out/checkpoints/last.pt. Exec form: python is PID 1 and gets the
+# signal directly (train.py installs its own SIGTERM/SIGINT handlers, which PID 1 needs).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["python", "/app/training/train.py"]
 CMD []

@@ -102,3 +102,47 @@ def reinsertion_proxy(model, schedule: LinearSchedule, cache: dict, *, items: in
     ratio = ge_gen / max(ge_real, 1e-12)
     score = rmse * (1.0 + abs(math.log(max(ratio, 1e-6))))
     return {"items": n, "steps": steps, "guidance": guidance, "boxRmse": rmse, "detailRatio": ratio, "score": score}
+
+
+def main(argv=None):
+    """Re-scores a finished run on its held-out lesions: the selected checkpoint and the untrained collage baseline
+    (the same network before training: out layer zero, so x0 = context + mask * placed reference).
+
+      /usr/bin/python3 training/evaluate.py --run <train --out folder> [--items N] [--steps S]
+    """
+    import argparse
+    import json
+    from pathlib import Path
+
+    from model import Denoiser
+
+    ap = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--items", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=25)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    run = Path(a.run)
+    sel = json.loads((run / "selection.json").read_text())
+    val = torch.load(run / "cache.pt", map_location="cpu")["val"]
+    snap = torch.load(run / "checkpoints" / sel["selected"]["file"], map_location="cpu")
+    trained = Denoiser.from_config(snap["config"])
+    trained.load_state_dict(snap["ema"])
+    torch.manual_seed(0)
+    baseline = Denoiser.from_config(snap["config"])   # untrained: the residual is exactly 0
+    schedule = LinearSchedule(snap["config"]["num_train_timesteps"], snap["config"]["beta_start"],
+                              snap["config"]["beta_end"])
+    g = float(sel["guidanceScale"])
+    out = {"items": min(a.items, int(val["target"].shape[0])), "steps": a.steps, "guidance": g,
+           "selectedStep": sel["selected"]["step"],
+           "trained": reinsertion_proxy(trained, schedule, val, items=a.items, steps=a.steps, guidance=g),
+           "collageBaseline": reinsertion_proxy(baseline, schedule, val, items=a.items, steps=a.steps, guidance=1.0)}
+    print(json.dumps(out, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+    sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+    main()

@@ -70,7 +70,7 @@ def main(argv=None):
     ap.add_argument("--items", type=int, default=6)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--steps", type=int, default=25)
-    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the one train.py selected)")
     ap.add_argument("--ratio", type=float, default=3.5)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
@@ -78,6 +78,7 @@ def main(argv=None):
     run = Path(a.run)
     model, cfg, sel = load_selected(run)
     R, S = cfg["resolution"], cfg["ref_size"]
+    guidance = a.guidance if a.guidance is not None else float(sel.get("guidanceScale", 1.0))
     findings = read_findings(a.data)
     _, val = _image_split(findings, 0.15)
     by_image = {}
@@ -105,7 +106,7 @@ def main(argv=None):
     t = lambda k: torch.from_numpy(np.stack([getattr(p, k) for p in rows])[:, None])  # noqa: E731
     g = torch.Generator().manual_seed(a.seed)
     gen = ddim_sample(model, LinearSchedule(), t("context"), t("mask"), t("reference"), t("hf"), steps=a.steps,
-                      guidance=a.guidance, generator=g).numpy()[:, 0]
+                      guidance=guidance, generator=g).numpy()[:, 0]
     sc, pad, head = 2, 4, 16
     cols = ["reference", "context", "HF collage", "generated", "real"]
     cw = R * sc
@@ -126,7 +127,8 @@ def main(argv=None):
             draw.rectangle([ox + x0 * sc - 1, y + y0 * sc - 1, ox + x1 * sc, y + y1 * sc], outline=255 if c != 4 else 160)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     grid.save(a.out)
-    print(json.dumps({"out": a.out, "rows": kinds, "selectedStep": sel["selected"]["step"]}))
+    print(json.dumps({"out": a.out, "rows": kinds, "selectedStep": sel["selected"]["step"], "guidance": guidance,
+                      "steps": a.steps, "seed": a.seed}))
 
 
 if __name__ == "__main__":

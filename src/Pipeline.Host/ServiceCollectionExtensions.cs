@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Host.Engine;
+using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Datasets;
@@ -29,7 +31,21 @@ public static class ServiceCollectionExtensions
         services.AddPipelineStorage(configuration);
         services.AddPipelineIngestion(configuration);
         services.AddPipelineTriggers(configuration);
+        services.AddPipelineEngine(configuration);
+        services.AddPipelineRuns(configuration);
         return services;
+    }
+
+    /// <summary>The local durable engine (the Functions host registers Durable Functions' adapter instead and skips this).</summary>
+    public static IServiceCollection AddPipelineEngine(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (!configuration.GetValue("Pipeline:Engine:Enabled", true)) return services;
+        string connection = GetStorageConnectionString(configuration);
+        return services.AddDurableEngine(o =>
+        {
+            o.ConnectionString = connection;
+            configuration.GetSection("Pipeline:Engine").Bind(o);
+        });
     }
 
     /// <summary>The storage connection string: AzureWebJobsStorage (environment, or "Values" of local.settings.json as

@@ -191,7 +191,11 @@ public sealed class DurableEngine : IAsyncDisposable
                     await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
                     return;
                 case ExecutionResult.Completed:
-                    await FinishAsync(execution.Snapshot(RunState.Completed) with { OutputJson = outcome.OutputJson, Error = null }, lease, CancellationToken.None).ConfigureAwait(false);
+                {
+                    // an output with a "state" (e.g. the run's summary: completedWithFailures, failed, rejected) sets the final state
+                    var (state, error) = Pipeline.Core.Runs.RunOutcome.FromOutput(outcome.OutputJson);
+                    await FinishAsync(execution.Snapshot(state) with { OutputJson = outcome.OutputJson, Error = error }, lease, CancellationToken.None).ConfigureAwait(false);
+                }
                     return;
                 case ExecutionResult.Failed:
                     Logger.LogWarning("Instance {InstanceId} failed: {Error}", id, outcome.Error);

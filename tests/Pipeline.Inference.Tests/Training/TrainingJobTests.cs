@@ -20,8 +20,17 @@ public sealed class TrainingJobTests
         Assert.Contains("\nOK", r.Output);
     }
 
+    /// <summary>The committed demo model (models/mammo-tiny) loads, verifies and inserts a lesion in C#.</summary>
     [Fact]
-    public void CiSizedTrainingRunExportsAPackageThatMatchesTheContract()
+    public async Task CommittedDemoModelInsertsALesion()
+    {
+        var dir = Path.Combine(PythonTrainingJob.RepoRoot, "models", "mammo-tiny");
+        Assert.True(File.Exists(Path.Combine(dir, "model.json")), $"no demo model package at {dir}");
+        await TrainedPackageSampling.AssertInsertsTheReferenceAsync(dir, steps: 25);
+    }
+
+    [Fact]
+    public async Task CiSizedTrainingRunExportsAPackageThatTheCSharpSamplerRuns()
     {
         var tmp = Directory.CreateTempSubdirectory("training-ci-").FullName;
         try
@@ -48,6 +57,9 @@ public sealed class TrainingJobTests
             var training = json.GetProperty("training");
             Assert.Equal(30, training.GetProperty("steps").GetInt32());
             Assert.True(training.GetProperty("valLoss").GetDouble() > 0);
+
+            // the C# loader (hash and graph-binding checks) and sampler (ONNX Runtime, DDIM) run the exported model
+            await TrainedPackageSampling.AssertInsertsTheReferenceAsync(package, steps: 10);
         }
         finally
         {
