@@ -84,6 +84,16 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
     z.writestr('System.IO.Hashing.nuspec', nuspec)
     z.write(dll, 'lib/net10.0/System.IO.Hashing.dll')
 PY
-  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+fi
+# NuGet's global cache is shared by every clone on the machine: drop its copy only when it is broken or holds another
+# DLL than the one packed here (removing it unconditionally broke builds running in other clones at that moment).
+CACHED="${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+if [ -f "$CACHED/.nupkg.metadata" ]; then   # written last by NuGet: the extraction is complete
+  PACKED_DLL_SHA=$(/usr/bin/python3 -c 'import sys, zipfile, hashlib; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("lib/net10.0/System.IO.Hashing.dll")).hexdigest())' "$FEED/system.io.hashing.$PKG_VERSION.nupkg")
+  CACHED_DLL="$CACHED/lib/net10.0/System.IO.Hashing.dll"
+  if [ ! -f "$CACHED_DLL" ] || [ "$(sha256sum "$CACHED_DLL" | cut -d' ' -f1)" != "$PACKED_DLL_SHA" ]; then
+    log "nuget: refreshing the cached System.IO.Hashing $PKG_VERSION"
+    rm -rf "$CACHED"
+  fi
 fi
 log "ready"
