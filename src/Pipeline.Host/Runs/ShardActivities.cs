@@ -302,9 +302,10 @@ public static class RealismGateCheck
         if (gate.MaxLpips is { } l)
             foreach (var (key, lp) in m.Where(p => FeatureMetrics.IsLpipsKey(p.Key) && p.Value > l))
                 flags.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {lp:0.####} > maxLpips {l}"));
+        // minEmbeddingSimilarity is a cosine in [-1, 1] (schemas/augmentation-request.schema.json); the metric is reported x100.
         if (gate.MinEmbeddingSimilarity is { } e)
-            foreach (var (key, em) in m.Where(p => FeatureMetrics.IsEmbeddingKey(p.Key) && p.Value < e))
-                flags.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {em:0.##} < minEmbeddingSimilarity {e}"));
+            foreach (var (key, em) in m.Where(p => FeatureMetrics.IsEmbeddingKey(p.Key) && p.Value / 100 < e))
+                flags.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {em:0.##} (cosine {em / 100:0.####}) < minEmbeddingSimilarity {e}"));
         return flags;
     }
 }

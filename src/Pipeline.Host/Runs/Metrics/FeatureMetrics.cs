@@ -121,6 +121,9 @@ public static class FeatureMetrics
         if (mixed is not null)
             throw new InvalidOperationException($"items {withFeatures[0].ItemId} and {mixed.ItemId} were measured with different feature models ({model.Version} vs {mixed.FeatureModel!.Version}); FD/KID need one model");
         if (selection.Fd) definitions.Add(MetricDefinitions.Fd(model));
+        // One definition per name (the report keys them by name) with the configured subsets; each value's own version
+        // records the subset size actually used (min(KidSubsetSize, n)).
+        if (selection.Kid) definitions.Add(MetricDefinitions.Kid(model, options.KidSubsetCount, options.KidSubsetSize, seed));
 
         void Set(string scope, string? group, IReadOnlyList<ItemFeatureRecord> set)
         {
@@ -144,8 +147,6 @@ public static class FeatureMetrics
                     continue;
                 }
                 values.Add(v with { Scope = scope, Group = group });
-                if (!isFd && !definitions.Any(d => d.Version == v.Version))
-                    definitions.Add(MetricDefinitions.Kid(model, kid.SubsetCount, Math.Min(kid.SubsetSize, set.Count), seed));
             }
         }
         Set("run", null, withFeatures);
