@@ -41,6 +41,8 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         string cs = fixture.Azurite.ConnectionString;
         string cache = Path.Combine(Path.GetTempPath(), $"e2e-crash-cache-{Guid.NewGuid():N}");
         var clock = Stopwatch.StartNew();
+        // one sub-orchestration per shard (as the demo): kills also land in children
+        var settings = new Dictionary<string, string> { ["Pipeline:Run:ShardsPerGroup"] = "1" };
         var points = new[]
         {
             new KillPoint("preprocess", "prep/"),  // plan done, preprocessing under way
@@ -53,7 +55,7 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         int killsMidRun = 0;
         foreach (var point in points)
         {
-            using var serve = ServeProcess.Start(cs, "all", cache);
+            using var serve = ServeProcess.Start(cs, "all", cache, settings);
             try
             {
                 await serve.WaitRunningAsync(TimeSpan.FromMinutes(1));
@@ -81,7 +83,7 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         Assert.Equal(points.Length, killsMidRun); // every kill landed in an unfinished run
 
         RunState crashedState, referenceState;
-        using (var last = ServeProcess.Start(cs, "all", cache))
+        using (var last = ServeProcess.Start(cs, "all", cache, settings))
         {
             try
             {
@@ -106,6 +108,7 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
                          ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
                          ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
                          ["Pipeline:Models:CacheDirectory"] = cache,
+                         ["Pipeline:Run:ShardsPerGroup"] = "1",
                      }))
         {
             await host.SubmitAsync(request);
@@ -136,6 +139,7 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         var store = RunStorage.Store(cs);
         var instances = await RunStorage.InstanceIdsAsync(cs, runId);
         Assert.Contains(runId, instances);
+        Assert.Equal(1 + plan.Shards.Count, instances.Count); // the run and one child per shard, no stray instances
         foreach (var id in instances)
         {
             var log = await store.ReadLogAsync(id).ToListAsync();

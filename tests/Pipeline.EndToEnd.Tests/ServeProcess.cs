@@ -136,19 +136,25 @@ public static class RunStorage
         return n;
     }
 
-    /// <summary>Ids of the run's instance and its sub-orchestrations (from the engine's instance records).</summary>
+    /// <summary>Ids of the run's instance and its sub-orchestrations (instance records whose parent chain leads to the run).</summary>
     public static async Task<List<string>> InstanceIdsAsync(string connectionString, string runId)
     {
+        var store = Store(connectionString);
         var container = new Azure.Storage.Blobs.BlobContainerClient(connectionString, new DurableEngineOptions().ContainerName);
-        var ids = new SortedSet<string>(StringComparer.Ordinal);
-        await foreach (var b in container.GetBlobsAsync(prefix: "instances/" + runId))
+        var parents = new Dictionary<string, string?>(StringComparer.Ordinal);
+        await foreach (var b in container.GetBlobsAsync(prefix: "instances/"))
         {
             // instances/{key}/instance.json, {key} = the id with '/' written as '~'
             if (!b.Name.EndsWith("/instance.json", StringComparison.Ordinal)) continue;
-            string key = b.Name["instances/".Length..^"/instance.json".Length];
-            string id = key.Replace('~', '/');
-            if (id == runId || id.StartsWith(runId + "/", StringComparison.Ordinal)) ids.Add(id);
+            string id = InstanceIds.FromKey(b.Name["instances/".Length..^"/instance.json".Length]);
+            parents[id] = (await store.GetInstanceAsync(id))?.ParentInstanceId;
         }
-        return ids.ToList();
+        bool InRun(string id)
+        {
+            for (string? cur = id; cur != null; cur = parents.GetValueOrDefault(cur))
+                if (cur == runId) return true;
+            return false;
+        }
+        return parents.Keys.Where(InRun).Order(StringComparer.Ordinal).ToList();
     }
 }

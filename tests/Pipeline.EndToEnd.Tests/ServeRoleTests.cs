@@ -16,7 +16,7 @@ namespace Pipeline.EndToEnd.Tests;
 [Collection(ServeProcessCollection.Name)]
 public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output) : IClassFixture<RunFixture>
 {
-    private static List<Type> HostedServices(ServeRole role)
+    private static async Task<List<Type>> HostedServicesAsync(ServeRole role)
     {
         var values = new Dictionary<string, string?> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" };
         foreach (var (k, v) in ServeCommand.RoleSettings(role)) values[k] = v;
@@ -25,25 +25,25 @@ public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output)
         services.AddLogging();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddPipeline(configuration);
-        using var provider = services.BuildServiceProvider();
+        await using var provider = services.BuildServiceProvider(); // the engine is IAsyncDisposable only
         Assert.NotNull(provider.GetService<IOrchestrationClient>()); // every role can start runs or raise events
         return provider.GetServices<IHostedService>().Select(s => s.GetType()).ToList();
     }
 
     [Fact]
-    public void Each_role_registers_only_its_hosted_services()
+    public async Task Each_role_registers_only_its_hosted_services()
     {
-        var all = HostedServices(ServeRole.All);
+        var all = await HostedServicesAsync(ServeRole.All);
         Assert.Contains(typeof(DurableEngineWorker), all);
         Assert.Contains(typeof(InferenceWorker), all);
         Assert.Contains(typeof(AugmentRequestListener), all);
 
-        var control = HostedServices(ServeRole.Control);
+        var control = await HostedServicesAsync(ServeRole.Control);
         Assert.Contains(typeof(DurableEngineWorker), control);
         Assert.Contains(typeof(AugmentRequestListener), control);
         Assert.DoesNotContain(typeof(InferenceWorker), control);
 
-        var gpu = HostedServices(ServeRole.Gpu);
+        var gpu = await HostedServicesAsync(ServeRole.Gpu);
         Assert.Contains(typeof(InferenceWorker), gpu);
         Assert.DoesNotContain(typeof(DurableEngineWorker), gpu);
         Assert.DoesNotContain(typeof(AugmentRequestListener), gpu);
