@@ -23,8 +23,8 @@ param namePrefix string = 'pipeline'
 @maxLength(24)
 param storageAccountName string = toLower('st${take(uniqueString(resourceGroup().id, environmentName), 13)}${environmentName}')
 
-@description('Authenticate to storage with the managed identity and disable shared keys.')
-param useManagedIdentity bool = true
+@description('Authenticate to storage with the managed identity and disable shared keys. Needs Pipeline.Storage to accept the identity-based AzureWebJobsStorage__accountName/__clientId settings (docs/azure.md); until then keep false.')
+param useManagedIdentity bool = false
 
 @description('Serverless GPU profile of the inference worker and training job.')
 @allowed([

@@ -13,6 +13,11 @@ ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-i
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
 COPY . .
+# Pipeline.Imaging references GDCM's C# binding at .pipeline/gdcm (infra/setup.sh puts it there; not in the context):
+# extract Debian/Ubuntu's libgdcm-cil without Mono (unverified: the package name in the SDK image's distribution)
+RUN apt-get update && mkdir -p /tmp/gdcm .pipeline/gdcm && cd /tmp/gdcm \
+ && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /src/.pipeline/gdcm/ \
+ && rm -rf /tmp/gdcm /var/lib/apt/lists/*
 RUN printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear />\n<add key="nuget.org" value="https://api.nuget.org/v3/index.json" />\n</packageSources></configuration>\n' > /tmp/nuget.config \
  && dotnet restore functions/Pipeline.Functions/Pipeline.Functions.csproj --configfile /tmp/nuget.config \
  && dotnet publish functions/Pipeline.Functions/Pipeline.Functions.csproj -c Release --no-restore -o /out /p:UseAppHost=false
@@ -40,6 +45,9 @@ RUN apt-get update \
 
 COPY --from=ort /opt/onnxruntime /opt/onnxruntime
 COPY --from=build /out /home/site/wwwroot
+# GDCM's binding and SWIG glue from this image's own distribution (matching its libgdcm), beside the app, where
+# src/Pipeline.Imaging/Dicom/GdcmNative.cs looks first
+RUN cp /opt/gdcm/* /home/site/wwwroot/
 
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
@@ -47,8 +55,7 @@ ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     ASPNETCORE_URLS=http://+:8080 \
     HOME=/home/app \
     PIPELINE_ORT_LIBRARY=/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION} \
-    PIPELINE_GDCM_DIR=/opt/gdcm \
-    LD_LIBRARY_PATH=/opt/onnxruntime/lib:/opt/gdcm
+    LD_LIBRARY_PATH=/opt/onnxruntime/lib
 
 USER 10001
 EXPOSE 8080

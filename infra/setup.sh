@@ -10,16 +10,22 @@ cd "$ROOT"
 QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
 log() { [ $QUIET -eq 1 ] || echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-STAMP_DIR="$ROOT/.pipeline/setup"; mkdir -p "$STAMP_DIR"
+
+# 0. Tools the commands cannot install themselves (see README, Prerequisites).
+for tool in dotnet node npm /usr/bin/python3 dpkg-query; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "setup: '$tool' is required but not found (README: Prerequisites)" >&2; exit 1; }
+done
 
 APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk libturbojpeg0 liblapacke libopenblas0-pthread
   python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
   python3-scipy python3-pil chromium)
 
-# 1. Debian packages (only the missing ones; apt-get update only when something is missing).
+# 1. Debian packages (only the missing ones, found with one dpkg query; apt-get update only when something is missing).
+# (dpkg-query exits 1 when a package is unknown to dpkg: that is "missing", not an error)
+installed="$({ dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true; } | awk '$NF == "installed" {print $1}')"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  grep -qx "$p" <<<"$installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt: installing ${missing[*]}"
@@ -42,7 +48,22 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
 fi
 
 # 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+#    Installed when a pinned package is missing or at another version (timestamps are not used: a checkout or merge
+#    touches package-lock.json without changing it).
+npm_ok() {
+  /usr/bin/python3 - "$ROOT" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+want = json.load(open(os.path.join(root, "package.json")))["dependencies"]
+for name, version in want.items():
+    p = os.path.join(root, "node_modules", name, "package.json")
+    if not os.path.isfile(p) or json.load(open(p)).get("version") != version:
+        sys.exit(1)
+if not os.path.isfile(os.path.join(root, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")):
+    sys.exit(1)
+PY
+}
+if ! npm_ok; then
   log "npm: installing azurite and onnxruntime-node"
   ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
@@ -68,6 +89,16 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
     z.writestr('System.IO.Hashing.nuspec', nuspec)
     z.write(dll, 'lib/net10.0/System.IO.Hashing.dll')
 PY
-  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+fi
+# NuGet's global cache is shared by every clone on the machine: drop its copy only when it is broken or holds another
+# DLL than the one packed here (removing it unconditionally broke builds running in other clones at that moment).
+CACHED="${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+if [ -f "$CACHED/.nupkg.metadata" ]; then   # written last by NuGet: the extraction is complete
+  PACKED_DLL_SHA=$(/usr/bin/python3 -c 'import sys, zipfile, hashlib; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("lib/net10.0/System.IO.Hashing.dll")).hexdigest())' "$FEED/system.io.hashing.$PKG_VERSION.nupkg")
+  CACHED_DLL="$CACHED/lib/net10.0/System.IO.Hashing.dll"
+  if [ ! -f "$CACHED_DLL" ] || [ "$(sha256sum "$CACHED_DLL" | cut -d' ' -f1)" != "$PACKED_DLL_SHA" ]; then
+    log "nuget: refreshing the cached System.IO.Hashing $PKG_VERSION"
+    rm -rf "$CACHED"
+  fi
 fi
 log "ready"

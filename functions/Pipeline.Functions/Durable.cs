@@ -4,13 +4,13 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
-using Pipeline.Host.Azure;
+using Pipeline.Host.AzureFunctions;
 using Pipeline.Host.Engine;
 
 namespace Pipeline.Functions;
 
 /// <summary>Orchestrator functions: each runs the registered IOrchestrator of its name through the adapter from
-/// TaskOrchestrationContext to the project's IRunContext (Pipeline.Host.Azure.DurableRunContext).</summary>
+/// TaskOrchestrationContext to the project's IRunContext (Pipeline.Host.AzureFunctions.DurableRunContext).</summary>
 public sealed class Orchestrations(OrchestrationRegistry registry)
 {
     [Function(RunActivityNames.AugmentationRun)]

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host;
-using Pipeline.Host.Azure;
+using Pipeline.Host.AzureFunctions;
 
 // The production host: the same registration as the local host (AddPipeline), with Azure's triggers and durable
 // engine instead of the local listeners and engine (Pipeline:Triggers:Enabled=false in the settings).
@@ -19,7 +19,7 @@ var host = new HostBuilder()
         services.ConfigureFunctionsApplicationInsights();
         services.AddPipeline(context.Configuration);
         // Azure's durable engine runs the orchestrations here; the local engine's worker must not.
-        services.RemoveLocalDurableEngine();
+        services.AddAzureFunctionsHost();
     })
     .Build();
 

@@ -4,11 +4,11 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
 using Pipeline.Core.Contracts;
-using Pipeline.Host.Azure;
+using Pipeline.Host.AzureFunctions;
 
 namespace Pipeline.Functions;
 
-/// <summary>The control role's triggers. Each hands over to src/ (Pipeline.Host.Azure.AzureTriggerHandlers) with the
+/// <summary>The control role's triggers. Each hands over to src/ (Pipeline.Host.AzureFunctions.AzureTriggerHandlers) with the
 /// Durable client wrapped as the project's IOrchestrationClient.</summary>
 public sealed class Triggers(AzureTriggerHandlers handlers)
 {

@@ -20,7 +20,13 @@ public static class Program
                         && t.GetConstructor(Type.EmptyTypes) != null)
             .Select(t => ((ICommandGroup)Activator.CreateInstance(t)!).Build())
             .OrderBy(c => c.Name, StringComparer.Ordinal);
-        foreach (var c in groups) root.Subcommands.Add(c);
+        // Groups of the same name (e.g. "dataset" with upload from one area and validate from another) become one command.
+        foreach (var c in groups)
+        {
+            var existing = root.Subcommands.FirstOrDefault(s => s.Name == c.Name);
+            if (existing is null) { root.Subcommands.Add(c); continue; }
+            foreach (var sub in c.Subcommands.ToList()) existing.Subcommands.Add(sub);
+        }
         return root;
     }
 }

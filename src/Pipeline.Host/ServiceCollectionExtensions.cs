@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Host.Engine;
+using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Datasets;
@@ -29,7 +31,45 @@ public static class ServiceCollectionExtensions
         services.AddPipelineStorage(configuration);
         services.AddPipelineIngestion(configuration);
         services.AddPipelineTriggers(configuration);
+        services.AddPipelineEngine(configuration);
+        services.AddPipelineRuns(configuration);
         return services;
+    }
+
+    /// <summary>Configuration section of the local engine: Enabled=false skips it (the Functions host);
+    /// RunInstances=false keeps its <see cref="IOrchestrationClient"/> (to raise events, schedule and query) but not
+    /// the hosted worker that runs instances (the GPU role of <c>pipeline serve --role gpu</c>).</summary>
+    public const string EngineSection = "Pipeline:Engine";
+
+    /// <summary>The local durable engine (the Functions host registers Durable Functions' adapter instead and skips this).</summary>
+    public static IServiceCollection AddPipelineEngine(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(EngineSection);
+        if (!section.GetValue("Enabled", true)) return services;
+        string connection = GetStorageConnectionString(configuration);
+        services.AddDurableEngine(o =>
+        {
+            o.ConnectionString = connection;
+            section.Bind(o);
+        });
+        if (!section.GetValue("RunInstances", true))
+        {
+            // The client alone only reads and writes the store (instance records, event inboxes); it never runs
+            // instances, so this process takes no leases and replays nothing. The store's containers are still
+            // created at start, as the worker would.
+            for (int i = services.Count - 1; i >= 0; i--)
+                if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType == typeof(DurableEngineWorker))
+                    services.RemoveAt(i);
+            services.AddHostedService<EngineStoreInitializer>();
+        }
+        return services;
+    }
+
+    /// <summary>Creates the engine's containers at start in a process that does not run instances.</summary>
+    private sealed class EngineStoreInitializer(ICheckpointStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The storage connection string: AzureWebJobsStorage (environment, or "Values" of local.settings.json as
@@ -53,11 +93,11 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The default ingestor (index only); the imaging area's validating ingestor replaces it.</summary>
+    /// <summary>The validating ingestor (Pipeline.Imaging.Ingestion over the dataset's blobs).</summary>
     public static IServiceCollection AddPipelineIngestion(this IServiceCollection services, IConfiguration configuration)
     {
         _ = configuration;
-        services.TryAddSingleton<IDatasetIngestor, DatasetIndexIngestor>();
+        services.TryAddSingleton<IDatasetIngestor, Pipeline.Host.Ingestion.ValidatingDatasetIngestor>();
         return services;
     }
 

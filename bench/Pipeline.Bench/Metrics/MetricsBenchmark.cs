@@ -12,11 +12,13 @@ namespace Pipeline.Bench.Metrics;
 /// sqrtm path (pytorch-fid) and the numpy eigh path, side by side in one run with the Python peer
 /// (bench/Pipeline.Bench/Metrics/metrics_peer.py, /usr/bin/python3). Writes bench/results/metrics.json.
 /// Options: --size N (SSIM side, 512), --dim D (2048), --repeats R (SSIM repeats, 20), --fd-repeats R (3), --managed (also time the MathNet path),
-/// --only ssim|fd (print one part, write nothing).
+/// --only ssim|fd (print one part, write nothing), --threads N (OpenBLAS threads on both sides, 1).
 /// </summary>
 public sealed class MetricsBenchmark : IBenchmark
 {
     public string Name => "metrics";
+
+    private static int _threads = 1;
 
     public string Description => "SSIM 512x512 vs scikit-image; Fréchet distance d=2048 vs scipy sqrtm and numpy eigh";
 
@@ -24,6 +26,9 @@ public sealed class MetricsBenchmark : IBenchmark
     {
         int size = Arg(args, "--size", 512), dim = Arg(args, "--dim", 2048), repeats = Arg(args, "--repeats", 20), fdRepeats = Arg(args, "--fd-repeats", 3);
         bool managed = args.Contains("--managed");
+        int threads = Arg(args, "--threads", 1);
+        if (!DenseLinearAlgebra.TrySetNativeThreads(threads)) Console.Error.WriteLine("note: could not set the OpenBLAS thread count");
+        _threads = threads;
         int only = Array.IndexOf(args, "--only");
         string? part = only >= 0 && only + 1 < args.Length ? args[only + 1] : null; // "ssim" or "fd": a quick look, results/metrics.json untouched
         string peer = Path.Combine("bench", "Pipeline.Bench", "Metrics", "metrics_peer.py");
@@ -38,6 +43,8 @@ public sealed class MetricsBenchmark : IBenchmark
                 ["benchmark"] = Name,
                 ["date"] = DateTimeOffset.UtcNow.ToString("u"),
                 ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+                ["blasThreads"] = _threads,
+                ["loadAverageAtStart"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
                 ["linearAlgebra"] = DenseLinearAlgebra.NativeAvailable ? "native LAPACKE/OpenBLAS" : $"managed ({DenseLinearAlgebra.NativeUnavailableReason})",
                 ["ssim"] = await Ssim(size, repeats, peer, tmp.FullName),
                 ["fd"] = await Fd(dim, fdRepeats, managed, peer, tmp.FullName),
@@ -94,26 +101,23 @@ public sealed class MetricsBenchmark : IBenchmark
     private static async Task<JsonObject> Fd(int dim, int repeats, bool managed, string peer, string dir)
     {
         await Python(peer, "fd-prepare", dir, dim.ToString(), "7");
-        var py = JsonNode.Parse(await Python(peer, "fd", dir, dim.ToString(), repeats.ToString()))!;
         double[] Read(string f) => MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(Path.Combine(dir, f))).ToArray();
         var s1 = new FeatureStatistics(Read("mu1.f64"), Read("s1.f64"), 0);
         var s2 = new FeatureStatistics(Read("mu2.f64"), Read("s2.f64"), 0);
-        (double Median, double Value) Time(LinearAlgebraBackend backend, int n)
+        // The machine is shared: interleave the three paths repeat by repeat so load changes hit them alike.
+        var tOurs = new List<double>(); var tSqrtm = new List<double>(); var tEigh = new List<double>();
+        double vOurs = 0, vSqrtm = 0, vEigh = 0;
+        for (int rep = 0; rep < repeats; rep++)
         {
-            double v = 0;
-            var t = new List<double>();
-            for (int i = 0; i < n; i++)
-            {
-                var sw = Stopwatch.StartNew();
-                v = FrechetDistance.Compute(s1, s2, new FrechetOptions { Backend = backend }).Distance;
-                t.Add(sw.Elapsed.TotalSeconds);
-            }
-            return (Median(t), v);
+            var py = JsonNode.Parse(await Python(peer, "fd", dir, dim.ToString(), "1"))!;
+            tSqrtm.Add(py["sqrtm"]!["times_s"]![0]!.GetValue<double>()); vSqrtm = py["sqrtm"]!["value"]!.GetValue<double>();
+            tEigh.Add(py["eigh"]!["times_s"]![0]!.GetValue<double>()); vEigh = py["eigh"]!["value"]!.GetValue<double>();
+            var sw = Stopwatch.StartNew();
+            vOurs = FrechetDistance.Compute(s1, s2).Distance;
+            tOurs.Add(sw.Elapsed.TotalSeconds);
         }
-        var native = Time(LinearAlgebraBackend.Auto, repeats);
-        double sqrtm = Median(py["sqrtm"]!["times_s"]!.AsArray().Select(t => t!.GetValue<double>()));
-        double eigh = Median(py["eigh"]!["times_s"]!.AsArray().Select(t => t!.GetValue<double>()));
-        double vSqrtm = py["sqrtm"]!["value"]!.GetValue<double>(), vEigh = py["eigh"]!["value"]!.GetValue<double>();
+        var native = (Median: Median(tOurs), Value: vOurs);
+        double sqrtm = Median(tSqrtm), eigh = Median(tEigh);
         Console.WriteLine($"FD d={dim}: Pipeline.Metrics {native.Median:F2} s, scipy sqrtm {sqrtm:F2} s ({sqrtm / native.Median:F1}x), numpy eigh {eigh:F2} s ({eigh / native.Median:F1}x); values {native.Value:R} / {vSqrtm:R} / {vEigh:R}");
         var o = new JsonObject
         {
@@ -122,11 +126,13 @@ public sealed class MetricsBenchmark : IBenchmark
             ["speedupVsScipySqrtm"] = Math.Round(sqrtm / native.Median, 2), ["speedupVsNumpyEigh"] = Math.Round(eigh / native.Median, 2),
             ["pipelineValue"] = native.Value, ["scipySqrtmValue"] = vSqrtm, ["numpyEighValue"] = vEigh,
             ["relDiffVsScipySqrtm"] = Math.Abs(native.Value - vSqrtm) / Math.Abs(vSqrtm),
-            ["note"] = "from covariances (the statistics step excluded on both sides); OpenBLAS threads as configured on both sides",
+            ["note"] = "from covariances (the statistics step excluded on both sides); the same OpenBLAS with the same thread count on both sides; paths interleaved per repeat",
         };
         if (managed)
         {
-            var m = Time(LinearAlgebraBackend.Managed, 1);
+            var sw = Stopwatch.StartNew();
+            var mv = FrechetDistance.Compute(s1, s2, new FrechetOptions { Backend = LinearAlgebraBackend.Managed }).Distance;
+            var m = (Median: sw.Elapsed.TotalSeconds, Value: mv);
             Console.WriteLine($"FD d={dim} managed (MathNet): {m.Median:F2} s");
             o["managedMathNetS"] = Math.Round(m.Median, 3);
             o["managedValue"] = m.Value;
@@ -149,6 +155,8 @@ public sealed class MetricsBenchmark : IBenchmark
     private static async Task<string> Python(string script, params string[] args)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment["OPENBLAS_NUM_THREADS"] = _threads.ToString();
+        psi.Environment["OMP_NUM_THREADS"] = _threads.ToString();
         psi.ArgumentList.Add(script);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

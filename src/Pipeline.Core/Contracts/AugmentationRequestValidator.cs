@@ -43,30 +43,49 @@ public static class AugmentationRequestValidator
     public static RequestValidationResult Validate(JsonElement root)
     {
         var problems = new List<ValidationProblem>(JsonSchema.Load(SchemaName).Validate(root));
+        CheckBeyondSchema(root, problems); // also when the schema found problems: every problem at once
         if (problems.Count > 0) return new(null, problems);
-
-        AugmentationRequest request;
         try
         {
-            request = root.Deserialize<AugmentationRequest>(PipelineJson.Options)!;
+            return new(root.Deserialize<AugmentationRequest>(PipelineJson.Options)!, problems);
         }
         catch (JsonException e) // the schema accepted it, so this is a disagreement between schema and record
         {
             return new(null, [new(e.Path ?? "$", $"cannot be read: {e.Message}")]);
         }
+    }
 
-        for (int i = 0; i < request.Tasks.Count; i++)
+    /// <summary>The rules a schema cannot state, read from the JSON itself so that they apply to any document the
+    /// schema has problems with too (parts of the wrong type are skipped; the schema reports those).</summary>
+    private static void CheckBeyondSchema(JsonElement root, List<ValidationProblem> problems)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return;
+        if (root.TryGetProperty("tasks", out var tasks) && tasks.ValueKind == JsonValueKind.Array)
         {
-            var t = request.Tasks[i];
-            if (t.Count is null == t.Targets is null)
-                problems.Add(new($"$.tasks[{i}]", t.Count is null
-                    ? "needs either 'count' or 'targets' (per-class counts, e.g. {\"Mass\": 50})"
-                    : "has both 'count' and 'targets'; give one"));
+            long total = 0;
+            int i = 0;
+            foreach (var t in tasks.EnumerateArray())
+            {
+                if (t.ValueKind == JsonValueKind.Object)
+                {
+                    bool hasCount = t.TryGetProperty("count", out var count);
+                    bool hasTargets = t.TryGetProperty("targets", out var targets);
+                    if (hasCount == hasTargets)
+                        problems.Add(new($"$.tasks[{i}]", hasCount
+                            ? "has both 'count' and 'targets'; give one"
+                            : "needs either 'count' or 'targets' (per-class counts, e.g. {\"Mass\": 50})"));
+                    if (hasCount && count.ValueKind == JsonValueKind.Number && count.TryGetInt64(out long c) && c > 0) total += c;
+                    if (hasTargets && targets.ValueKind == JsonValueKind.Object)
+                        foreach (var p in targets.EnumerateObject())
+                            if (p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt64(out long n) && n > 0) total += n;
+                }
+                i++;
+            }
+            if (total > MaxTotalItems)
+                problems.Add(new("$.tasks", $"ask for {total} items in total; at most {MaxTotalItems} per run"));
         }
-        if (request.TotalItems > MaxTotalItems)
-            problems.Add(new("$.tasks", $"ask for {request.TotalItems} items in total; at most {MaxTotalItems} per run"));
-        if (!ModelReference.TryParse(request.Model, out _, out var modelError))
+        if (root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String
+            && !string.IsNullOrEmpty(model.GetString()) && !ModelReference.TryParse(model.GetString(), out _, out var modelError))
             problems.Add(new("$.model", modelError!));
-        return problems.Count == 0 ? new(request, problems) : new(null, problems);
     }
 }

@@ -119,6 +119,31 @@ public sealed class ImageBuffer : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Samples as float32 scaled to [0, 1] by the type's full scale (UInt8 / 255, UInt16 / 65535; Float32 copied as is):
+    /// the display space of docs/preprocessing.md for plain 8/16-bit images that carry no VOI.
+    /// </summary>
+    public ImageBuffer ToUnitFloat32()
+    {
+        var result = ToFloat32();
+        float max = PixelType switch { PixelType.UInt8 => 255f, PixelType.UInt16 => 65535f, _ => 1f };
+        // a correctly rounded division, so 51 -> 0.2f exactly as numpy's a / 255 gives
+        if (max != 1f) System.Numerics.Tensors.TensorPrimitives.Divide(result.Pixels<float>(), max, result.Pixels<float>());
+        return result;
+    }
+
+    /// <summary>One channel of an interleaved buffer as a new single-channel buffer of the same type.</summary>
+    public ImageBuffer ExtractChannel(int channel)
+    {
+        if ((uint)channel >= (uint)Channels) throw new ArgumentOutOfRangeException(nameof(channel), $"channel {channel} outside 0..{Channels - 1} of {this}");
+        var result = Create(Width, Height, 1, PixelType);
+        int size = BytesPerSample, stride = Channels * size;
+        var src = Bytes;
+        var dst = result.Bytes;
+        for (int i = 0, o = channel * size; i < dst.Length; i += size, o += stride) src.Slice(o, size).CopyTo(dst.Slice(i, size));
+        return result;
+    }
+
     /// <summary>Float32 samples rounded half-to-even and clamped into <paramref name="target"/>'s range.</summary>
     public ImageBuffer ToInteger(PixelType target)
     {

@@ -4,6 +4,8 @@ public sealed record ForegroundMaskOptions
 {
     /// <summary>Display-space pixels strictly above this value are tissue candidates. Air in a mammogram displays near 0.</summary>
     public float Threshold { get; init; } = 0.05f;
+    /// <summary>Gaussian smoothing (<see cref="GaussianBlur"/>, sigma in pixels) before thresholding, for noisy detectors; 0 = off.</summary>
+    public double SmoothingSigma { get; init; }
     public static ForegroundMaskOptions Default { get; } = new();
 }
 
@@ -12,6 +14,7 @@ public sealed record ForegroundMaskOptions
 /// labels, markers and noise), then fill holes (background regions not 4-connected to the image border), i.e.
 /// <c>binary_fill_holes(label(v &gt; t, np.ones((3, 3))) == largest)</c> in scipy.ndimage terms (8-connected foreground,
 /// 4-connected background: the usual dual pair). Ties between equally large components go to the first in raster order.
+/// With <see cref="ForegroundMaskOptions.SmoothingSigma"/> the threshold applies to <c>gaussian_filter(v, sigma, mode="nearest")</c>.
 /// </summary>
 public static class BreastForegroundMask
 {
@@ -30,7 +33,16 @@ public static class BreastForegroundMask
         if (display.Length != n || mask.Length != n) throw new ArgumentException($"image and mask must hold {width}x{height} samples", nameof(display));
 
         float t = options.Threshold;
-        for (int i = 0; i < n; i++) mask[i] = display[i] > t ? (byte)1 : (byte)0;
+        if (options.SmoothingSigma > 0)
+        {
+            var smooth = new float[n];
+            GaussianBlur.Apply(display, width, height, options.SmoothingSigma, smooth);
+            for (int i = 0; i < n; i++) mask[i] = smooth[i] > t ? (byte)1 : (byte)0;
+        }
+        else
+        {
+            for (int i = 0; i < n; i++) mask[i] = display[i] > t ? (byte)1 : (byte)0;
+        }
         KeepLargestComponent(mask, width, height);
         FillHoles(mask, width, height);
     }

@@ -125,6 +125,16 @@ public sealed record ModelPackage
     /// <summary>Parses model.json (no file checks); <paramref name="directory"/> is where its files live.</summary>
     public static ModelPackage Parse(ReadOnlySpan<byte> json, string directory)
     {
+        try { return ParseCore(json, directory); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+        {
+            // A value of the wrong JSON type somewhere not covered by a typed read (e.g. "name": 3).
+            throw new ModelPackageException(directory, null, $"model.json has a value of the wrong type: {e.Message}", e);
+        }
+    }
+
+    private static ModelPackage ParseCore(ReadOnlySpan<byte> json, string directory)
+    {
         JsonNode root;
         try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) ?? throw new JsonException("empty document"); }
         catch (JsonException e) { throw new ModelPackageException(directory, null, $"model.json is not valid JSON: {e.Message}", e); }

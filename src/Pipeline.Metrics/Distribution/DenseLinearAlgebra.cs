@@ -90,8 +90,20 @@ public static unsafe class DenseLinearAlgebra
             for (int j = 0; j < n; j++) c[i * n + j] = prod[i, j];
     }
 
+    /// <summary>
+    /// Sets OpenBLAS' thread count (openblas_set_num_threads) when the native path is loaded and exports it; returns
+    /// whether it did. For benchmarks and hosts that run many computations side by side.
+    /// </summary>
+    public static bool TrySetNativeThreads(int threads)
+    {
+        if (Native.Value?.SetThreads is not { } set || threads < 1) return false;
+        ((delegate* unmanaged<int, void>)set)(threads);
+        return true;
+    }
+
     private sealed class NativeKernels
     {
+        public nint? SetThreads { get; init; }
         public required delegate* unmanaged<int, byte, byte, int, double*, int, double*, int> Dsyevd;
         public required delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void> Dgemm;
     }
@@ -111,6 +123,7 @@ public static unsafe class DenseLinearAlgebra
         {
             Dsyevd = (delegate* unmanaged<int, byte, byte, int, double*, int, double*, int>)syevd,
             Dgemm = (delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void>)gemm,
+            SetThreads = NativeLibrary.TryGetExport(blas, "openblas_set_num_threads", out var st) ? st : null,
         };
     }
 }

@@ -123,8 +123,15 @@ public class AugmentationRequestValidatorTests
         Assert.False(r.IsValid);
         Assert.Contains(r.Problems, p => p.Path == "$.tasks[0]" && p.Message.Contains("either 'count' or 'targets'"));
         Assert.Contains(r.Problems, p => p.Path == "$.tasks[1]" && p.Message.Contains("both"));
-        Assert.Contains(r.Problems, p => p.Path == "$.tasks" && p.Message.Contains("1000003"));
+        Assert.Contains(r.Problems, p => p.Path == "$.tasks" && p.Message.Contains("1000004"));
         Assert.Contains(r.Problems, p => p.Path == "$.model" && p.Message.Contains("models/{name}/{version}"));
+    }
+
+    [Fact]
+    public void Rules_beyond_the_schema_are_reported_together_with_schema_problems()
+    {
+        var r = AugmentationRequestValidator.Parse("""{"schemaVersion":1,"dataset":"d","model":"models/x","tasks":[{"mode":"insertion","count":0,"targets":{"Mass":1}}]}""");
+        Assert.Equal(["$.tasks[0].count", "$.tasks[0]", "$.model"], r.Problems.Select(p => p.Path));
     }
 
     [Theory]

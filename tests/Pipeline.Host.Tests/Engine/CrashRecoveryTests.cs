@@ -52,9 +52,20 @@ public sealed class CrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper
         for (int round = 0; round < 5; round++)
         {
             using var p = StartHarness(args, out var engineUp);
-            // Kill at a random point of the run (it takes ~2-3 s undisturbed), sometimes during start-up.
             await Task.WhenAny(engineUp, Task.Delay(TimeSpan.FromSeconds(30)));
-            await Task.Delay(random.Next(0, 1200));
+            if (round == 0)
+            {
+                await Task.Delay(random.Next(0, 300)); // during start-up and replay
+            }
+            else
+            {
+                // A random point mid-run: after 1-40 more activity executions (so the kill lands in the run even on a
+                // slow machine), plus up to 100 ms.
+                int target = await toy.CountAsync("markers/") + random.Next(1, 41);
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (!p.HasExited && DateTime.UtcNow < deadline && await toy.CountAsync("markers/") < target) await Task.Delay(20);
+                await Task.Delay(random.Next(0, 100));
+            }
             if (p.HasExited) break;
             p.Kill(entireProcessTree: true); // SIGKILL: no shutdown code runs
             await p.WaitForExitAsync();

@@ -44,6 +44,12 @@ public sealed class RecordingOrchestrationClient : IOrchestrationClient
 
     public Task CancelAsync(string instanceId, string reason, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("not used by the triggers");
+
+    public Task<OrchestrationInstance?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("not used by the triggers");
+
+    public Task<OrchestrationInstance> WaitForCompletionAsync(string instanceId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("not used by the triggers");
 }
 
 /// <summary>Counts the ingestions it forwards to a real ingestor.</summary>

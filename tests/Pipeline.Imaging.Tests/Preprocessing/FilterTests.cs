@@ -139,6 +139,28 @@ public class FilterTests
         return mask;
     }
 
+    [Theory]
+    [InlineData(0.7, "0.7")]
+    [InlineData(1.5, "1.5")]
+    [InlineData(3.0, "3.0")]
+    public void Gaussian_blur_matches_scipy_gaussian_filter_with_nearest_borders(double sigma, string file)
+    {
+        var input = Npy.Load("filters", "sobel_input.npy");
+        int h = input.Shape[0], w = input.Shape[1];
+        var output = new float[w * h];
+        GaussianBlur.Apply(input.Floats(), w, h, sigma, output);
+        ResampleTests.AssertClose(Npy.Load("filters", $"gaussian_{file}.npy").Floats(), output, 2e-6f, $"sigma {sigma}");
+    }
+
+    [Fact]
+    public void Smoothed_foreground_mask_matches_scipy()
+    {
+        var input = Npy.Load("filters", "foreground_input.npy");
+        int h = input.Shape[0], w = input.Shape[1];
+        var mask = BreastForegroundMask.Compute(input.Floats(), w, h, new ForegroundMaskOptions { Threshold = 0.05f, SmoothingSigma = 1.5 });
+        Assert.Equal(Npy.Load("filters", "foreground_mask_smoothed.npy").Bytes(), mask);
+    }
+
     [Fact]
     public void Foreground_mask_of_an_empty_image_is_empty()
     {

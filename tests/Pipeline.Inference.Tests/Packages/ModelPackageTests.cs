@@ -98,6 +98,8 @@ public sealed class ModelPackageTests : IDisposable
     [InlineData("badHash", "", "64 hex digits")]
     [InlineData("betaSchedule", "cubic", "'betaSchedule' is 'cubic'")]
     [InlineData("escape", "", "plain name")]
+    [InlineData("nameType", "", "wrong type")]
+    [InlineData("stepsType", "", "'steps' must be an integer")]
     public async Task Invalid_manifests_are_rejected_with_the_problem_named(string what, string value, string expected)
     {
         var dir = Copy(TestModels.LatentInpaint, j =>
@@ -113,6 +115,8 @@ public sealed class ModelPackageTests : IDisposable
                 case "badHash": comps["denoiser"]!["sha256"] = "abc"; break;
                 case "betaSchedule": j["schedule"]!["betaSchedule"] = value; break;
                 case "escape": comps["denoiser"]!["file"] = "../denoiser.onnx"; break;
+                case "nameType": j["description"] = 3; break;
+                case "stepsType": j["sampler"]!["steps"] = "many"; break;
             }
         });
         var e = await Assert.ThrowsAsync<ModelPackageException>(() => ModelPackage.LoadAsync(dir));

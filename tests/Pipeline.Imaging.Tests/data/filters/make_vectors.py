@@ -28,6 +28,10 @@ save("sobel_col_input.npy", col)
 save("sobel_col_gx.npy", ndimage.sobel(col, axis=1, mode="nearest").astype(np.float32))
 save("sobel_col_gy.npy", ndimage.sobel(col, axis=0, mode="nearest").astype(np.float32))
 
+# --- Gaussian smoothing: scipy.ndimage.gaussian_filter with replicate borders, truncate 4
+for s in (0.7, 1.5, 3.0):
+    save(f"gaussian_{s}.npy", ndimage.gaussian_filter(img, s, mode="nearest", truncate=4.0).astype(np.float32))
+
 # --- Binary erosion by a k x k square, pixels outside the image counting as set (border_value=1)
 blobs = ndimage.gaussian_filter(rng.random((33, 40)), 3) > 0.5
 blobs[:, :4] = True  # foreground touching the border must not erode from it
@@ -56,6 +60,12 @@ sizes = np.bincount(lab.ravel())
 sizes[0] = 0
 largest = lab == np.argmax(sizes)
 save("foreground_mask.npy", ndimage.binary_fill_holes(largest).astype(np.uint8))
+# the same after smoothing with sigma 1.5 (the isolated noise pixel and the thin hole edges blur away)
+smoothed = ndimage.gaussian_filter(fg_input, 1.5, mode="nearest", truncate=4.0)
+lab, n = ndimage.label(smoothed > t, structure=np.ones((3, 3), bool))
+sizes = np.bincount(lab.ravel())
+sizes[0] = 0
+save("foreground_mask_smoothed.npy", ndimage.binary_fill_holes(lab == np.argmax(sizes)).astype(np.uint8))
 
 # --- HF map on a 32 x 32 display-space reference with a padded (support-less) band
 S = 32

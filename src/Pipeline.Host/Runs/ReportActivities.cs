@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text;
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
+using Pipeline.Host.Runs.Metrics;
+using Pipeline.Imaging.Buffers;
+using Pipeline.Imaging.Codecs;
+using Pipeline.Metrics;
+using Pipeline.Metrics.Report;
+using Pipeline.Storage;
+
+namespace Pipeline.Host.Runs;
+
+/// <summary>
+/// Aggregate: counts the items' final outcomes (runs/{id}/items/*.json) and writes runs/{id}/aggregate.json; computes
+/// FD[name] / KID[name] over the items' patch features for the run, each class and each task, with what was skipped,
+/// into runs/{id}/metrics/set-metrics.json (<see cref="FeatureMetrics.ComputeSets"/>).
+/// </summary>
+public sealed class AggregateActivity(PipelineStorage storage, RunFeatureNetworks networks) : Activity<RunStageInput, AggregateOutcome>
+{
+    public override string Name => RunActivityNames.Aggregate;
+
+    public override async Task<AggregateOutcome> RunAsync(RunStageInput input, CancellationToken cancellationToken)
+    {
+        var run = storage.Run(input.RunId);
+        var results = await RunResults.ReadItemsAsync(run, cancellationToken).ConfigureAwait(false);
+        var outcome = new AggregateOutcome(
+            results.Count(r => r.Outcome == ItemOutcome.Succeeded), results.Count(r => r.Outcome == ItemOutcome.Flagged),
+            results.Count(r => r.Outcome == ItemOutcome.Dropped), results.Count(r => r.Outcome == ItemOutcome.Failed));
+        if (await run.ReadJsonAsync<RunSetMetrics>(MetricsBlobs.SetMetrics, cancellationToken).ConfigureAwait(false) is null)
+        {
+            var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+            var selection = RunMetricSelection.Resolve(plan.Request.Metrics, networks);
+            var records = new List<ItemFeatureRecord>();
+            foreach (var r in results.Where(r => r.Outcome != ItemOutcome.Failed))
+                if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
+                    records.Add(f.Value);
+            var sets = FeatureMetrics.ComputeSets(records, selection, networks.Options, (int)(plan.Request.Seed & 0x7fffffff));
+            await run.WriteJsonIfAbsentAsync(MetricsBlobs.SetMetrics, sets, cancellationToken).ConfigureAwait(false);
+        }
+        await run.WriteJsonIfAbsentAsync(RunBlobs.Aggregate, outcome, cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+}
+
+/// <summary>Reading a run's per-item results and plan, shared by Aggregate, Report and the CLI.</summary>
+public static class RunResults
+{
+    public static async Task<IReadOnlyList<ItemResult>> ReadItemsAsync(RunStore run, CancellationToken ct)
+    {
+        var list = new List<ItemResult>();
+        await foreach (var entry in run.ListAsync("items/", ct).ConfigureAwait(false))
+        {
+            var rel = entry.Path.Name[(run.RunId.Length + 1)..];
+            var r = await run.ReadJsonAsync<ItemResult>(rel, ct).ConfigureAwait(false);
+            if (r is not null) list.Add(r.Value);
+        }
+        return list.OrderBy(r => r.ItemId, StringComparer.Ordinal).ToList();
+    }
+
+    public static async Task<IReadOnlyList<WorkItem>> ReadPlannedItemsAsync(RunStore run, RunPlan plan, CancellationToken ct)
+    {
+        var items = new List<WorkItem>();
+        foreach (var s in plan.Shards) items.AddRange((await ShardDocuments.ReadPlanAsync(run, s, ct).ConfigureAwait(false)).Items);
+        return items;
+    }
+}
+
+/// <summary>
+/// Report: runs/{id}/report.json and a self-contained report.html (Pipeline.Metrics' report with thumbnails of each
+/// item's original crop, masked context, reference, result and difference), and the augmented dataset's annotation
+/// file runs/{id}/out/finding_annotations.csv: VinDr columns for each synthetic finding plus lineage and metric columns,
+/// ready to append to a training set.
+/// </summary>
+public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageInput, ReportOutcome>
+{
+    public override string Name => RunActivityNames.Report;
+
+    public static readonly string[] LineageColumns =
+        ["synthetic_item_id", "task", "source_image", "reference_image", "reference_xmin", "reference_ymin", "reference_xmax", "reference_ymax",
+         "model_id", "model_sha256", "seed", "scheduler", "steps", "guidance", "eta", "output_blob", "output_sha256", "outcome", "flags"];
+
+    /// <summary>Per-item metrics written as columns (empty when not computed).</summary>
+    public static readonly string[] MetricColumns = ["ssim", "ssim.inside", "ssim.outside", "psnr", "psnr.outside", "mae.inside"];
+
+    public override async Task<ReportOutcome> RunAsync(RunStageInput input, CancellationToken cancellationToken)
+    {
+        var run = storage.Run(input.RunId);
+        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+        var planned = await RunResults.ReadPlannedItemsAsync(run, plan, cancellationToken).ConfigureAwait(false);
+        var results = (await RunResults.ReadItemsAsync(run, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.ItemId, StringComparer.Ordinal);
+        var lineages = new Dictionary<string, Lineage>(StringComparer.Ordinal);
+        foreach (var r in results.Values.Where(r => r.Lineage is not null))
+        {
+            var l = await run.ReadJsonAsync<Lineage>(RunBlobs.OutputLineage(r.ItemId), cancellationToken).ConfigureAwait(false);
+            if (l is not null) lineages[r.ItemId] = l.Value;
+        }
+
+        var sets = (await run.ReadJsonAsync<RunSetMetrics>(MetricsBlobs.SetMetrics, cancellationToken).ConfigureAwait(false))?.Value
+                   ?? throw new InvalidOperationException($"run {input.RunId}: {MetricsBlobs.SetMetrics} is missing (Aggregate did not finish)");
+        // Versions of the learned per-item metrics, from the items' feature records.
+        var learned = new SortedDictionary<string, MetricDefinition>(StringComparer.Ordinal);
+        foreach (var r in results.Values.Where(r => r.Outcome != ItemOutcome.Failed))
+            if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
+                foreach (var d in f.Value.Definitions) learned.TryAdd(d.Name, d);
+
+        var itemReports = new List<ItemReport>();
+        foreach (var item in planned)
+        {
+            var r = results.GetValueOrDefault(item.ItemId);
+            bool ok = r is not null && r.Outcome != ItemOutcome.Failed;
+            itemReports.Add(new ItemReport
+            {
+                ItemId = item.ItemId, Class = item.ClassName, Task = item.Mode.ToString().ToLowerInvariant(), Succeeded = ok,
+                Error = r is null ? "no result recorded" : r.Error ?? (r.Flags.Count > 0 ? "flagged: " + string.Join("; ", r.Flags) : null),
+                Metrics = r is null ? [] : r.Metrics.Select(m => ToMetricValue(m.Key, m.Value, learned)).ToList(),
+                Lineage = LineageMap(item, lineages.GetValueOrDefault(item.ItemId)),
+                Thumbnails = ok ? await ThumbnailsAsync(run, item.ItemId, cancellationToken).ConfigureAwait(false) : [],
+            });
+        }
+        var request = plan.Request;
+        var sampler = lineages.Values.FirstOrDefault()?.Sampler;
+        var model = new RunReportModel
+        {
+            RunId = input.RunId,
+            Title = $"Augmentation run {input.RunId} on dataset '{request.Dataset}'",
+            State = results.Values.All(r => r.Outcome == ItemOutcome.Failed) ? "Failed"
+                : results.Values.Any(r => r.Outcome == ItemOutcome.Failed) || results.Count < planned.Count ? "CompletedWithFailures" : "Completed",
+            Settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["dataset"] = request.Dataset, ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
+                ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
+                ["tasks"] = string.Join("; ", request.Tasks.Select(t => $"{t.Mode.ToString().ToLowerInvariant()} x{t.ItemCount}" +
+                    (t.Targets is null ? "" : " (" + string.Join(", ", t.Targets.Select(p => $"{p.Key} {p.Value}")) + ")"))),
+                ["scheduler"] = sampler?.Scheduler?.ToString().ToLowerInvariant() ?? "", ["steps"] = sampler?.Steps?.ToString(CultureInfo.InvariantCulture) ?? "",
+                ["guidance"] = sampler?.Guidance?.ToString(CultureInfo.InvariantCulture) ?? "", ["eta"] = sampler?.Eta?.ToString(CultureInfo.InvariantCulture) ?? "",
+                ["shardSize"] = request.ShardSize.ToString(CultureInfo.InvariantCulture),
+                ["shortfalls"] = string.Join("; ", plan.Shortfalls),
+            },
+            Lineage = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["datasetIndexSha256"] = plan.DatasetIndexSha256 ?? "", ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
+                ["annotationFile"] = $"runs/{input.RunId}/{RunBlobs.Annotations}",
+            },
+            Definitions = [MetricDefinitions.Ssim(ItemMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, .. learned.Values, .. sets.Definitions],
+            Items = itemReports,
+            SetMetrics = sets.Values,
+            Skipped = [.. sets.Skipped, .. GateSkipped(request.RealismGate, results.Values)],
+        };
+        var report = RunReportBuilder.Build(model, new Pipeline.Metrics.Aggregation.BootstrapOptions { Seed = (int)(request.Seed & 0x7fffffff) });
+        await run.WriteIfAbsentAsync(RunBlobs.ReportJson, BinaryData.FromString(report.ToJson()), "application/json", cancellationToken).ConfigureAwait(false);
+        await run.WriteIfAbsentAsync(RunBlobs.ReportHtml, BinaryData.FromString(ReportHtml.Render(report, model)), "text/html", cancellationToken).ConfigureAwait(false);
+        await run.WriteIfAbsentAsync(RunBlobs.Annotations, BinaryData.FromString(AnnotationCsv(planned, results, lineages)), "text/csv", cancellationToken).ConfigureAwait(false);
+        return new ReportOutcome($"runs/{input.RunId}/{RunBlobs.ReportJson}", $"runs/{input.RunId}/{RunBlobs.ReportHtml}", $"runs/{input.RunId}/{RunBlobs.Annotations}");
+    }
+
+    /// <summary>Gate thresholds on learned metrics that no item was measured with: stated, since they flagged nothing.</summary>
+    private static IEnumerable<SkippedMetric> GateSkipped(RealismGate? gate, IEnumerable<ItemResult> results)
+    {
+        var measured = results.Where(r => r.Outcome != ItemOutcome.Failed).SelectMany(r => r.Metrics.Keys).ToHashSet(StringComparer.Ordinal);
+        if (gate?.MaxLpips is { } l && !measured.Any(FeatureMetrics.IsLpipsKey))
+            yield return new SkippedMetric("realismGate.maxLpips", string.Create(CultureInfo.InvariantCulture, $"not applied (threshold {l}): no item has an LPIPS value"));
+        if (gate?.MinEmbeddingSimilarity is { } e && !measured.Any(FeatureMetrics.IsEmbeddingKey))
+            yield return new SkippedMetric("realismGate.minEmbeddingSimilarity", string.Create(CultureInfo.InvariantCulture, $"not applied (threshold {e}): no item has an embedding similarity"));
+    }
+
+    /// <summary>"ssim.inside" -> (ssim, inside); "ssim" -> (ssim, patch); "LPIPS[net]" -> (LPIPS[net], patch); "CLIP-I[net]" -> (CLIP-I[net], box).</summary>
+    private static MetricValue ToMetricValue(string key, double value, IReadOnlyDictionary<string, MetricDefinition> learned)
+    {
+        if (learned.TryGetValue(key, out var def))
+            return new MetricValue(key, FeatureMetrics.IsEmbeddingKey(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version);
+        int dot = key.IndexOf('.');
+        string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? "patch" : key[(dot + 1)..];
+        string version = metric switch
+        {
+            "ssim" => MetricDefinitions.SsimVersion(ItemMetrics.Ssim),
+            "psnr" => MetricDefinitions.PsnrVersion(1.0),
+            "mae" => MetricDefinitions.MaeVersion,
+            _ => metric + "/1",
+        };
+        return new MetricValue(metric, region, double.IsFinite(value) ? value : null, version);
+    }
+
+    private static IReadOnlyDictionary<string, string> LineageMap(WorkItem item, Lineage? l)
+    {
+        var d = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["target"] = item.TargetImage, ["reference"] = item.ReferenceImage, ["seed"] = item.Seed.ToString(CultureInfo.InvariantCulture),
+            ["targetBox"] = Box(item.TargetBox), ["referenceBox"] = Box(item.ReferenceBox),
+        };
+        if (l?.Output is { } o) d["output"] = o;
+        return d;
+    }
+
+    private static string Box(BoundingBox b) => string.Create(CultureInfo.InvariantCulture, $"{b.X0:0.##},{b.Y0:0.##},{b.X1:0.##},{b.Y1:0.##}");
+
+    private static async Task<IReadOnlyList<ReportImage>> ThumbnailsAsync(RunStore run, string itemId, CancellationToken ct)
+    {
+        var prepData = await run.ReadAsync(RunBlobs.PrepTensors(itemId), ct).ConfigureAwait(false);
+        var genData = await run.ReadAsync(RunBlobs.GenTensors(itemId), ct).ConfigureAwait(false);
+        if (prepData is null || genData is null) return [];
+        var prep = TensorBundle.Parse(prepData.ToArray(), itemId);
+        var gen = TensorBundle.Parse(genData.ToArray(), itemId);
+        var original = prep.Get("original", itemId);
+        var result = gen.Get("sample", itemId);
+        var diff = new float[original.Length];
+        for (int i = 0; i < diff.Length; i++) diff[i] = Math.Clamp(Math.Abs(result[i] - original[i]) - 1f, -1f, 1f); // |a-b| in [0,2] -> [-1,1]
+        return
+        [
+            Png("original crop", original), Png("masked context", prep.Get("context", itemId)), Png("reference", prep.Get("reference", itemId)),
+            Png("result", result), Png("difference", diff),
+        ];
+    }
+
+    private static ReportImage Png(string label, float[] model)
+    {
+        int side = (int)Math.Round(Math.Sqrt(model.Length));
+        var display = ItemMetrics.ToDisplay(model);
+        using var buffer = ImageBuffer.Create(side, side, 1, PixelType.UInt8);
+        var p = buffer.Pixels<byte>();
+        for (int i = 0; i < p.Length; i++) p[i] = (byte)Math.Clamp(MathF.Round(display[i] * 255f), 0f, 255f);
+        return new ReportImage(label, "image/png", PngCodec.Encode(buffer));
+    }
+
+    /// <summary>The VinDr-format rows of the synthetic findings (dropped and failed items are left out).</summary>
+    public static string AnnotationCsv(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results, IReadOnlyDictionary<string, Lineage> lineages)
+    {
+        var sb = new StringBuilder();
+        // Learned metrics (LPIPS[net], CLIP-I[net], ...) follow the fixed columns under their reported names, when computed.
+        var columns = MetricColumns.Concat(results.Values.SelectMany(r => r.Metrics.Keys)
+            .Where(k => FeatureMetrics.IsLpipsKey(k) || FeatureMetrics.IsEmbeddingKey(k)).Distinct().Order(StringComparer.Ordinal)).ToList();
+        sb.AppendLine(string.Join(',', new[] { "study_id", "image_id", "finding_categories", "xmin", "ymin", "xmax", "ymax" }.Concat(LineageColumns).Concat(columns.Select(m => "metric_" + m.Replace('.', '_')))));
+        foreach (var item in planned)
+        {
+            if (!results.TryGetValue(item.ItemId, out var r) || r.Outcome is ItemOutcome.Failed or ItemOutcome.Dropped || !lineages.TryGetValue(item.ItemId, out var l)) continue;
+            string imageId = Path.GetFileNameWithoutExtension(r.Output ?? item.ItemId);
+            var b = item.TargetBox;
+            var fields = new List<string>
+            {
+                "synthetic", imageId, $"['{item.ClassName}']",
+                F(b.X0), F(b.Y0), F(b.X1), F(b.Y1),
+                item.ItemId, item.Mode.ToString().ToLowerInvariant(), item.TargetImage, item.ReferenceImage,
+                F(item.ReferenceBox.X0), F(item.ReferenceBox.Y0), F(item.ReferenceBox.X1), F(item.ReferenceBox.Y1),
+                l.Model.Id, l.Model.Sha256, item.Seed.ToString(CultureInfo.InvariantCulture),
+                l.Sampler.Scheduler?.ToString().ToLowerInvariant() ?? "", l.Sampler.Steps?.ToString(CultureInfo.InvariantCulture) ?? "",
+                l.Sampler.Guidance?.ToString(CultureInfo.InvariantCulture) ?? "", l.Sampler.Eta?.ToString(CultureInfo.InvariantCulture) ?? "",
+                r.Output ?? "", r.OutputSha256 ?? "", r.Outcome.ToString().ToLowerInvariant(), string.Join("; ", r.Flags),
+            };
+            fields.AddRange(columns.Select(m => r.Metrics.TryGetValue(m, out var v) && double.IsFinite(v) ? F(v) : ""));
+            sb.AppendLine(string.Join(',', fields.Select(DatasetImages.Quote)));
+        }
+        return sb.ToString();
+    }
+
+    private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Pipeline.Imaging.Ingestion;
+
+/// <summary>One annotated finding (or a "no finding" row when <see cref="Box"/> is null) of one image.</summary>
+public sealed record AnnotatedFinding(string ImagePath, string ImageId, string? StudyId, int? Width, int? Height, string? ClassName,
+    double[]? Box, string? Split, string? Laterality, string? View, int Line);
+
+/// <summary>The annotation formats ingestion understands.</summary>
+public enum AnnotationFormat { VinDrMammo, GenericCsv, GenericJson }
+
+/// <summary>
+/// Reads a dataset's annotation file. Formats (first found wins):
+/// <list type="number">
+/// <item><c>finding_annotations.csv</c> - VinDr-Mammo: study_id, image_id, laterality, view_position, height, width,
+/// breast_birads, finding_categories (a Python list string such as <c>['Mass']</c>), finding_birads, xmin, ymin, xmax,
+/// ymax, split; images at <c>images/{study_id}/{image_id}.dicom</c>.</item>
+/// <item><c>annotations.csv</c> - generic: file, width, height, class, x0, y0, x1, y1 and optional split; one row per box,
+/// empty class and box for an image without findings; file is relative to the dataset root (DICOM, PNG or JPEG).</item>
+/// <item><c>annotations.json</c> - generic: <c>{"images": [{"file", "width", "height", "split"?, "boxes": [{"class", "box": [x0, y0, x1, y1]}]}]}</c>.</item>
+/// </list>
+/// </summary>
+public static class DatasetAnnotations
+{
+    public const string VinDrFile = "finding_annotations.csv", GenericCsvFile = "annotations.csv", GenericJsonFile = "annotations.json";
+
+    public static (AnnotationFormat Format, string File)? Detect(IReadOnlyCollection<string> paths)
+    {
+        if (paths.Contains(VinDrFile)) return (AnnotationFormat.VinDrMammo, VinDrFile);
+        if (paths.Contains(GenericCsvFile)) return (AnnotationFormat.GenericCsv, GenericCsvFile);
+        if (paths.Contains(GenericJsonFile)) return (AnnotationFormat.GenericJson, GenericJsonFile);
+        return null;
+    }
+
+    /// <summary>Parses the annotation text; row-level problems go to <paramref name="errors"/> (file:line: message) and the row is skipped.</summary>
+    public static List<AnnotatedFinding> Parse(AnnotationFormat format, string file, string text, List<string> errors)
+    {
+        return format switch
+        {
+            AnnotationFormat.VinDrMammo => ParseVinDr(file, text, errors),
+            AnnotationFormat.GenericCsv => ParseGenericCsv(file, text, errors),
+            _ => ParseGenericJson(file, text, errors),
+        };
+    }
+
+    private static List<AnnotatedFinding> ParseVinDr(string file, string text, List<string> errors)
+    {
+        var rows = Csv.Parse(text);
+        var result = new List<AnnotatedFinding>();
+        if (rows.Count == 0) { errors.Add($"{file}: empty"); return result; }
+        var header = Columns(rows[0]);
+        string[] required = ["study_id", "image_id", "height", "width", "finding_categories", "xmin", "ymin", "xmax", "ymax"];
+        var missing = required.Where(c => !header.ContainsKey(c)).ToList();
+        if (missing.Count > 0) { errors.Add($"{file}: missing column(s) {string.Join(", ", missing)} (VinDr-Mammo finding_annotations.csv)"); return result; }
+        for (int r = 1; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            if (row.Length == 1 && row[0].Length == 0) continue;
+            string Get(string c) => header.TryGetValue(c, out var i) && i < row.Length ? row[i].Trim() : "";
+            try
+            {
+                string study = Get("study_id"), image = Get("image_id");
+                if (study.Length == 0 || image.Length == 0) throw new FormatException("empty study_id or image_id");
+                var categories = ParseCategories(Get("finding_categories"));
+                var box = ParseBox(Get("xmin"), Get("ymin"), Get("xmax"), Get("ymax"));
+                string? cls = categories.FirstOrDefault(c => c != "No Finding");
+                if (box != null && cls == null) throw new FormatException("a box without a finding category");
+                result.Add(new AnnotatedFinding($"images/{study}/{image}.dicom", image, study, ParseInt(Get("width"), "width"), ParseInt(Get("height"), "height"),
+                    box == null ? null : string.Join("|", categories.Where(c => c != "No Finding")), box, NullIfEmpty(Get("split")),
+                    NullIfEmpty(Get("laterality")), NullIfEmpty(Get("view_position")), r + 1));
+            }
+            catch (FormatException ex) { errors.Add($"{file}:{r + 1}: {ex.Message}"); }
+        }
+        return result;
+    }
+
+    private static List<AnnotatedFinding> ParseGenericCsv(string file, string text, List<string> errors)
+    {
+        var rows = Csv.Parse(text);
+        var result = new List<AnnotatedFinding>();
+        if (rows.Count == 0) { errors.Add($"{file}: empty"); return result; }
+        var header = Columns(rows[0]);
+        string[] required = ["file", "width", "height", "class", "x0", "y0", "x1", "y1"];
+        var missing = required.Where(c => !header.ContainsKey(c)).ToList();
+        if (missing.Count > 0) { errors.Add($"{file}: missing column(s) {string.Join(", ", missing)} (generic annotations.csv)"); return result; }
+        for (int r = 1; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            if (row.Length == 1 && row[0].Length == 0) continue;
+            string Get(string c) => header.TryGetValue(c, out var i) && i < row.Length ? row[i].Trim() : "";
+            try
+            {
+                string path = Get("file");
+                if (path.Length == 0) throw new FormatException("empty file");
+                var box = ParseBox(Get("x0"), Get("y0"), Get("x1"), Get("y1"));
+                string? cls = NullIfEmpty(Get("class"));
+                if (box != null && cls == null) throw new FormatException("a box without a class");
+                result.Add(new AnnotatedFinding(path, Path.GetFileNameWithoutExtension(path), null, ParseInt(Get("width"), "width"), ParseInt(Get("height"), "height"),
+                    box == null ? null : cls, box, NullIfEmpty(Get("split")), null, null, r + 1));
+            }
+            catch (FormatException ex) { errors.Add($"{file}:{r + 1}: {ex.Message}"); }
+        }
+        return result;
+    }
+
+    private static List<AnnotatedFinding> ParseGenericJson(string file, string text, List<string> errors)
+    {
+        var result = new List<AnnotatedFinding>();
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip }); }
+        catch (JsonException ex) { errors.Add($"{file}: not valid JSON: {ex.Message}"); return result; }
+        using (doc)
+        {
+            if (!doc.RootElement.TryGetProperty("images", out var images) || images.ValueKind != JsonValueKind.Array)
+            { errors.Add($"{file}: expected {{\"images\": [...]}}"); return result; }
+            int n = 0;
+            foreach (var img in images.EnumerateArray())
+            {
+                n++;
+                try
+                {
+                    string path = img.TryGetProperty("file", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : throw new FormatException("missing \"file\"");
+                    int? w = img.TryGetProperty("width", out var we) && we.ValueKind == JsonValueKind.Number ? we.GetInt32() : null;
+                    int? h = img.TryGetProperty("height", out var he) && he.ValueKind == JsonValueKind.Number ? he.GetInt32() : null;
+                    string? split = img.TryGetProperty("split", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                    bool any = false;
+                    if (img.TryGetProperty("boxes", out var boxes) && boxes.ValueKind == JsonValueKind.Array)
+                        foreach (var b in boxes.EnumerateArray())
+                        {
+                            string cls = b.TryGetProperty("class", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : throw new FormatException("box without \"class\"");
+                            if (!b.TryGetProperty("box", out var bb) || bb.ValueKind != JsonValueKind.Array || bb.GetArrayLength() != 4) throw new FormatException("\"box\" must be [x0, y0, x1, y1]");
+                            var box = bb.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                            CheckBox(box);
+                            result.Add(new AnnotatedFinding(path, Path.GetFileNameWithoutExtension(path), null, w, h, cls, box, split, null, null, n));
+                            any = true;
+                        }
+                    if (!any) result.Add(new AnnotatedFinding(path, Path.GetFileNameWithoutExtension(path), null, w, h, null, null, split, null, null, n));
+                }
+                catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+                { errors.Add($"{file}: images[{n - 1}]: {ex.Message}"); }
+            }
+        }
+        return result;
+    }
+
+    private static Dictionary<string, int> Columns(string[] header) =>
+        header.Select((h, i) => (h.Trim().ToLowerInvariant(), i)).GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => g.First().i);
+
+    /// <summary>VinDr writes finding_categories as a Python list literal: ['Mass', 'Suspicious Calcification'].</summary>
+    public static string[] ParseCategories(string text)
+    {
+        var t = text.Trim();
+        if (t.StartsWith('[') && t.EndsWith(']')) t = t[1..^1];
+        return t.Split(',').Select(s => s.Trim().Trim('\'', '"').Trim()).Where(s => s.Length > 0).ToArray();
+    }
+
+    private static double[]? ParseBox(string x0, string y0, string x1, string y1)
+    {
+        if (x0.Length == 0 && y0.Length == 0 && x1.Length == 0 && y1.Length == 0) return null;
+        var v = new[] { x0, y0, x1, y1 }.Select((s, i) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+            ? d : throw new FormatException($"box coordinate {i + 1} '{s}' is not a number")).ToArray();
+        CheckBox(v);
+        return v;
+    }
+
+    private static void CheckBox(double[] b)
+    {
+        if (!(b[2] > b[0] && b[3] > b[1])) throw new FormatException($"box [{b[0]}, {b[1]}, {b[2]}, {b[3]}] is empty or inverted (need x0 < x1, y0 < y1)");
+    }
+
+    private static int? ParseInt(string s, string what)
+    {
+        if (s.Length == 0) return null;
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == Math.Floor(d) && d > 0 && d < int.MaxValue) return (int)d;
+        throw new FormatException($"{what} '{s}' is not a positive integer");
+    }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+}
+
+/// <summary>RFC 4180 CSV: quoted fields with doubled quotes, CRLF or LF line ends.</summary>
+internal static class Csv
+{
+    public static List<string[]> Parse(string text)
+    {
+        var rows = new List<string[]>();
+        var row = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char ch = text[i];
+            if (quoted)
+            {
+                if (ch == '"') { if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; } else quoted = false; }
+                else field.Append(ch);
+            }
+            else if (ch == '"' && field.Length == 0) quoted = true;
+            else if (ch == ',') { row.Add(field.ToString()); field.Clear(); }
+            else if (ch == '\n' || ch == '\r')
+            {
+                if (ch == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                row.Add(field.ToString()); field.Clear();
+                rows.Add(row.ToArray()); row.Clear();
+            }
+            else field.Append(ch);
+        }
+        if (field.Length > 0 || row.Count > 0) { row.Add(field.ToString()); rows.Add(row.ToArray()); }
+        if (rows.Count > 0 && rows[0].Length > 0) rows[0][0] = rows[0][0].TrimStart('\uFEFF');
+        return rows;
+    }
+}
