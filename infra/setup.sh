@@ -48,15 +48,20 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
 fi
 
 # 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
-# Installed when a pinned package is missing or at another version (file times are not trusted: a fresh clone or a
-# worktree whose node_modules is a link must not reinstall).
+#    Installed when a pinned package is missing or at another version (timestamps are not used: a checkout or merge
+#    touches package-lock.json without changing it).
 npm_ok() {
-  node -e '
-    const fs = require("fs"), want = require("./package.json").dependencies;
-    for (const [name, version] of Object.entries(want)) {
-      let got; try { got = JSON.parse(fs.readFileSync(`node_modules/${name}/package.json`)).version; } catch { process.exit(1); }
-      if (got !== version) process.exit(1);
-    }' 2>/dev/null
+  /usr/bin/python3 - "$ROOT" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+want = json.load(open(os.path.join(root, "package.json")))["dependencies"]
+for name, version in want.items():
+    p = os.path.join(root, "node_modules", name, "package.json")
+    if not os.path.isfile(p) or json.load(open(p)).get("version") != version:
+        sys.exit(1)
+if not os.path.isfile(os.path.join(root, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")):
+    sys.exit(1)
+PY
 }
 if ! npm_ok; then
   log "npm: installing azurite and onnxruntime-node"

@@ -36,16 +36,40 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Configuration section of the local engine: Enabled=false skips it (the Functions host);
+    /// RunInstances=false keeps its <see cref="IOrchestrationClient"/> (to raise events, schedule and query) but not
+    /// the hosted worker that runs instances (the GPU role of <c>pipeline serve --role gpu</c>).</summary>
+    public const string EngineSection = "Pipeline:Engine";
+
     /// <summary>The local durable engine (the Functions host registers Durable Functions' adapter instead and skips this).</summary>
     public static IServiceCollection AddPipelineEngine(this IServiceCollection services, IConfiguration configuration)
     {
-        if (!configuration.GetValue("Pipeline:Engine:Enabled", true)) return services;
+        var section = configuration.GetSection(EngineSection);
+        if (!section.GetValue("Enabled", true)) return services;
         string connection = GetStorageConnectionString(configuration);
-        return services.AddDurableEngine(o =>
+        services.AddDurableEngine(o =>
         {
             o.ConnectionString = connection;
-            configuration.GetSection("Pipeline:Engine").Bind(o);
+            section.Bind(o);
         });
+        if (!section.GetValue("RunInstances", true))
+        {
+            // The client alone only reads and writes the store (instance records, event inboxes); it never runs
+            // instances, so this process takes no leases and replays nothing. The store's containers are still
+            // created at start, as the worker would.
+            for (int i = services.Count - 1; i >= 0; i--)
+                if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType == typeof(DurableEngineWorker))
+                    services.RemoveAt(i);
+            services.AddHostedService<EngineStoreInitializer>();
+        }
+        return services;
+    }
+
+    /// <summary>Creates the engine's containers at start in a process that does not run instances.</summary>
+    private sealed class EngineStoreInitializer(ICheckpointStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The storage connection string: AzureWebJobsStorage (environment, or "Values" of local.settings.json as

@@ -14,6 +14,10 @@ namespace Pipeline.Cli.Commands;
 /// (the queue and blob-drop listeners, the engine and its orchestrators and activities) until Ctrl+C. With development
 /// storage that is not running, it starts Azurite with its data under .pipeline/azurite and stops it on exit; with a
 /// real storage account (AzureWebJobsStorage) Azurite is never started.
+/// <para><c>--role</c> splits the host into processes that share one storage account: <c>control</c> runs the triggers,
+/// the engine and the CPU activities with the inference worker off; <c>gpu</c> runs only the inference worker (it
+/// consumes inference-requests and raises each shard's done event through the engine's client, but runs no
+/// instances); <c>all</c> (default) is both in one process.</para>
 /// </summary>
 public sealed class ServeCommand : ICommandGroup
 {
@@ -22,8 +26,14 @@ public sealed class ServeCommand : ICommandGroup
         var cmd = new Command("serve", "Run the local host (queue and datasets/ listeners, orchestration engine) until Ctrl+C; starts Azurite when development storage is configured and not running.");
         var location = new Option<DirectoryInfo?>("--azurite-location") { Description = "Azurite's data folder when serve starts it (default .pipeline/azurite)." };
         var noAzurite = new Option<bool>("--no-azurite") { Description = "Never start Azurite; fail if storage is not reachable." };
+        var role = new Option<ServeRole>("--role")
+        {
+            Description = "What this process runs: all (default), control (triggers, engine, CPU activities; no inference worker) or gpu (only the inference worker).",
+            DefaultValueFactory = _ => ServeRole.All,
+        };
         cmd.Options.Add(location);
         cmd.Options.Add(noAzurite);
+        cmd.Options.Add(role);
         cmd.SetAction(async (parse, ct) =>
         {
             var configuration = CliStorage.BuildConfiguration();
@@ -60,6 +70,8 @@ public sealed class ServeCommand : ICommandGroup
                     Configuration = new ConfigurationManager(), ContentRootPath = CliStorage.RepositoryRoot,
                 });
                 builder.Configuration.AddConfiguration(configuration);
+                var serveRole = parse.GetValue(role);
+                builder.Configuration.AddInMemoryCollection(RoleSettings(serveRole)); // the role wins over other settings
                 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
                 builder.Services.AddPipeline(builder.Configuration);
                 using var host = builder.Build();
@@ -71,7 +83,13 @@ public sealed class ServeCommand : ICommandGroup
                     return ExitCodes.Unavailable;
                 }
                 await host.Services.GetRequiredService<PipelineStorage>().EnsureCreatedAsync(ct);
-                Console.Error.WriteLine("[serve] running; Ctrl+C stops");
+                if (serveRole == ServeRole.Gpu && host.Services.GetService<Pipeline.Core.Orchestration.IOrchestrationClient>() is null)
+                {
+                    Console.Error.WriteLine("[serve] cannot start the gpu role: no IOrchestrationClient is registered (Pipeline:Engine:Enabled=false?); " +
+                                            "the inference worker raises each shard's done event through it.");
+                    return ExitCodes.Unavailable;
+                }
+                Console.Error.WriteLine($"[serve] running as role {serveRole.ToString().ToLowerInvariant()}; Ctrl+C stops");
                 await host.RunAsync(ct);
                 return ExitCodes.Ok;
             }
@@ -95,4 +113,28 @@ public sealed class ServeCommand : ICommandGroup
         });
         return cmd;
     }
+
+    /// <summary>Configuration a role sets (over local.settings.json and the environment).</summary>
+    public static IReadOnlyDictionary<string, string?> RoleSettings(ServeRole role) => role switch
+    {
+        ServeRole.Control => new Dictionary<string, string?> { ["Pipeline:InferenceWorker:Enabled"] = "false" },
+        ServeRole.Gpu => new Dictionary<string, string?>
+        {
+            ["Pipeline:InferenceWorker:Enabled"] = "true",
+            [ServiceCollectionExtensions.TriggersSection + ":Enabled"] = "false",
+            [ServiceCollectionExtensions.EngineSection + ":RunInstances"] = "false",
+        },
+        _ => new Dictionary<string, string?>(),
+    };
+}
+
+/// <summary>What one <c>pipeline serve</c> process runs.</summary>
+public enum ServeRole
+{
+    /// <summary>Everything: triggers, engine, CPU activities and the inference worker.</summary>
+    All,
+    /// <summary>Triggers, engine and CPU activities; the inference worker is off (a gpu process consumes inference-requests).</summary>
+    Control,
+    /// <summary>Only the inference worker (no triggers; the engine's client raises events but runs no instances).</summary>
+    Gpu,
 }

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Cli.Commands;
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Orchestration;
+using Pipeline.Host;
+using Pipeline.Host.Engine;
+using Pipeline.Host.Runs;
+using Pipeline.Host.Triggers;
+using Xunit.Abstractions;
+
+namespace Pipeline.EndToEnd.Tests;
+
+/// <summary><c>pipeline serve --role control|gpu</c>: the two halves of the local host in separate processes.</summary>
+[Collection(ServeProcessCollection.Name)]
+public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output) : IClassFixture<RunFixture>
+{
+    private static async Task<List<Type>> HostedServicesAsync(ServeRole role)
+    {
+        var values = new Dictionary<string, string?> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" };
+        foreach (var (k, v) in ServeCommand.RoleSettings(role)) values[k] = v;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddPipeline(configuration);
+        await using var provider = services.BuildServiceProvider(); // the engine is IAsyncDisposable only
+        Assert.NotNull(provider.GetService<IOrchestrationClient>()); // every role can start runs or raise events
+        return provider.GetServices<IHostedService>().Select(s => s.GetType()).ToList();
+    }
+
+    [Fact]
+    public async Task Each_role_registers_only_its_hosted_services()
+    {
+        var all = await HostedServicesAsync(ServeRole.All);
+        Assert.Contains(typeof(DurableEngineWorker), all);
+        Assert.Contains(typeof(InferenceWorker), all);
+        Assert.Contains(typeof(AugmentRequestListener), all);
+
+        var control = await HostedServicesAsync(ServeRole.Control);
+        Assert.Contains(typeof(DurableEngineWorker), control);
+        Assert.Contains(typeof(AugmentRequestListener), control);
+        Assert.DoesNotContain(typeof(InferenceWorker), control);
+
+        var gpu = await HostedServicesAsync(ServeRole.Gpu);
+        Assert.Contains(typeof(InferenceWorker), gpu);
+        Assert.DoesNotContain(typeof(DurableEngineWorker), gpu);
+        Assert.DoesNotContain(typeof(AugmentRequestListener), gpu);
+        Assert.DoesNotContain(typeof(DatasetDropListener), gpu);
+    }
+
+    [Fact]
+    public async Task A_control_process_and_a_separate_gpu_process_complete_a_run_together()
+    {
+        const string runId = "e2e-roles";
+        var request = AugmentationRunTests.Request(runId, seed: 31);
+        string cs = fixture.Azurite.ConnectionString;
+        string cache = Path.Combine(Path.GetTempPath(), $"e2e-roles-cache-{Guid.NewGuid():N}");
+        var client = RunStorage.Client(cs);
+        using var gpu = ServeProcess.Start(cs, "gpu", cache);
+        ServeProcess? control = null;
+        try
+        {
+            await gpu.WaitRunningAsync(TimeSpan.FromMinutes(1));
+            // the gpu role has no triggers: the request waits on the queue, no run is scheduled
+            await RunStorage.SubmitAsync(cs, request);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Null(await client.GetInstanceAsync(runId));
+
+            control = ServeProcess.Start(cs, "control", cache);
+            await control.WaitRunningAsync(TimeSpan.FromMinutes(1));
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            while (await client.GetInstanceAsync(runId, cts.Token) is null) await Task.Delay(200, cts.Token);
+            var final = await client.WaitForCompletionAsync(runId, cts.Token);
+            Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
+            Assert.True(await RunStorage.CountAsync(cs, runId, "out/images/") > 0, "no outputs written");
+
+            // every shard was sampled by the gpu process, none by the control process
+            var plan = (await new Pipeline.Storage.PipelineStorage(cs).Run(runId).ReadJsonAsync<RunPlan>(RunBlobs.Plan))!.Value;
+            int shards = plan.Shards.Count;
+            Assert.Equal(shards, gpu.Lines.Count(l => l.Contains($"Run {runId} shard", StringComparison.Ordinal) && l.Contains("sampled", StringComparison.Ordinal)));
+            Assert.DoesNotContain(control.Lines, l => l.Contains("sampled", StringComparison.Ordinal));
+            Assert.Contains(control.Lines, l => l.Contains("running as role control", StringComparison.Ordinal));
+            output.WriteLine($"{shards} shards sampled by the gpu process (pid {gpu.ProcessId}); run {final.State}");
+        }
+        catch
+        {
+            output.WriteLine("--- gpu ---\n" + gpu.Tail(100));
+            if (control != null) output.WriteLine("--- control ---\n" + control.Tail(100));
+            throw;
+        }
+        finally
+        {
+            control?.Dispose();
+            try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        }
+    }
+}
