@@ -212,6 +212,13 @@ public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks 
         foreach (var item in shard.Items)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // A replay after a crash keeps what was measured: learned metrics need not be bit-reproducible across
+            // processes, and write-if-absent would reject a differing second value.
+            if (await run.ReadJsonAsync<ItemResult>(RunBlobs.ItemResult(item.ItemId), cancellationToken).ConfigureAwait(false) is { } measured)
+            {
+                if (measured.Value.Outcome == ItemOutcome.Failed) failed++; else ok++;
+                continue;
+            }
             var c = compose.Find(item.ItemId);
             ItemResult result;
             if (c is null || c.Error is not null)
@@ -230,7 +237,9 @@ public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks 
                     var features = FeatureMetrics.MeasureItem(item.ItemId, item.ClassName, item.Mode.ToString().ToLowerInvariant(),
                         ItemMetrics.ToDisplay(original), ItemMetrics.ToDisplay(sample), ItemMetrics.ToDisplay(prep.Get("reference", item.ItemId)),
                         c.Geometry, selection, networks, metrics, cancellationToken);
-                    await run.WriteJsonIfAbsentAsync(MetricsBlobs.ItemFeatures(item.ItemId), features, cancellationToken).ConfigureAwait(false);
+                    if ((features.Definitions.Count > 0 || features.FeatureModel is not null) &&
+                        await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(item.ItemId), cancellationToken).ConfigureAwait(false) is null)
+                        await run.WriteJsonIfAbsentAsync(MetricsBlobs.ItemFeatures(item.ItemId), features, cancellationToken).ConfigureAwait(false);
                     var flags = RealismGateCheck.Evaluate(gate, metrics);
                     var outcome = flags.Count == 0 ? ItemOutcome.Succeeded : drop ? ItemOutcome.Dropped : ItemOutcome.Flagged;
                     result = new ItemResult
