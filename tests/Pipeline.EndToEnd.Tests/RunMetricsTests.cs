@@ -159,6 +159,34 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
     }
 
     [Fact]
+    public async Task The_request_metrics_list_limits_the_run_to_what_it_names()
+    {
+        var request = AugmentationRunTests.Request("metrics-lpips-only", seed: 9) with
+        {
+            Tasks = [new AugmentationTask { Mode = TaskMode.Reinsertion, Count = 2 }],
+            Metrics = [MetricKind.Ssim, MetricKind.Lpips],
+        };
+        var final = await RunAsync(fixture.Azurite.ConnectionString, request, Settings(withModels: true));
+        Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
+        var run = new PipelineStorage(fixture.Azurite.ConnectionString).Run(request.RunId!);
+        var measured = (await RunResults.ReadItemsAsync(run, CancellationToken.None)).Where(r => r.Outcome != ItemOutcome.Failed).ToList();
+        Assert.NotEmpty(measured);
+        foreach (var r in measured)
+        {
+            Assert.Contains("LPIPS[tiny-lpips]", r.Metrics.Keys);
+            Assert.DoesNotContain(r.Metrics.Keys, FeatureMetrics.IsEmbeddingKey);
+            var record = (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId)))!.Value;
+            Assert.Null(record.FeatureModel);
+            Assert.Null(record.Original);
+        }
+        var report = RunReport.FromJson((await run.ReadAsync(RunBlobs.ReportJson))!.ToString());
+        Assert.Empty(report.SetMetrics);
+        foreach (var metric in new[] { "FD", "KID", "CLIP-I" })
+            Assert.StartsWith("not requested", Assert.Single(report.Skipped, s => s.Metric == metric).Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(report.Skipped, s => s.Metric == "LPIPS");
+    }
+
+    [Fact]
     public void The_request_list_selects_among_the_configured_networks_and_names_the_rest()
     {
         var all = RunMetricSelection.Resolve(null, hasFeatures: true, hasLpips: true, hasEmbedding: true);
