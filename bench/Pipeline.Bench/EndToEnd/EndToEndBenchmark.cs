@@ -149,13 +149,29 @@ public sealed class EndToEndBenchmark : IBenchmark
             Console.WriteLine($"{"overhead",-12} {"",6} {idle,9:F2} {"",9} {idle / denominator,7:P1}");
             // Hand-offs along each shard's chain (Preprocess -> RequestInference -> infer -> Compose -> Measure): the time
             // between one call's end and the next one's start is the engine's and the queues' latency on that shard.
+            // RequestInference -> infer also holds the wait for the one GPU consumer behind other shards; the other
+            // hand-offs are engine latency only (CPU lanes run 16 calls at once).
             var gaps = new List<double>();
+            var byTransition = new SortedDictionary<string, List<double>>(StringComparer.Ordinal);
             double chainTotal = 0;
             foreach (var shard in all.Where(x => x.Shard is not null).GroupBy(x => x.Shard))
             {
                 var chain = shard.OrderBy(x => x.Start).ToList();
                 chainTotal += chain[^1].End - chain[0].Start;
-                for (int i = 1; i < chain.Count; i++) gaps.Add(Math.Max(0, chain[i].Start - chain[i - 1].End));
+                for (int i = 1; i < chain.Count; i++)
+                {
+                    double gap = Math.Max(0, chain[i].Start - chain[i - 1].End);
+                    gaps.Add(gap);
+                    string key = $"{chain[i - 1].Name} -> {chain[i].Name}";
+                    if (!byTransition.TryGetValue(key, out var list)) byTransition[key] = list = [];
+                    list.Add(gap);
+                }
+            }
+            var transitions = new JsonObject();
+            foreach (var (key, list) in byTransition)
+            {
+                transitions[key] = new JsonObject { ["count"] = list.Count, ["meanMs"] = Math.Round(1000 * list.Average(), 1), ["maxMs"] = Math.Round(1000 * list.Max(), 1) };
+                Console.WriteLine($"  {key,-36} n={list.Count,3} mean {1000 * list.Average(),7:F0} ms  max {1000 * list.Max(),7:F0} ms");
             }
             double handoffMean = gaps.Count == 0 ? 0 : 1000 * gaps.Average();
             double handoffShare = chainTotal == 0 ? 0 : gaps.Sum() / chainTotal;
@@ -190,11 +206,12 @@ public sealed class EndToEndBenchmark : IBenchmark
                 ["stages"] = stages,
                 ["shardHandoffs"] = new JsonObject
                 {
-                    ["description"] = "per shard, the gaps between consecutive calls of its chain (Preprocess, RequestInference, infer, Compose, Measure): engine dispatch, checkpoint, queue poll and event latency on the shard's critical path",
+                    ["description"] = "per shard, the gaps between consecutive calls of its chain (Preprocess, RequestInference, ProcessShard = infer, Compose, Measure): engine dispatch, checkpoint and event latency on the shard's critical path; RequestInference -> ProcessShard also holds the queue poll and the wait for the single GPU consumer behind other shards",
                     ["count"] = gaps.Count,
                     ["meanMs"] = Math.Round(handoffMean, 1),
                     ["maxMs"] = gaps.Count == 0 ? 0 : Math.Round(1000 * gaps.Max(), 1),
                     ["shareOfShardChains"] = Math.Round(handoffShare, 4),
+                    ["byTransition"] = transitions,
                 },
             };
             string outDir = Path.Combine(root, "bench", "results");
