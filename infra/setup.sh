@@ -48,15 +48,20 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
 fi
 
 # 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
-# Installed when a pinned package is missing or at another version (file times are not trusted: a fresh clone or a
-# worktree whose node_modules is a link must not reinstall).
+#    Installed when a pinned package is missing or at another version (timestamps are not used: a checkout or merge
+#    touches package-lock.json without changing it).
 npm_ok() {
-  node -e '
-    const fs = require("fs"), want = require("./package.json").dependencies;
-    for (const [name, version] of Object.entries(want)) {
-      let got; try { got = JSON.parse(fs.readFileSync(`node_modules/${name}/package.json`)).version; } catch { process.exit(1); }
-      if (got !== version) process.exit(1);
-    }' 2>/dev/null
+  /usr/bin/python3 - "$ROOT" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+want = json.load(open(os.path.join(root, "package.json")))["dependencies"]
+for name, version in want.items():
+    p = os.path.join(root, "node_modules", name, "package.json")
+    if not os.path.isfile(p) or json.load(open(p)).get("version") != version:
+        sys.exit(1)
+if not os.path.isfile(os.path.join(root, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")):
+    sys.exit(1)
+PY
 }
 if ! npm_ok; then
   log "npm: installing azurite and onnxruntime-node"
@@ -84,6 +89,16 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
     z.writestr('System.IO.Hashing.nuspec', nuspec)
     z.write(dll, 'lib/net10.0/System.IO.Hashing.dll')
 PY
-  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+fi
+# NuGet's global cache is shared by every clone on the machine: drop its copy only when it is broken or holds another
+# DLL than the one packed here (removing it unconditionally broke builds running in other clones at that moment).
+CACHED="${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
+if [ -f "$CACHED/.nupkg.metadata" ]; then   # written last by NuGet: the extraction is complete
+  PACKED_DLL_SHA=$(/usr/bin/python3 -c 'import sys, zipfile, hashlib; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("lib/net10.0/System.IO.Hashing.dll")).hexdigest())' "$FEED/system.io.hashing.$PKG_VERSION.nupkg")
+  CACHED_DLL="$CACHED/lib/net10.0/System.IO.Hashing.dll"
+  if [ ! -f "$CACHED_DLL" ] || [ "$(sha256sum "$CACHED_DLL" | cut -d' ' -f1)" != "$PACKED_DLL_SHA" ]; then
+    log "nuget: refreshing the cached System.IO.Hashing $PKG_VERSION"
+    rm -rf "$CACHED"
+  fi
 fi
 log "ready"

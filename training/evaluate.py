@@ -134,10 +134,17 @@ def main(argv=None):
     schedule = LinearSchedule(snap["config"]["num_train_timesteps"], snap["config"]["beta_start"],
                               snap["config"]["beta_end"])
     g = float(sel["guidanceScale"])
+    # the same lesions with a brighter, higher-contrast reference (display v -> clamp(1.1 v + 0.06)): what a reference
+    # from another exposure looks like; the target stays the real crop
+    shifted = dict(val)
+    shifted["reference"] = ((((val["reference"].float() + 1) / 2 * 1.1 + 0.06).clamp(0, 1)) * 2 - 1).half()
+    kw = dict(items=a.items, steps=a.steps)
     out = {"items": min(a.items, int(val["target"].shape[0])), "steps": a.steps, "guidance": g,
            "selectedStep": sel["selected"]["step"],
-           "trained": reinsertion_proxy(trained, schedule, val, items=a.items, steps=a.steps, guidance=g),
-           "collageBaseline": reinsertion_proxy(baseline, schedule, val, items=a.items, steps=a.steps, guidance=1.0)}
+           "trained": reinsertion_proxy(trained, schedule, val, guidance=g, **kw),
+           "collageBaseline": reinsertion_proxy(baseline, schedule, val, guidance=1.0, **kw),
+           "trainedShiftedReference": reinsertion_proxy(trained, schedule, shifted, guidance=g, **kw),
+           "collageBaselineShiftedReference": reinsertion_proxy(baseline, schedule, shifted, guidance=1.0, **kw)}
     print(json.dumps(out, indent=2))
     return out
 

@@ -28,12 +28,18 @@ from preprocess import build_pair, to_display_space  # noqa: E402
 from train import _image_split  # noqa: E402
 
 
-def load_selected(run: Path):
-    sel = json.loads((run / "selection.json").read_text())
-    snap = torch.load(run / "checkpoints" / sel["selected"]["file"])
+def load_selected(run: Path, checkpoint: str | None = None, baseline: bool = False):
+    """The selected EMA snapshot (or --checkpoint); with baseline=True the same network untrained (the collage)."""
+    sel_path = run / "selection.json"
+    sel = json.loads(sel_path.read_text()) if sel_path.exists() else {"selected": {"step": None}, "guidanceScale": 1.0}
+    path = Path(checkpoint) if checkpoint else run / "checkpoints" / sel["selected"]["file"]
+    snap = torch.load(path, map_location="cpu")
     cfg = snap["config"]
+    torch.manual_seed(0)
     m = Denoiser.from_config(cfg)
-    m.load_state_dict(snap["ema"])
+    if not baseline:
+        m.load_state_dict(snap["ema"])
+    sel = {**sel, "selected": {**sel["selected"], "step": 0 if baseline else snap.get("step")}}
     return m.eval(), cfg, sel
 
 
@@ -72,11 +78,13 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the one train.py selected)")
     ap.add_argument("--ratio", type=float, default=3.5)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--checkpoint", help="an EMA snapshot to use instead of the run's selected one")
+    ap.add_argument("--baseline", action="store_true", help="the untrained network (reference collage only)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     run = Path(a.run)
-    model, cfg, sel = load_selected(run)
+    model, cfg, sel = load_selected(run, a.checkpoint, a.baseline)
     R, S = cfg["resolution"], cfg["ref_size"]
     guidance = a.guidance if a.guidance is not None else float(sel.get("guidanceScale", 1.0))
     findings = read_findings(a.data)

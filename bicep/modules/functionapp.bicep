@@ -113,8 +113,17 @@ var baseEnv = [
     name: 'Pipeline__Role'
     value: role
   }
+  // Azure's triggers and durable engine replace the local listeners, engine and inference worker
   {
     name: 'Pipeline__Triggers__Enabled'
+    value: 'false'
+  }
+  {
+    name: 'Pipeline__Engine__Enabled'
+    value: 'false'
+  }
+  {
+    name: 'Pipeline__InferenceWorker__Enabled'
     value: 'false'
   }
   {

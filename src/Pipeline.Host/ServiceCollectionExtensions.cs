@@ -93,11 +93,11 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The default ingestor (index only); the imaging area's validating ingestor replaces it.</summary>
+    /// <summary>The validating ingestor (Pipeline.Imaging.Ingestion over the dataset's blobs).</summary>
     public static IServiceCollection AddPipelineIngestion(this IServiceCollection services, IConfiguration configuration)
     {
         _ = configuration;
-        services.TryAddSingleton<IDatasetIngestor, DatasetIndexIngestor>();
+        services.TryAddSingleton<IDatasetIngestor, Pipeline.Host.Ingestion.ValidatingDatasetIngestor>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Metrics.Features;
 using Pipeline.Metrics.Pixel;
 
 namespace Pipeline.Metrics;
@@ -40,4 +41,27 @@ public static class MetricDefinitions
     public static MetricDefinition Mse => new("mse", MseVersion, "Mean squared sample difference", false);
 
     public static MetricDefinition Mae => new("mae", MaeVersion, "Mean absolute sample difference", false);
+
+    public static string FdVersion(FeatureModelDescriptor model) => "fd/1 " + model.Version;
+
+    public static string KidVersion(FeatureModelDescriptor model, int subsetCount, int subsetSize, int seed) =>
+        $"kid/1 poly3 subsets={subsetCount}x{subsetSize} seed={seed} " + model.Version;
+
+    public static string LpipsVersion(FeatureModelDescriptor model) => "lpips/1 " + model.Version;
+
+    public static string EmbeddingVersion(FeatureModelDescriptor model) => "cosine100/1 " + model.Version;
+
+    public static MetricDefinition Fd(FeatureModelDescriptor model) =>
+        new($"FD[{model.Name}]", FdVersion(model), $"Fréchet distance of {model.Name} features (original vs result patches)", false);
+
+    public static MetricDefinition Kid(FeatureModelDescriptor model, int subsetCount, int subsetSize, int seed) =>
+        new($"KID[{model.Name}]", KidVersion(model, subsetCount, subsetSize, seed), $"Kernel distance (unbiased MMD^2, cubic kernel) of {model.Name} features", false);
+
+    /// <summary>LPIPS, or D-LPIPS / I-LPIPS with that prefix.</summary>
+    public static MetricDefinition Lpips(FeatureModelDescriptor model, string prefix = "LPIPS") =>
+        new($"{prefix}[{model.Name}]", LpipsVersion(model), $"Learned perceptual distance with the {model.Name} backbone", false);
+
+    /// <summary>CLIP-I or DINOv2 (the prefix) with the given embedding model.</summary>
+    public static MetricDefinition Embedding(FeatureModelDescriptor model, string prefix) =>
+        new($"{prefix}[{model.Name}]", EmbeddingVersion(model), $"100 x cosine similarity of {model.Name} embeddings (box vs reference)", true);
 }

@@ -292,6 +292,15 @@ public sealed class PipelineStorage
         }
     }
 
+    /// <summary>Blobs under <paramref name="prefix"/> whose names this layout refuses (written by other tools, e.g. with
+    /// a backslash or a trailing space), with the reason; <see cref="ListAsync"/> leaves them out.</summary>
+    public async IAsyncEnumerable<(string Name, string Problem)> ListUnaddressableAsync(string container, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var client = BlobService.GetBlobContainerClient(container);
+        await foreach (var item in client.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
+            if (BlobNames.FindProblem(item.Name) is { } problem) yield return (item.Name, problem);
+    }
+
     /// <summary>The first-level "folders" of a container (e.g. dataset names, run ids), from a hierarchical listing.</summary>
     public async IAsyncEnumerable<string> ListTopLevelAsync(string container, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -2,7 +2,6 @@ using Pipeline.Core.Contracts;
 using Pipeline.Imaging.Synthetic;
 using Pipeline.Storage;
 using Pipeline.Storage.Azurite;
-using Pipeline.Storage.Datasets;
 
 namespace Pipeline.EndToEnd.Tests;
 
@@ -44,7 +43,7 @@ public sealed class RunFixture : IAsyncLifetime
             await using var s = File.OpenRead(file);
             await dataset.UploadAsync(Path.GetRelativePath(folder, file).Replace('\\', '/'), s);
         }
-        await new DatasetIndexIngestor(storage).IngestAsync(name, CancellationToken.None);
+        await new Pipeline.Host.Ingestion.ValidatingDatasetIngestor(storage).IngestAsync(name, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

@@ -104,5 +104,10 @@ public class PixelMetricsBehaviourTests
         Assert.Throws<ArgumentOutOfRangeException>(() => PixelError.Compute(a, a, new PlaneShape(10, 10), double.NaN));
         ex = Assert.Throws<ArgumentException>(() => PixelError.Compute(a, a, new PlaneShape(10, 10), 1, new byte[3]));
         Assert.Contains("one byte per pixel", ex.Message);
+        var nan = new float[400]; nan[123] = float.NaN;
+        ex = Assert.Throws<ArgumentException>(() => StructuralSimilarity.Compute(new float[400], nan, new PlaneShape(20, 20), new SsimOptions(1)));
+        Assert.Contains("second image holds NaN at sample 123", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => PixelError.Compute(nan, new float[400], new PlaneShape(20, 20), 1));
+        Assert.Contains("first image", ex.Message);
     }
 }

@@ -154,8 +154,12 @@ public class PipelineStorageTests(AzuriteFixture azurite) : IClassFixture<Azurit
         await _storage.Blob(ds.Path("c.png")).UploadAsync(new BinaryData(plain));
         files["c.png"] = plain;
 
+        // a name this layout cannot address is left out of the index and reported
+        await _storage.BlobService.GetBlobContainerClient("datasets").GetBlobClient($"{name}/scans /1.dcm").UploadAsync(new BinaryData([1]));
+
         await new DatasetIndexIngestor(_storage).IngestAsync(name, CancellationToken.None);
         var index = await ds.ReadIndexAsync();
+        Assert.Equal("scans /1.dcm: left out, segment 'scans ' starts or ends with whitespace", Assert.Single(index!.Problems));
         Assert.NotNull(index);
         Assert.Equal(["a.json", "b/1.dcm", "b/2.dcm", "c.png"], index!.Files.Select(f => f.Path));
         foreach (var f in index.Files)

@@ -118,7 +118,7 @@ public sealed class MetricsCommands : ICommandGroup
                 if (name == "fid")
                 {
                     var r = FrechetDistance.Compute(fa.Features, fa.Count, fb.Features, fb.Count, d);
-                    o["metric"] = net.MetricName("FD"); o["version"] = "fd/1 " + net.Descriptor.Version;
+                    o["metric"] = net.MetricName("FD"); o["version"] = MetricDefinitions.FdVersion(net.Descriptor);
                     o["value"] = r.Distance; o["imaginaryComponent"] = r.ImaginaryComponent; o["offsetApplied"] = r.OffsetApplied;
                     o["warnings"] = new JsonArray(r.Warnings.Select(w => (JsonNode)w!).ToArray());
                 }
@@ -127,7 +127,7 @@ public sealed class MetricsCommands : ICommandGroup
                     var ko = new KidOptions { SubsetSize = parse.GetValue(subset), SubsetCount = parse.GetValue(subsets), Seed = parse.GetValue(seed), ShrinkSubsetToSamples = parse.GetValue(shrink) };
                     var r = KernelInceptionDistance.Compute(fa.Features, fa.Count, fb.Features, fb.Count, d, ko);
                     o["metric"] = net.MetricName("KID");
-                    o["version"] = $"kid/1 poly3 subsets={r.SubsetCount}x{r.SubsetSize} seed={r.Seed} " + net.Descriptor.Version;
+                    o["version"] = MetricDefinitions.KidVersion(net.Descriptor, r.SubsetCount, r.SubsetSize, r.Seed);
                     o["mean"] = r.Mean; o["std"] = r.Std;
                     o["warnings"] = new JsonArray(r.Warnings.Select(w => (JsonNode)w!).ToArray());
                 }

@@ -9,14 +9,17 @@ namespace Pipeline.Host.AzureFunctions;
 /// <summary>What the Functions app adds after AddPipeline (functions/Pipeline.Functions/Program.cs).</summary>
 public static class AzureHostServiceCollectionExtensions
 {
-    /// <summary>The trigger handlers and the orchestrator/activity registry the functions dispatch to; removes the
-    /// local durable engine's worker, since Azure's durable engine runs the orchestrations in this host.</summary>
+    /// <summary>The trigger handlers, the GPU role's handler and the orchestrator/activity registry the functions
+    /// dispatch to. The settings turn the local engine and the local queue workers off (Pipeline__Engine__Enabled,
+    /// Pipeline__Triggers__Enabled, Pipeline__InferenceWorker__Enabled = false); the local engine's worker is removed
+    /// here too, since Azure's durable engine runs the orchestrations in this host.</summary>
     public static IServiceCollection AddAzureFunctionsHost(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         foreach (var d in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DurableEngineWorker)).ToList())
             services.Remove(d);
         services.TryAddSingleton(sp => new OrchestrationRegistry(sp.GetServices<IOrchestrator>(), sp.GetServices<IActivity>()));
+        services.TryAddSingleton<IInferenceRequestHandler, AzureInferenceRequestHandler>();
         services.TryAddSingleton<AzureTriggerHandlers>();
         return services;
     }

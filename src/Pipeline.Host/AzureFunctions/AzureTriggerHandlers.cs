@@ -9,11 +9,12 @@ using Pipeline.Storage;
 namespace Pipeline.Host.AzureFunctions;
 
 /// <summary>The GPU worker role's handling of one "inference-requests" message: run the sampler for the shard, write
-/// its samples, then raise the completion event through <paramref name="orchestrations"/>. Implemented by the GPU
-/// role in src/ (the same code the local GPU worker runs); the Functions app's InferenceRequests function calls it.</summary>
+/// its samples, then raise the completion event through <paramref name="orchestrations"/>
+/// (<see cref="AzureInferenceRequestHandler"/>, over the local GPU worker's code).</summary>
 public interface IInferenceRequestHandler
 {
-    Task HandleAsync(BinaryData message, IOrchestrationClient orchestrations, CancellationToken cancellationToken);
+    /// <param name="dequeueCount">The delivery attempt (1 = first); the host poisons the message after its last one.</param>
+    Task HandleAsync(BinaryData message, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -117,8 +118,7 @@ public sealed class AzureTriggerHandlers(
     {
         if (inference is null)
             throw new InvalidOperationException($"No {nameof(IInferenceRequestHandler)} is registered: this app runs the GPU role without the GPU worker (register it in AddPipeline).");
-        logger.LogDebug("Inference request, attempt {Attempt}", dequeueCount);
-        return inference.HandleAsync(BinaryData.FromBytes(body), orchestrations, cancellationToken);
+        return inference.HandleAsync(BinaryData.FromBytes(body), dequeueCount, orchestrations, cancellationToken);
     }
 
     private async Task RejectAsync(byte[] body, IReadOnlyList<string> problems, CancellationToken cancellationToken)

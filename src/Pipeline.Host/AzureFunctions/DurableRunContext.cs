@@ -67,8 +67,16 @@ public sealed class DurableRunContext : IRunContext
         catch (DurableTaskFailedException e)
         {
             // Durable reports the last attempt's failure; with its default Handle (retry everything) every attempt ran.
-            throw new ActivityFailedException(name, e.ErrorType, e.ErrorMessage, durableRetry?.MaxNumberOfAttempts ?? 1);
+            throw new ActivityFailedException(name, ShortTypeName(e.ErrorType), e.ErrorMessage, durableRetry?.MaxNumberOfAttempts ?? 1);
         }
+    }
+
+    /// <summary>Durable reports the exception's full type name (System.IO.IOException); the port, like the local
+    /// engine, its name (IOException).</summary>
+    public static string ShortTypeName(string errorType)
+    {
+        int dot = errorType.LastIndexOf('.');
+        return dot < 0 || dot == errorType.Length - 1 ? errorType : errorType[(dot + 1)..];
     }
 
     public async Task<TResult> CallSubOrchestratorAsync<TResult>(string name, string instanceId, object? input, RetryPolicy? retry = null)

@@ -13,7 +13,7 @@ namespace Pipeline.Host.Engine;
 /// per-name lanes with bounded concurrency. <see cref="Client"/> schedules, signals and queries instances; it works
 /// without <see cref="StartAsync"/> too (a process that only submits work).
 /// </summary>
-public sealed class DurableEngine : IAsyncDisposable
+public sealed class DurableEngine : IAsyncDisposable, IDisposable
 {
     private readonly OrchestrationRegistry _registry;
     private readonly ConcurrentDictionary<string, (OrchestrationExecution Execution, Task Run)> _running = new(StringComparer.Ordinal);
@@ -72,6 +72,9 @@ public sealed class DurableEngine : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>Stops (blocking) for containers disposed synchronously; prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => StopAsync().GetAwaiter().GetResult();
 
     /// <summary>Wakes the worker (an instance was scheduled or cancelled in this process).</summary>
     internal void Signal()

@@ -8,6 +8,10 @@ public sealed class DurableEngineOptions
     /// <summary>Storage connection string (AzureWebJobsStorage; "UseDevelopmentStorage=true" for a default Azurite).</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Whether the hosted worker runs instances in this process (false: a process that only submits, signals
+    /// and watches through <see cref="Pipeline.Core.Orchestration.IOrchestrationClient"/>).</summary>
+    public bool RunWorker { get; set; } = true;
+
     /// <summary>Container holding the engine's instance records, checkpoint logs, event inboxes and active set.</summary>
     public string ContainerName { get; set; } = "engine";
 

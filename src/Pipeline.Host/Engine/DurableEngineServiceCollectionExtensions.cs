@@ -26,10 +26,12 @@ public static class DurableEngineServiceCollectionExtensions
         services.TryAddSingleton(sp => new OrchestrationRegistry(sp.GetServices<IOrchestrator>(), sp.GetServices<IActivity>()));
         services.TryAddSingleton(sp => new DurableEngine(sp.GetRequiredService<ICheckpointStore>(), sp.GetRequiredService<OrchestrationRegistry>(),
             sp.GetRequiredService<DurableEngineOptions>(), sp.GetService<ILogger<DurableEngine>>()));
-        services.TryAddSingleton<IOrchestrationClient>(sp => sp.GetRequiredService<DurableEngine>().Client);
+        services.TryAddSingleton<IOrchestrationClient>(LocalClient);
         services.AddHostedService<DurableEngineWorker>();
         return services;
     }
+
+    private static IOrchestrationClient LocalClient(IServiceProvider sp) => sp.GetRequiredService<DurableEngine>().Client;
 
     public static IServiceCollection AddOrchestrator<T>(this IServiceCollection services) where T : class, IOrchestrator
         => services.AddSingleton<IOrchestrator, T>();
@@ -39,8 +41,8 @@ public static class DurableEngineServiceCollectionExtensions
 }
 
 /// <summary>Runs the engine for the lifetime of the host.</summary>
-public sealed class DurableEngineWorker(DurableEngine engine) : IHostedService
+public sealed class DurableEngineWorker(DurableEngine engine, DurableEngineOptions options) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => engine.StartAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => options.RunWorker ? engine.StartAsync(cancellationToken) : Task.CompletedTask;
     public Task StopAsync(CancellationToken cancellationToken) => engine.StopAsync(cancellationToken);
 }

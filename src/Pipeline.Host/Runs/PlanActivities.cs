@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
+using Pipeline.Imaging.Ingestion;
 using Pipeline.Imaging.Preprocessing;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
@@ -38,15 +39,14 @@ public sealed class PlanActivity(PipelineStorage storage, ModelProvider models, 
         { problems.Add($"model '{request.Model}': {e.Message}"); }
         if (problems.Count > 0) return new PlanOutcome { RunId = input.RunId, Problems = problems };
 
-        var annotationFile = index!.Files.FirstOrDefault(f => f.Path == VindrAnnotations.FileName)?.Path
-                             ?? index.Files.FirstOrDefault(f => f.Path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))?.Path;
-        if (annotationFile is null)
-            return new PlanOutcome { RunId = input.RunId, Problems = [$"dataset '{request.Dataset}' has no annotation CSV ({VindrAnnotations.FileName})"] };
-        var csv = (await dataset.ReadAsync(annotationFile, cancellationToken).ConfigureAwait(false))!.ToString();
-        var (images, csvProblems) = VindrAnnotations.Parse(csv, $"datasets/{request.Dataset}/{annotationFile}");
-        foreach (var p in csvProblems) logger.LogWarning("{Problem}", p);
-        var present = index.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-        var usable = images.Where(i => present.Contains(i.Path)).Select(i => i with { Path = $"{StorageLayout.DatasetsContainer}/{request.Dataset}/{i.Path}" }).ToList();
+        var paths = index!.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        if (DatasetAnnotations.Detect(paths) is not { } annotation)
+            return new PlanOutcome { RunId = input.RunId, Problems = [$"dataset '{request.Dataset}' has no annotation file ({DatasetAnnotations.VinDrFile}, {DatasetAnnotations.GenericCsvFile} or {DatasetAnnotations.GenericJsonFile})"] };
+        var text = (await dataset.ReadAsync(annotation.File, cancellationToken).ConfigureAwait(false))!.ToString();
+        var rowProblems = new List<string>();
+        var findings = DatasetAnnotations.Parse(annotation.Format, annotation.File, text, rowProblems);
+        foreach (var p in rowProblems) logger.LogWarning("Dataset {Dataset}: {Problem}", request.Dataset, p);
+        var usable = DatasetImages.FromFindings(findings, $"{StorageLayout.DatasetsContainer}/{request.Dataset}/", paths);
 
         var decoded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var planned = RunPlanner.Plan(request, usable, (AnnotatedImage target, double w, double h, ref SplitMix64 rng) =>

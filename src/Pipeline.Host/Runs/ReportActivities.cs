@@ -3,6 +3,7 @@ using System.Text;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
+using Pipeline.Host.Runs.Metrics;
 using Pipeline.Imaging.Buffers;
 using Pipeline.Imaging.Codecs;
 using Pipeline.Metrics;
@@ -11,8 +12,12 @@ using Pipeline.Storage;
 
 namespace Pipeline.Host.Runs;
 
-/// <summary>Aggregate: counts the items' final outcomes (runs/{id}/items/*.json) and writes runs/{id}/aggregate.json.</summary>
-public sealed class AggregateActivity(PipelineStorage storage) : Activity<RunStageInput, AggregateOutcome>
+/// <summary>
+/// Aggregate: counts the items' final outcomes (runs/{id}/items/*.json) and writes runs/{id}/aggregate.json; computes
+/// FD[name] / KID[name] over the items' patch features for the run, each class and each task, with what was skipped,
+/// into runs/{id}/metrics/set-metrics.json (<see cref="FeatureMetrics.ComputeSets"/>).
+/// </summary>
+public sealed class AggregateActivity(PipelineStorage storage, RunFeatureNetworks networks) : Activity<RunStageInput, AggregateOutcome>
 {
     public override string Name => RunActivityNames.Aggregate;
 
@@ -23,6 +28,17 @@ public sealed class AggregateActivity(PipelineStorage storage) : Activity<RunSta
         var outcome = new AggregateOutcome(
             results.Count(r => r.Outcome == ItemOutcome.Succeeded), results.Count(r => r.Outcome == ItemOutcome.Flagged),
             results.Count(r => r.Outcome == ItemOutcome.Dropped), results.Count(r => r.Outcome == ItemOutcome.Failed));
+        if (await run.ReadJsonAsync<RunSetMetrics>(MetricsBlobs.SetMetrics, cancellationToken).ConfigureAwait(false) is null)
+        {
+            var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+            var selection = RunMetricSelection.Resolve(plan.Request.Metrics, networks);
+            var records = new List<ItemFeatureRecord>();
+            foreach (var r in results.Where(r => r.Outcome != ItemOutcome.Failed))
+                if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
+                    records.Add(f.Value);
+            var sets = FeatureMetrics.ComputeSets(records, selection, networks.Options, (int)(plan.Request.Seed & 0x7fffffff));
+            await run.WriteJsonIfAbsentAsync(MetricsBlobs.SetMetrics, sets, cancellationToken).ConfigureAwait(false);
+        }
         await run.WriteJsonIfAbsentAsync(RunBlobs.Aggregate, outcome, cancellationToken).ConfigureAwait(false);
         return outcome;
     }
@@ -81,6 +97,14 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
             if (l is not null) lineages[r.ItemId] = l.Value;
         }
 
+        var sets = (await run.ReadJsonAsync<RunSetMetrics>(MetricsBlobs.SetMetrics, cancellationToken).ConfigureAwait(false))?.Value
+                   ?? throw new InvalidOperationException($"run {input.RunId}: {MetricsBlobs.SetMetrics} is missing (Aggregate did not finish)");
+        // Versions of the learned per-item metrics, from the items' feature records.
+        var learned = new SortedDictionary<string, MetricDefinition>(StringComparer.Ordinal);
+        foreach (var r in results.Values.Where(r => r.Outcome != ItemOutcome.Failed))
+            if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
+                foreach (var d in f.Value.Definitions) learned.TryAdd(d.Name, d);
+
         var itemReports = new List<ItemReport>();
         foreach (var item in planned)
         {
@@ -90,7 +114,7 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
             {
                 ItemId = item.ItemId, Class = item.ClassName, Task = item.Mode.ToString().ToLowerInvariant(), Succeeded = ok,
                 Error = r is null ? "no result recorded" : r.Error ?? (r.Flags.Count > 0 ? "flagged: " + string.Join("; ", r.Flags) : null),
-                Metrics = r is null ? [] : r.Metrics.Select(m => ToMetricValue(m.Key, m.Value)).ToList(),
+                Metrics = r is null ? [] : r.Metrics.Select(m => ToMetricValue(m.Key, m.Value, learned)).ToList(),
                 Lineage = LineageMap(item, lineages.GetValueOrDefault(item.ItemId)),
                 Thumbnails = ok ? await ThumbnailsAsync(run, item.ItemId, cancellationToken).ConfigureAwait(false) : [],
             });
@@ -119,13 +143,10 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
                 ["datasetIndexSha256"] = plan.DatasetIndexSha256 ?? "", ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
                 ["annotationFile"] = $"runs/{input.RunId}/{RunBlobs.Annotations}",
             },
-            Definitions = [MetricDefinitions.Ssim(ItemMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae],
+            Definitions = [MetricDefinitions.Ssim(ItemMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, .. learned.Values, .. sets.Definitions],
             Items = itemReports,
-            Skipped =
-            [
-                new SkippedMetric("FID/KID", "no Inception feature model is configured for this run; FD/KID are computed only with a user-supplied feature network (docs/metrics.md)"),
-                new SkippedMetric("LPIPS", "no LPIPS backbone is configured for this run"),
-            ],
+            SetMetrics = sets.Values,
+            Skipped = [.. sets.Skipped, .. GateSkipped(request.RealismGate, results.Values)],
         };
         var report = RunReportBuilder.Build(model, new Pipeline.Metrics.Aggregation.BootstrapOptions { Seed = (int)(request.Seed & 0x7fffffff) });
         await run.WriteIfAbsentAsync(RunBlobs.ReportJson, BinaryData.FromString(report.ToJson()), "application/json", cancellationToken).ConfigureAwait(false);
@@ -134,9 +155,21 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
         return new ReportOutcome($"runs/{input.RunId}/{RunBlobs.ReportJson}", $"runs/{input.RunId}/{RunBlobs.ReportHtml}", $"runs/{input.RunId}/{RunBlobs.Annotations}");
     }
 
-    /// <summary>"ssim.inside" -> (ssim, inside); "ssim" -> (ssim, patch).</summary>
-    private static MetricValue ToMetricValue(string key, double value)
+    /// <summary>Gate thresholds on learned metrics that no item was measured with: stated, since they flagged nothing.</summary>
+    private static IEnumerable<SkippedMetric> GateSkipped(RealismGate? gate, IEnumerable<ItemResult> results)
     {
+        var measured = results.Where(r => r.Outcome != ItemOutcome.Failed).SelectMany(r => r.Metrics.Keys).ToHashSet(StringComparer.Ordinal);
+        if (gate?.MaxLpips is { } l && !measured.Any(FeatureMetrics.IsLpipsKey))
+            yield return new SkippedMetric("realismGate.maxLpips", string.Create(CultureInfo.InvariantCulture, $"not applied (threshold {l}): no item has an LPIPS value"));
+        if (gate?.MinEmbeddingSimilarity is { } e && !measured.Any(FeatureMetrics.IsEmbeddingKey))
+            yield return new SkippedMetric("realismGate.minEmbeddingSimilarity", string.Create(CultureInfo.InvariantCulture, $"not applied (threshold {e}): no item has an embedding similarity"));
+    }
+
+    /// <summary>"ssim.inside" -> (ssim, inside); "ssim" -> (ssim, patch); "LPIPS[net]" -> (LPIPS[net], patch); "CLIP-I[net]" -> (CLIP-I[net], box).</summary>
+    private static MetricValue ToMetricValue(string key, double value, IReadOnlyDictionary<string, MetricDefinition> learned)
+    {
+        if (learned.TryGetValue(key, out var def))
+            return new MetricValue(key, FeatureMetrics.IsEmbeddingKey(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version);
         int dot = key.IndexOf('.');
         string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? "patch" : key[(dot + 1)..];
         string version = metric switch
@@ -194,7 +227,10 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
     public static string AnnotationCsv(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results, IReadOnlyDictionary<string, Lineage> lineages)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(string.Join(',', new[] { "study_id", "image_id", "finding_categories", "xmin", "ymin", "xmax", "ymax" }.Concat(LineageColumns).Concat(MetricColumns.Select(m => "metric_" + m.Replace('.', '_')))));
+        // Learned metrics (LPIPS[net], CLIP-I[net], ...) follow the fixed columns under their reported names, when computed.
+        var columns = MetricColumns.Concat(results.Values.SelectMany(r => r.Metrics.Keys)
+            .Where(k => FeatureMetrics.IsLpipsKey(k) || FeatureMetrics.IsEmbeddingKey(k)).Distinct().Order(StringComparer.Ordinal)).ToList();
+        sb.AppendLine(string.Join(',', new[] { "study_id", "image_id", "finding_categories", "xmin", "ymin", "xmax", "ymax" }.Concat(LineageColumns).Concat(columns.Select(m => "metric_" + m.Replace('.', '_')))));
         foreach (var item in planned)
         {
             if (!results.TryGetValue(item.ItemId, out var r) || r.Outcome is ItemOutcome.Failed or ItemOutcome.Dropped || !lineages.TryGetValue(item.ItemId, out var l)) continue;
@@ -211,8 +247,8 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
                 l.Sampler.Guidance?.ToString(CultureInfo.InvariantCulture) ?? "", l.Sampler.Eta?.ToString(CultureInfo.InvariantCulture) ?? "",
                 r.Output ?? "", r.OutputSha256 ?? "", r.Outcome.ToString().ToLowerInvariant(), string.Join("; ", r.Flags),
             };
-            fields.AddRange(MetricColumns.Select(m => r.Metrics.TryGetValue(m, out var v) && double.IsFinite(v) ? F(v) : ""));
-            sb.AppendLine(string.Join(',', fields.Select(VindrAnnotations.Quote)));
+            fields.AddRange(columns.Select(m => r.Metrics.TryGetValue(m, out var v) && double.IsFinite(v) ? F(v) : ""));
+            sb.AppendLine(string.Join(',', fields.Select(DatasetImages.Quote)));
         }
         return sb.ToString();
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
+using Pipeline.Host.Runs.Metrics;
 using Pipeline.Storage;
 
 namespace Pipeline.Host.Runs;
@@ -27,6 +28,7 @@ public static class RunServiceCollectionExtensions
         configuration.GetSection("Pipeline:Models").Bind(modelOptions);
         services.TryAddSingleton(modelOptions);
         services.TryAddSingleton<ModelProvider>();
+        services.AddRunMetrics(configuration); // Pipeline:Metrics (Runs/Metrics/RunMetricsOptions.cs)
 
         services.AddOrchestrator<AugmentationRunOrchestrator>();
         services.AddOrchestrator<AugmentShardGroupOrchestrator>();

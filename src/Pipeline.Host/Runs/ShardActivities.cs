@@ -3,6 +3,7 @@ using System.Text;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
+using Pipeline.Host.Runs.Metrics;
 using Pipeline.Imaging.Dicom;
 using Pipeline.Metrics;
 using Pipeline.Metrics.Pixel;
@@ -189,9 +190,12 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
 /// Measure: per item, metrics between the generated crop and the original target crop in display space [0, 1] (the
 /// thesis's patch around the object): SSIM and PSNR on the whole patch, inside the box and outside it (outside measures
 /// how well the background was kept; inside, for reinsertion, how close the regenerated lesion is to the real one).
+/// With feature networks configured (Pipeline:Metrics) and requested, also LPIPS[name] on the patch, the embedding
+/// similarity CLIP-I[name] / DINOv2[name] of the generated box region to the reference crop, and the patch features
+/// for FD/KID (runs/{id}/features/{item}.json; see <see cref="FeatureMetrics"/>).
 /// Applies the realism gate and writes runs/{id}/items/{item}.json (the item's final <see cref="ItemResult"/>).
 /// </summary>
-public sealed class MeasureActivity(PipelineStorage storage) : Activity<ShardStageInput, ShardStageResult>
+public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks networks) : Activity<ShardStageInput, ShardStageResult>
 {
     public override string Name => RunActivityNames.Measure;
 
@@ -203,6 +207,7 @@ public sealed class MeasureActivity(PipelineStorage storage) : Activity<ShardSta
         var compose = await ShardDocuments.RequireManifestAsync(run, RunBlobs.ComposeShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         var gate = plan.Request.RealismGate;
         bool drop = plan.Request.Output?.DropFlagged ?? false;
+        var selection = RunMetricSelection.Resolve(plan.Request.Metrics, networks);
         int ok = 0, failed = 0;
         foreach (var item in shard.Items)
         {
@@ -217,7 +222,15 @@ public sealed class MeasureActivity(PipelineStorage storage) : Activity<ShardSta
                 {
                     var prep = TensorBundle.Parse((await run.ReadAsync(RunBlobs.PrepTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId);
                     var gen = TensorBundle.Parse((await run.ReadAsync(RunBlobs.GenTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId);
-                    var metrics = ItemMetrics.Compute(prep.Get("original", item.ItemId), gen.Get("sample", item.ItemId), prep.Get("mask", item.ItemId), c.Geometry!.Resolution);
+                    var original = prep.Get("original", item.ItemId);
+                    var sample = gen.Get("sample", item.ItemId);
+                    var metrics = new SortedDictionary<string, double>(
+                        ItemMetrics.Compute(original, sample, prep.Get("mask", item.ItemId), c.Geometry!.Resolution).ToDictionary(), StringComparer.Ordinal);
+                    // Learned metrics (LPIPS, embedding similarity, FD/KID features) as the request and Pipeline:Metrics select.
+                    var features = FeatureMetrics.MeasureItem(item.ItemId, item.ClassName, item.Mode.ToString().ToLowerInvariant(),
+                        ItemMetrics.ToDisplay(original), ItemMetrics.ToDisplay(sample), ItemMetrics.ToDisplay(prep.Get("reference", item.ItemId)),
+                        c.Geometry, selection, networks, metrics, cancellationToken);
+                    await run.WriteJsonIfAbsentAsync(MetricsBlobs.ItemFeatures(item.ItemId), features, cancellationToken).ConfigureAwait(false);
                     var flags = RealismGateCheck.Evaluate(gate, metrics);
                     var outcome = flags.Count == 0 ? ItemOutcome.Succeeded : drop ? ItemOutcome.Dropped : ItemOutcome.Flagged;
                     result = new ItemResult
@@ -284,10 +297,14 @@ public static class RealismGateCheck
             flags.Add(string.Create(CultureInfo.InvariantCulture, $"ssim.outside {ssim:0.####} < minSsim {s}"));
         if (gate.MinPsnr is { } p && m.TryGetValue("psnr.outside", out var psnr) && psnr < p)
             flags.Add(string.Create(CultureInfo.InvariantCulture, $"psnr.outside {psnr:0.##} < minPsnr {p}"));
-        if (gate.MaxLpips is { } l && m.TryGetValue("lpips", out var lp) && lp > l)
-            flags.Add(string.Create(CultureInfo.InvariantCulture, $"lpips {lp:0.####} > maxLpips {l}"));
-        if (gate.MinEmbeddingSimilarity is { } e && m.TryGetValue("embedding", out var em) && em < e)
-            flags.Add(string.Create(CultureInfo.InvariantCulture, $"embedding similarity {em:0.##} < minEmbeddingSimilarity {e}"));
+        // LPIPS[name] and CLIP-I[name] / DINOv2[name] keys (FeatureMetrics); absent when not computed, which the report's
+        // skipped list states (an unmeasured item is not flagged).
+        if (gate.MaxLpips is { } l)
+            foreach (var (key, lp) in m.Where(p => FeatureMetrics.IsLpipsKey(p.Key) && p.Value > l))
+                flags.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {lp:0.####} > maxLpips {l}"));
+        if (gate.MinEmbeddingSimilarity is { } e)
+            foreach (var (key, em) in m.Where(p => FeatureMetrics.IsEmbeddingKey(p.Key) && p.Value < e))
+                flags.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {em:0.##} < minEmbeddingSimilarity {e}"));
         return flags;
     }
 }

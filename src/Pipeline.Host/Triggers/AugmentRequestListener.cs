@@ -95,33 +95,40 @@ public sealed class AugmentRequestListener(
             bool started = await orchestrations.ScheduleNewAsync(_options.OrchestratorName, runId, request with { RunId = runId }, cancellationToken).ConfigureAwait(false);
             logger.LogInformation(started ? "Run {RunId} started from message {MessageId}" : "Run {RunId} already exists; message {MessageId} was a repeat",
                 runId, message.MessageId);
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (message.DequeueCount >= _options.MaxDequeueCount)
-            {
-                string reason = $"moved to {poison.Name} after {message.DequeueCount} failed attempts; last error: {e.GetType().Name}: {e.Message}";
-                logger.LogError(e, "Run {RunId}: message {MessageId} {Reason}", runId, message.MessageId, reason);
-                // status first: whoever finds the poison message also finds why it is there
-                await RecordPoisonAsync(runId, reason, cancellationToken).ConfigureAwait(false);
-                await poison.SendMessageAsync(message.Body.ToString(), cancellationToken).ConfigureAwait(false);
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                logger.LogWarning("Run {RunId}: attempt {Attempt} of {Max} failed ({Error}); retrying in {Delay}",
-                    runId, message.DequeueCount, _options.MaxDequeueCount, e.Message, _options.RetryDelay);
-                try
-                {
-                    await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: _options.RetryDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-                catch (RequestFailedException ue)
-                {
-                    // the message reappears when its visibility timeout ends anyway
-                    logger.LogDebug("Could not shorten the visibility of message {MessageId}: {Error}", message.MessageId, ue.Message);
-                }
-            }
+            await FailedAsync(queue, poison, message, runId, e, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // If this delete fails (storage down), the message comes back and its start is a no-op (idempotent by run id);
+        // the error goes to the receive loop, which backs off.
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A start that failed: retried later, or moved to the poison queue at the last attempt.</summary>
+    private async Task FailedAsync(QueueClient queue, QueueClient poison, QueueMessage message, string runId, Exception e, CancellationToken cancellationToken)
+    {
+        if (message.DequeueCount >= _options.MaxDequeueCount)
+        {
+            string reason = $"moved to {poison.Name} after {message.DequeueCount} failed attempts; last error: {e.GetType().Name}: {e.Message}";
+            logger.LogError(e, "Run {RunId}: message {MessageId} {Reason}", runId, message.MessageId, reason);
+            // status first: whoever finds the poison message also finds why it is there
+            await RecordPoisonAsync(runId, reason, cancellationToken).ConfigureAwait(false);
+            await poison.SendMessageAsync(message.Body.ToString(), cancellationToken).ConfigureAwait(false);
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        logger.LogWarning("Run {RunId}: attempt {Attempt} of {Max} failed ({Error}); retrying in {Delay}",
+            runId, message.DequeueCount, _options.MaxDequeueCount, e.Message, _options.RetryDelay);
+        try
+        {
+            await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: _options.RetryDelay, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ue)
+        {
+            // the message reappears when its visibility timeout ends anyway
+            logger.LogDebug("Could not shorten the visibility of message {MessageId}: {Error}", message.MessageId, ue.Message);
         }
     }
 

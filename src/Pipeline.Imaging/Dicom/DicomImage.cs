@@ -51,8 +51,8 @@ public sealed class DicomImage : IDisposable
     }
 
     /// <summary>
-    /// Parses with the managed reader (which bounds-checks everything), decodes native pixel data in managed code and
-    /// encapsulated pixel data with GDCM after checking its fragments are present.
+    /// Parses with the managed reader (which bounds-checks everything), decodes native pixel data and RLE in managed code
+    /// and the JPEG family (baseline, extended, lossless, JPEG-LS, JPEG 2000) with GDCM after checking its fragments are present.
     /// </summary>
     public static DicomImage Read(ReadOnlyMemory<byte> bytes, string item, DicomImageReadOptions? options = null)
     {
@@ -63,7 +63,9 @@ public sealed class DicomImage : IDisposable
         if (options.FrameIndex < 0 || options.FrameIndex >= attributes.NumberOfFrames)
             throw new DicomException(item, $"frame {options.FrameIndex} requested but the image has {attributes.NumberOfFrames}");
         var pixel = file.Dataset[DicomTag.PixelData] ?? throw new DicomException(item, "no Pixel Data (7FE0,0010)");
-        ImageBuffer stored = pixel.IsEncapsulated
+        ImageBuffer stored = pixel.IsEncapsulated && file.TransferSyntax.Uid == TransferSyntax.RleLossless.Uid
+            ? RleDecoder.Decode(pixel, item, attributes, options.FrameIndex)
+            : pixel.IsEncapsulated
             ? GdcmPixelDecoder.Decode(bytes, file, attributes, options.FrameIndex, options.NativeDecodeTimeout)
             : DecodeNative(pixel.Data.Span, item, attributes, options.FrameIndex);
         return new DicomImage(file, attributes, stored);
@@ -80,6 +82,14 @@ public sealed class DicomImage : IDisposable
             throw new DicomException(item, $"Pixel Data holds {data.Length} bytes; {a.Columns}x{a.Rows}x{a.SamplesPerPixel} at {a.BitsAllocated} bits needs {frameBytes} per frame (truncated?)");
         var src = data.Slice((int)(frameBytes * frame), (int)frameBytes);
         return FromRaw(src, item, a, a.PlanarConfiguration == 1 && a.SamplesPerPixel == 3);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Unpack16(ReadOnlySpan<byte> src, Span<ushort> dst, ushort mask)
+    {
+        var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(src[..(dst.Length * 2)]);
+        if (!BitConverter.IsLittleEndian) { for (int i = 0; i < dst.Length; i++) dst[i] = (ushort)(BinaryPrimitives.ReverseEndianness(s[i]) & mask); return; }
+        for (int i = 0; i < dst.Length; i++) dst[i] = (ushort)(s[i] & mask);
     }
 
     /// <summary>Turns one frame of raw little-endian samples into a buffer (masking, sign extension, planar to interleaved, YBR to RGB).</summary>
@@ -104,7 +114,7 @@ public sealed class DicomImage : IDisposable
             var buf = ImageBuffer.Create(w, h, 1, PixelType.UInt16);
             var dst = buf.Pixels<ushort>();
             ushort mask = (ushort)((1 << a.BitsStored) - 1);
-            for (int i = 0; i < n; i++) dst[i] = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(src[(i * 2)..]) & mask);
+            Unpack16(src, dst, mask);
             return buf;
         }
         var fbuf = ImageBuffer.Create(w, h, 1, PixelType.Float32);

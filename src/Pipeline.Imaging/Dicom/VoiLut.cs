@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Pipeline.Imaging.Buffers;
 
 namespace Pipeline.Imaging.Dicom;
@@ -48,6 +49,7 @@ public readonly record struct VoiWindow(double Center, double Width, VoiFunction
     }
 
     /// <summary>Applies the window to every value (span kernel; float math with the double formula's constants folded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(ReadOnlySpan<float> modality, Span<float> output)
     {
         if (output.Length < modality.Length) throw new ArgumentException("output is shorter than input", nameof(output));
@@ -209,12 +211,15 @@ public static class DicomRenderer
         return w;
     }
 
-    /// <summary>Display values in [0, 1] (Float32), as a viewer would show them.</summary>
+    /// <summary>
+    /// Display values in [0, 1] (Float32), as a viewer would show them. Integer images are rendered through a table of
+    /// every possible stored value (at most 2^16 entries, each computed by the same per-value pipeline), then one lookup
+    /// per pixel; signed and float images go value by value.
+    /// </summary>
     public static ImageBuffer Render(DicomImage image, DicomRenderOptions? options = null)
     {
         options ??= new DicomRenderOptions();
         var a = image.Attributes;
-        string item = image.File.Item;
         if (!a.IsMonochrome)
         {
             var rgb = image.Stored.ToFloat32();
@@ -223,51 +228,122 @@ public static class DicomRenderer
             for (int i = 0; i < p.Length; i++) p[i] *= scale;
             return rgb;
         }
-        var modality = ApplyModalityLut(image);
+        var stored = image.Stored;
+        var output = ImageBuffer.Create(stored.Width, stored.Height, 1, PixelType.Float32);
         try
         {
-            var m = modality.Pixels<float>();
-            var padding = options.MaskPadding ? PaddingMask(image) : null;
-            var output = ImageBuffer.Create(modality.Width, modality.Height, 1, PixelType.Float32);
-            var o = output.Pixels<float>();
-            var source = options.Window != null ? VoiSource.Window : options.VoiSource;
-            if (source == VoiSource.Auto)
-                source = a.WindowCenters.Length > 0 && a.WindowWidths.Length > 0 ? VoiSource.Window : a.VoiLutSequenceItems > 0 ? VoiSource.LutSequence : VoiSource.MinMax;
-            switch (source)
+            if (stored.PixelType is PixelType.UInt16 or PixelType.UInt8)
             {
-                case VoiSource.Window:
-                    var window = options.Window ?? SelectWindow(a, options.VoiIndex, item)
-                        ?? throw new DicomException(item, "no Window Center/Width (0028,1050/1051) in the file");
-                    window.Validate(item);
-                    window.Apply(m, o);
-                    break;
-                case VoiSource.LutSequence:
-                    var items = image.File.Dataset.GetSequence(DicomTag.VOILUTSequence);
-                    if (options.VoiIndex < 0 || options.VoiIndex >= items.Count)
-                        throw new DicomException(item, $"VOI LUT item {options.VoiIndex} requested but the file has {items.Count}");
-                    // The LUT's input is the modality value; its first-input value is SS when modality values can be negative.
-                    var lut = DicomLut.From(items[options.VoiIndex], a.IsSigned || a.RescaleIntercept < 0, item);
-                    double max = lut.MaxOutput;
-                    for (int i = 0; i < m.Length; i++) o[i] = (float)(lut.Lookup(m[i]) / max);
-                    break;
-                default:
-                    float lo = float.MaxValue, hi = float.MinValue;
-                    for (int i = 0; i < m.Length; i++)
-                    {
-                        if (padding != null && padding[i]) continue;
-                        if (m[i] < lo) lo = m[i];
-                        if (m[i] > hi) hi = m[i];
-                    }
-                    if (lo > hi) { lo = 0; hi = 1; }
-                    new VoiWindow((lo + hi) / 2.0, Math.Max(hi - lo, 1e-6), VoiFunction.LinearExact).Apply(m, o);
-                    break;
+                int levels = 1 << Math.Min(16, stored.PixelType == PixelType.UInt8 ? 8 : a.BitsStored);
+                // Which values occur matters only to the min/max VOI; skip the pass otherwise.
+                bool[]? present = null;
+                if (ResolveSource(a, options) == VoiSource.MinMax)
+                {
+                    present = new bool[levels];
+                    if (stored.PixelType == PixelType.UInt16) MarkPresent(stored.Pixels<ushort>(), present);
+                    else foreach (var v in stored.Pixels<byte>()) present[v] = true;
+                }
+                var domain = new float[levels];
+                for (int v = 0; v < levels; v++) domain[v] = v;
+                var table = new float[levels];
+                RenderValues(image, options, domain, table, present);
+                if (stored.PixelType == PixelType.UInt16) Lookup(stored.Pixels<ushort>(), table, output.Pixels<float>());
+                else { var s = stored.Pixels<byte>(); var o = output.Pixels<float>(); for (int i = 0; i < s.Length; i++) o[i] = table[s[i]]; }
             }
-            // PS3.3 C.7.6.3.1.2: MONOCHROME1 is inverted after the VOI transform.
-            if (a.IsMonochrome1) for (int i = 0; i < o.Length; i++) o[i] = 1f - o[i];
-            if (padding != null) for (int i = 0; i < o.Length; i++) if (padding[i]) o[i] = 0f;
+            else RenderValues(image, options, stored.Pixels<float>(), output.Pixels<float>(), null);
             return output;
         }
-        finally { modality.Dispose(); }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Auto: Window Center/Width when present, else the VOI LUT Sequence, else min/max.</summary>
+    private static VoiSource ResolveSource(DicomImageAttributes a, DicomRenderOptions options)
+    {
+        var source = options.Window != null ? VoiSource.Window : options.VoiSource;
+        if (source != VoiSource.Auto) return source;
+        return a.WindowCenters.Length > 0 && a.WindowWidths.Length > 0 ? VoiSource.Window : a.VoiLutSequenceItems > 0 ? VoiSource.LutSequence : VoiSource.MinMax;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MarkPresent(ReadOnlySpan<ushort> s, bool[] present)
+    {
+        int max = present.Length - 1;
+        for (int i = 0; i < s.Length; i++) present[Math.Min(s[i], max)] = true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Lookup(ReadOnlySpan<ushort> s, float[] table, Span<float> o)
+    {
+        int max = table.Length - 1;
+        for (int i = 0; i < s.Length; i++) o[i] = table[Math.Min(s[i], max)];
+    }
+
+    /// <summary>
+    /// The pipeline for a list of stored values: Modality LUT, VOI, MONOCHROME1 inversion, padding to 0.
+    /// <paramref name="present"/> (when the values are a table domain) says which values occur, for the min/max VOI.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RenderValues(DicomImage image, DicomRenderOptions options, ReadOnlySpan<float> stored, Span<float> o, bool[]? present)
+    {
+        var a = image.Attributes;
+        string item = image.File.Item;
+        var m = new float[stored.Length];
+        var seq = image.File.Dataset.GetSequence(DicomTag.ModalityLUTSequence);
+        if (seq.Count > 0)
+        {
+            var lut = DicomLut.From(seq[0], a.IsSigned, item);
+            for (int i = 0; i < stored.Length; i++) m[i] = lut.Lookup(stored[i]);
+        }
+        else
+        {
+            double slope = a.RescaleSlope, intercept = a.RescaleIntercept;
+            if (!double.IsFinite(slope) || slope == 0) throw new DicomException(item, $"Rescale Slope {slope} is invalid");
+            for (int i = 0; i < stored.Length; i++) m[i] = (float)(stored[i] * slope + intercept);
+        }
+        bool[]? padding = null;
+        if (options.MaskPadding && a.PixelPaddingValue is double pad)
+        {
+            double lo = pad, hi = a.PixelPaddingRangeLimit ?? pad;
+            if (lo > hi) (lo, hi) = (hi, lo);
+            padding = new bool[stored.Length];
+            for (int i = 0; i < stored.Length; i++) padding[i] = stored[i] >= lo && stored[i] <= hi;
+        }
+        switch (ResolveSource(a, options))
+        {
+            case VoiSource.Window:
+                var window = options.Window ?? SelectWindow(a, options.VoiIndex, item)
+                    ?? throw new DicomException(item, "no Window Center/Width (0028,1050/1051) in the file");
+                window.Validate(item);
+                window.Apply(m, o);
+                break;
+            case VoiSource.LutSequence:
+                var items = image.File.Dataset.GetSequence(DicomTag.VOILUTSequence);
+                if (options.VoiIndex < 0 || options.VoiIndex >= items.Count)
+                    throw new DicomException(item, $"VOI LUT item {options.VoiIndex} requested but the file has {items.Count}");
+                // The LUT's input is the modality value; its first-input value is SS when modality values can be negative.
+                var voiLut = DicomLut.From(items[options.VoiIndex], a.IsSigned || a.RescaleIntercept < 0, item);
+                double max = voiLut.MaxOutput;
+                for (int i = 0; i < m.Length; i++) o[i] = (float)(voiLut.Lookup(m[i]) / max);
+                break;
+            default:
+                float mn = float.MaxValue, mx = float.MinValue;
+                for (int i = 0; i < m.Length; i++)
+                {
+                    if ((padding != null && padding[i]) || (present != null && !present[i])) continue;
+                    if (m[i] < mn) mn = m[i];
+                    if (m[i] > mx) mx = m[i];
+                }
+                if (mn > mx) { mn = 0; mx = 1; }
+                new VoiWindow((mn + mx) / 2.0, Math.Max(mx - mn, 1e-6), VoiFunction.LinearExact).Apply(m, o);
+                break;
+        }
+        // PS3.3 C.7.6.3.1.2: MONOCHROME1 is inverted after the VOI transform.
+        if (a.IsMonochrome1) for (int i = 0; i < o.Length; i++) o[i] = 1f - o[i];
+        if (padding != null) for (int i = 0; i < o.Length; i++) if (padding[i]) o[i] = 0f;
     }
 
     /// <summary>Display values quantised to 8 or 16 bits (round half to even, as <see cref="ImageBuffer.ToInteger"/>).</summary>

@@ -41,10 +41,14 @@ public sealed record ZoomInCrop(PixelRect Crop, int Resolution, PixelRect ModelB
     }
 
     /// <summary>Crops (zero padding) and resizes one display-space channel into an R x R destination.</summary>
-    public void Extract(ReadOnlySpan<float> display, int imageWidth, int imageHeight, Span<float> destination)
+    public void Extract(ReadOnlySpan<float> display, int imageWidth, int imageHeight, Span<float> destination) =>
+        Extract(display, imageWidth, imageHeight, 1, destination);
+
+    /// <summary>Crops (zero padding) and resizes an interleaved display-space image (e.g. RGB camera frames) into R x R x channels.</summary>
+    public void Extract(ReadOnlySpan<float> display, int imageWidth, int imageHeight, int channels, Span<float> destination)
     {
-        if (destination.Length != Resolution * Resolution) throw new ArgumentException($"destination must hold {Resolution}x{Resolution} samples", nameof(destination));
-        Resample.ResizeRegion(display, imageWidth, imageHeight, 1, Crop, destination, Resolution, Resolution, Mode, Mode);
+        if (destination.Length != Resolution * Resolution * channels) throw new ArgumentException($"destination must hold {Resolution}x{Resolution}x{channels} samples", nameof(destination));
+        Resample.ResizeRegion(display, imageWidth, imageHeight, channels, Crop, destination, Resolution, Resolution, Mode, Mode);
     }
 
     /// <summary>The box mask, R x R, 1 on <see cref="ModelBox"/>.</summary>

@@ -279,7 +279,7 @@ public static class MammoPhantom
                         double dome = d < 1 ? 0.75 + 0.25 * Math.Sqrt(1 - d * d) : 0.75;
                         c[y * pw + x] = (float)(body * dome * (0.93 + 0.07 * tex.Sample(x * 0.15, y * 0.15)));
                     }
-                return rng.Uniform(0.05, 0.09);
+                return rng.Uniform(0.07, 0.11);
             }
             case LesionKind.SpiculatedMass:
             {
@@ -309,7 +309,7 @@ public static class MammoPhantom
                         }
                         c[y * pw + x] = (float)best;
                     }
-                return rng.Uniform(0.06, 0.1);
+                return rng.Uniform(0.08, 0.12);
             }
             case LesionKind.CalcificationCluster:
             {

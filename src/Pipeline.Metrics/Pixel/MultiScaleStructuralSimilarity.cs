@@ -22,6 +22,8 @@ public static class MultiScaleStructuralSimilarity
     {
         ArgumentNullException.ThrowIfNull(options);
         shape.Validate(a.Length, b.Length, mask.Length, "MS-SSIM");
+        PlaneShape.CheckFinite(a, "MS-SSIM", "first");
+        PlaneShape.CheckFinite(b, "MS-SSIM", "second");
         int min = MinimumSide(options);
         if (shape.Width < min || shape.Height < min)
             throw new ArgumentException($"MS-SSIM: the image ({shape.Width}x{shape.Height}) is too small for {Weights.Count} scales; each side must be at least {min} pixels (use SSIM for smaller images)");

@@ -16,6 +16,8 @@ public static class PixelError
     public static PixelErrorScores Compute(ReadOnlySpan<float> a, ReadOnlySpan<float> b, PlaneShape shape, double dataRange, ReadOnlySpan<byte> mask = default)
     {
         shape.Validate(a.Length, b.Length, mask.Length, "PSNR/MSE");
+        PlaneShape.CheckFinite(a, "PSNR/MSE", "first");
+        PlaneShape.CheckFinite(b, "PSNR/MSE", "second");
         if (!(dataRange > 0) || double.IsInfinity(dataRange))
             throw new ArgumentOutOfRangeException(nameof(dataRange), dataRange, "PSNR data range must be a positive finite number (e.g. 255 for 8-bit, 1 for [0,1] images)");
         var (sq, ab) = Sums(a, b);

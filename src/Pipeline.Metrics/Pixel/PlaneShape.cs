@@ -24,5 +24,15 @@ public readonly record struct PlaneShape(int Width, int Height, int Channels = 1
             throw new ArgumentException($"{metric}: the mask must hold one byte per pixel ({PixelCount} for {Width}x{Height}); got {maskLength}");
     }
 
+    /// <summary>Throws, naming the sample, when <paramref name="samples"/> holds NaN or an infinity.</summary>
+    public static void CheckFinite(ReadOnlySpan<float> samples, string metric, string which)
+    {
+        // Fast path: a finite sum means every sample is finite (an overflowing sum falls through to the scan).
+        if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(samples))) return;
+        for (int i = 0; i < samples.Length; i++)
+            if (!float.IsFinite(samples[i]))
+                throw new ArgumentException($"{metric}: the {which} image holds {samples[i]} at sample {i}; images must be finite");
+    }
+
     public override string ToString() => $"{Width}x{Height}x{Channels}";
 }

@@ -19,6 +19,8 @@ public static class StructuralSimilarity
     {
         ArgumentNullException.ThrowIfNull(options);
         shape.Validate(a.Length, b.Length, mask.Length, "SSIM");
+        PlaneShape.CheckFinite(a, "SSIM", "first");
+        PlaneShape.CheckFinite(b, "SSIM", "second");
         CheckSize(shape.Width, shape.Height, options, "SSIM");
         int n = shape.PixelCount;
         var pool = ArrayPool<double>.Shared;

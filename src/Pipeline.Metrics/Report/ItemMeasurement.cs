@@ -63,7 +63,7 @@ public static class ItemMeasurer
         if (mask.Length > 0) metrics.Add(new("psnr", "inside", err.Psnr.Inside, pv));
 
         if (options.Lpips is { } lp)
-            metrics.Add(new(lp.MetricName("LPIPS"), "patch", Lpips.Compute(lp, o, r, cancellationToken), "lpips/1 " + lp.Descriptor.Version));
+            metrics.Add(new(lp.MetricName("LPIPS"), "patch", Lpips.Compute(lp, o, r, cancellationToken), MetricDefinitions.LpipsVersion(lp.Descriptor)));
         else skipped.Add(new("LPIPS", "no LPIPS backbone configured; not substituted by another network"));
 
         if (options.Embedding is { } em)
@@ -72,7 +72,7 @@ public static class ItemMeasurer
             {
                 var region = Crop(r, box, input.ItemId);
                 double sim = EmbeddingSimilarity.Compute(em, [region], [reference], cancellationToken)[0];
-                metrics.Add(new(em.MetricName(options.EmbeddingMetric), "box", sim, "cosine100/1 " + em.Descriptor.Version));
+                metrics.Add(new(em.MetricName(options.EmbeddingMetric), "box", sim, MetricDefinitions.EmbeddingVersion(em.Descriptor)));
             }
             else skipped.Add(new(options.EmbeddingMetric, $"item {input.ItemId} has no reference crop or box"));
         }
@@ -117,21 +117,21 @@ public static class SetMetricsCalculator
         {
             if (set.Count < 2)
             {
-                results.Add(new($"FD[{model.Name}]", scope, group, double.NaN, null, "fd/1 " + model.Version, set.Count, set.Count, [$"only {set.Count} item(s); FD needs at least 2"]));
+                results.Add(new($"FD[{model.Name}]", scope, group, double.NaN, null, MetricDefinitions.FdVersion(model), set.Count, set.Count, [$"only {set.Count} item(s); FD needs at least 2"]));
                 return;
             }
             var a = set.SelectMany(i => Checked(i.Original, d, i.ItemId)).ToArray();
             var b = set.SelectMany(i => Checked(i.Result, d, i.ItemId)).ToArray();
             var f = FrechetDistance.Compute(a, set.Count, b, set.Count, d, fd);
-            results.Add(new($"FD[{model.Name}]", scope, group, f.Distance, null, "fd/1 " + model.Version, set.Count, set.Count, f.Warnings));
+            results.Add(new($"FD[{model.Name}]", scope, group, f.Distance, null, MetricDefinitions.FdVersion(model), set.Count, set.Count, f.Warnings));
             try
             {
                 var k = KernelInceptionDistance.Compute(a, set.Count, b, set.Count, d, kid);
-                results.Add(new($"KID[{model.Name}]", scope, group, k.Mean, k.Std, $"kid/1 poly3 subsets={k.SubsetCount}x{k.SubsetSize} seed={k.Seed} " + model.Version, set.Count, set.Count, k.Warnings));
+                results.Add(new($"KID[{model.Name}]", scope, group, k.Mean, k.Std, MetricDefinitions.KidVersion(model, k.SubsetCount, k.SubsetSize, k.Seed), set.Count, set.Count, k.Warnings));
             }
             catch (InsufficientSamplesException e)
             {
-                results.Add(new($"KID[{model.Name}]", scope, group, double.NaN, null, "kid/1 poly3 " + model.Version, set.Count, set.Count, [e.Message]));
+                results.Add(new($"KID[{model.Name}]", scope, group, double.NaN, null, MetricDefinitions.KidVersion(model, kid.SubsetCount, kid.SubsetSize, kid.Seed), set.Count, set.Count, [e.Message]));
             }
         }
         Add("run", null, items);

@@ -195,7 +195,7 @@ public static class ReportHtml
         .badge.ok{background:#dafbe1;color:var(--ok)}.badge.bad{background:#ffebe9;color:var(--bad)}.badge.warnb{background:#fff8c5;color:var(--warn)}
         .cards{display:flex;flex-wrap:wrap;gap:12px;margin:20px 0 8px}
         .card{flex:1 1 140px;border:1px solid var(--line);border-radius:10px;padding:12px 16px;background:var(--soft)}
-        .card .v{font-size:24px;font-weight:650}.card .l{color:var(--muted);font-size:12px;letter-spacing:.02em}.card.metric .v{font-size:20px}
+        .card .v{font-size:24px;font-weight:650}.card .l{color:var(--muted);font-size:12px;letter-spacing:.02em}.card.metric .v{font-size:19px;white-space:nowrap}
         .card.ok .v{color:var(--ok)}.card.bad .v{color:var(--bad)}
         .alert{background:#ffebe9;border:1px solid #ffcecb;color:#82071e;padding:8px 12px;border-radius:8px}
         .note{background:#fff8c5;border:1px solid #eed888;padding:8px 12px;border-radius:8px}

@@ -19,7 +19,7 @@ public sealed class AzuriteOptions
     /// <summary>Folder for Azurite's data (kept across restarts). Null means in-memory persistence (tests).</summary>
     public string? Location { get; set; }
     /// <summary>How long to wait for the ports to accept connections.</summary>
-    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(90); // node starts in ~1 s, but far slower on a loaded machine
 }
 
 /// <summary>

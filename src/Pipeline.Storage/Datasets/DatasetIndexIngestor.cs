@@ -35,6 +35,10 @@ public sealed class DatasetIndexIngestor(PipelineStorage storage, ILogger<Datase
             files.Add(new DatasetFile(dataset.RelativeName(entry.Path), entry.Size, sha, entry.ContentType));
         }
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return new DatasetIndex { Dataset = datasetName, FileCount = files.Count, TotalBytes = files.Sum(f => f.Size), Files = files };
+        var problems = new List<string>();
+        await foreach (var (name, problem) in storage.ListUnaddressableAsync(StorageLayout.DatasetsContainer, datasetName + "/", cancellationToken).ConfigureAwait(false))
+            problems.Add($"{name[(datasetName.Length + 1)..]}: left out, {problem}");
+        problems.Sort(StringComparer.Ordinal);
+        return new DatasetIndex { Dataset = datasetName, FileCount = files.Count, TotalBytes = files.Sum(f => f.Size), Files = files, Problems = problems };
     }
 }

@@ -78,7 +78,9 @@ internal sealed class FakeDurableContext(OrchestrationRegistry registry, string 
         if (FailingInstances.Contains(instanceId))
             throw new DurableTaskFailedException(name, "System.Exception", $"{instanceId} failed on purpose");
         var child = new FakeDurableContext(registry, instanceId, JsonSerializer.SerializeToElement(input, OrchestrationJson.Options), this);
-        var result = await DurableRunContext.RunAsync(registry, name, child);
+        object? result;
+        try { result = await DurableRunContext.RunAsync(registry, name, child); }
+        catch (Exception e) { throw new DurableTaskFailedException(name, e.GetType().FullName!, e.Message, e); }
         CurrentUtcDateTime = child.CurrentUtcDateTime;
         return JsonSerializer.SerializeToElement(result, OrchestrationJson.Options).Deserialize<T>(OrchestrationJson.Options)!;
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Core.Contracts;
@@ -121,6 +122,29 @@ public sealed class EngineHostingTests(AzuriteFixture azurite)
     {
         public override async Task<int> RunAsync(IRunContext context, int[] input)
             => (await Task.WhenAll(input.Select(i => context.CallActivityAsync<int>(nameof(Double), i)))).Sum();
+    }
+
+    [Fact]
+    public void AddPipelineEngineReadsItsConfigurationSection()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["Pipeline:Engine:ContainerName"] = "engine-from-config",
+            ["Pipeline:Engine:ActivityConcurrency:Infer"] = "1",
+            ["Pipeline:Engine:PollInterval"] = "00:00:02",
+        }).Build();
+        var services = Pipeline.Host.ServiceCollectionExtensions.AddPipelineEngine(new ServiceCollection().AddLogging(), configuration).AddActivity<Double>();
+        using (var sp = services.BuildServiceProvider())
+        {
+            var options = sp.GetRequiredService<DurableEngineOptions>();
+            Assert.Equal("engine-from-config", options.ContainerName);
+            Assert.Equal(1, options.ActivityConcurrency["Infer"]);
+            Assert.Equal(TimeSpan.FromSeconds(2), options.PollInterval);
+            Assert.Equal(azurite.ConnectionString, options.ConnectionString);
+            Assert.IsType<LocalOrchestrationClient>(sp.GetRequiredService<IOrchestrationClient>());
+            Assert.Contains(sp.GetServices<IHostedService>(), h => h is DurableEngineWorker);
+        }
     }
 
     [Fact]

@@ -28,6 +28,28 @@ public class CropTests
         Assert.Equal(1f, crop[15 * 16 + 15]);
     }
 
+    [Theory]
+    [InlineData(2.0)]   // side 20 < R: bilinear
+    [InlineData(7.0)]   // side 70 > R: exact area
+    public void Interleaved_channels_crop_like_each_channel_alone(double ratio)
+    {
+        int w = 40, h = 30;
+        var rgb = new float[w * h * 3];
+        var rng = new SplitMix64(8);
+        for (int i = 0; i < rgb.Length; i++) rgb[i] = (float)rng.NextDouble();
+        var zoom = ZoomInCrop.Plan(w, h, new BoxF(25, 2, 35, 12), ratio, 32);
+        var all = new float[32 * 32 * 3];
+        zoom.Extract(rgb, w, h, 3, all);
+        for (int c = 0; c < 3; c++)
+        {
+            var plane = new float[w * h];
+            for (int i = 0; i < plane.Length; i++) plane[i] = rgb[i * 3 + c];
+            var one = new float[32 * 32];
+            zoom.Extract(plane, w, h, one);
+            for (int i = 0; i < one.Length; i++) Assert.True(Math.Abs(one[i] - all[i * 3 + c]) < 1e-6f, $"channel {c} pixel {i}: {one[i]} vs {all[i * 3 + c]}"); // dot vs scalar summation order
+        }
+    }
+
     [Fact]
     public void Reference_crop_clips_pads_centred_and_reports_support()
     {
@@ -55,6 +77,23 @@ public class CropTests
         Assert.Contains("[5, 5, 4, 6)", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => ZoomInCrop.Plan(10, 10, new BoxF(1, 1, 4, 6), double.NaN, 64));
         Assert.Throws<ArgumentException>(() => ReferenceCrop.Plan(10, 10, new BoxF(20, 20, 30, 30), 1.2, 64));
+    }
+
+    [Fact]
+    public void Box_masks_clip_to_the_image_and_erode_inwards()
+    {
+        var mask = new float[10 * 8];
+        BoxMask.Fill(mask, 10, 8, new PixelRect(-2, 6, 5, 5)); // x [-2, 3), y [6, 11) -> [0, 3) x [6, 8)
+        Assert.Equal(6, mask.Count(v => v == 1f));
+        Assert.Equal(1f, mask[7 * 10 + 2]);
+        var eroded = BoxMask.Eroded(10, 8, PixelRect.FromCorners(2, 2, 8, 6), 3);
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 10; x++)
+                Assert.Equal(x >= 3 && x < 7 && y >= 3 && y < 5 ? 1 : 0, eroded[y * 10 + x]);
+        // a box touching the image border is not eroded from the border (outside counts as set)
+        var edge = BoxMask.Eroded(10, 8, PixelRect.FromCorners(0, 0, 4, 8), 3);
+        Assert.Equal(1, edge[0]);
+        Assert.Equal(0, edge[3]);
     }
 
     [Fact]

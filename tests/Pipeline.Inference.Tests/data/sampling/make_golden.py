@@ -197,6 +197,8 @@ CASES = [
     ("pixel_blend", "dpmpp2m", 8, 3.0, 0.0, None),
     ("pixel_blend", "ddim", 8, 3.0, 0.0, (3, 2)),
     ("pixel_blend", "ddpm", 8, 2.0, 0.0, None),
+    ("pixel_inpaint", "euler", 8, 3.0, 0.0, None),
+    ("pixel_blend", "euler", 8, 3.0, 0.0, (3, 2)),
     ("latent_inpaint", "ddim", 8, 2.5, 0.0, None),
     ("latent_inpaint", "plms", 8, 2.5, 0.0, None),
     ("latent_inpaint", "dpmpp2m", 8, 2.5, 0.0, None),

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+using Pipeline.Core.Contracts;
+using Pipeline.Imaging.Ingestion;
+using Pipeline.Storage;
+
+namespace Pipeline.Host.Ingestion;
+
+/// <summary>
+/// The ingestion the blob-drop trigger runs: <see cref="DatasetIngestion"/> over the dataset's blobs (every file hashed,
+/// the annotation file parsed, every referenced image decoded and checked against its annotated size and boxes), then
+/// datasets/{name}/_index.json with every problem found. Unreadable files are listed, never fatal. _index.json is the
+/// only blob ever written under datasets/ (the blob-drop trigger ignores it, so writing it does not re-trigger
+/// ingestion); the full validation report (class counts, box statistics) is `pipeline dataset validate`'s output.
+/// </summary>
+public sealed class ValidatingDatasetIngestor(PipelineStorage storage, ILogger<ValidatingDatasetIngestor>? logger = null) : IDatasetIngestor
+{
+    public async Task IngestAsync(string datasetName, CancellationToken cancellationToken)
+    {
+        var result = await DatasetIngestion.RunAsync(new BlobDatasetSource(storage, datasetName), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var dataset = storage.Dataset(datasetName);
+        await dataset.WriteIndexAsync(result.Index, cancellationToken).ConfigureAwait(false);
+        logger?.LogInformation("Dataset {Dataset}: {Files} files, {Valid}/{Referenced} images valid, {Findings} findings, {Errors} problems",
+            datasetName, result.Report.Files, result.Report.ValidImages, result.Report.ReferencedImages, result.Report.Findings, result.Report.Errors.Count);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using Pipeline.Metrics;
+using Pipeline.Metrics.Distribution;
+using Pipeline.Metrics.Features;
+using Pipeline.Metrics.Pixel;
+using Pipeline.Metrics.Report;
+
+namespace Pipeline.Host.Runs.Metrics;
+
+/// <summary>Blob names of the learned metrics under runs/{id}/.</summary>
+public static class MetricsBlobs
+{
+    /// <summary>Per-item learned-metric record with the patch features for FD/KID.</summary>
+    public static string ItemFeatures(string itemId) => $"features/{itemId}.json";
+
+    /// <summary>FD/KID over the run and its groups, with what was skipped (written by Aggregate, read by Report).</summary>
+    public const string SetMetrics = "metrics/set-metrics.json";
+}
+
+/// <summary>
+/// What Measure stores per item for the learned metrics (runs/{id}/features/{item}.json): the definitions of the
+/// values it added to the item's metrics, and the feature vectors of the original and generated patch for FD/KID.
+/// </summary>
+public sealed record ItemFeatureRecord
+{
+    public required string ItemId { get; init; }
+    public string? Class { get; init; }
+    public string? Task { get; init; }
+    /// <summary>Definitions (name, version) of the learned per-item metrics in the item's result.</summary>
+    public IReadOnlyList<MetricDefinition> Definitions { get; init; } = [];
+    /// <summary>The feature model of <see cref="Original"/> and <see cref="Result"/>; null when FD/KID are not computed.</summary>
+    public FeatureModelDescriptor? FeatureModel { get; init; }
+    public float[]? Original { get; init; }
+    public float[]? Result { get; init; }
+}
+
+/// <summary>The set-level result the Report activity turns into report.json's setMetrics and skipped entries.</summary>
+public sealed record RunSetMetrics(IReadOnlyList<SetMetricValue> Values, IReadOnlyList<MetricDefinition> Definitions, IReadOnlyList<SkippedMetric> Skipped);
+
+/// <summary>
+/// The learned metrics of one item and of the run (thesis-notes §5): LPIPS and the FD/KID features on the
+/// model-resolution patch around the object (generated vs original, display space [0, 1]), the embedding similarity on
+/// the box region of the generated patch against the reference crop.
+/// </summary>
+public static class FeatureMetrics
+{
+    /// <summary>Prefixes of the item metric keys the realism gate reads (the key is the reported name, e.g. "LPIPS[tiny-lpips]").</summary>
+    public const string LpipsPrefix = "LPIPS[";
+    public static readonly string[] EmbeddingPrefixes = ["CLIP-I[", "DINOv2["];
+
+    public static bool IsLpipsKey(string key) => key.StartsWith(LpipsPrefix, StringComparison.Ordinal) && key.EndsWith(']');
+    public static bool IsEmbeddingKey(string key) => EmbeddingPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal)) && key.EndsWith(']');
+
+    /// <summary>Computes the selected per-item metrics; adds them to <paramref name="metrics"/> and returns the item's record.</summary>
+    /// <param name="original">Original target patch, display space [0, 1], resolution x resolution.</param>
+    /// <param name="generated">Generated patch, same shape.</param>
+    /// <param name="reference">Reference crop, display space, square.</param>
+    public static ItemFeatureRecord MeasureItem(string itemId, string? className, string? task, float[] original, float[] generated, float[] reference,
+        CropGeometry geometry, RunMetricSelection selection, RunFeatureNetworks networks, IDictionary<string, double> metrics, CancellationToken cancellationToken)
+    {
+        int r = geometry.Resolution;
+        var shape = new PlaneShape(r, r);
+        if (original.Length != shape.SampleCount || generated.Length != shape.SampleCount)
+            throw new ArgumentException($"item {itemId}: patches hold {original.Length} and {generated.Length} samples; {r}x{r} expected");
+        var o = new FeatureImage(original, shape, $"{itemId} original patch");
+        var g = new FeatureImage(generated, shape, $"{itemId} generated patch");
+        var definitions = new List<MetricDefinition>();
+        if (selection.Lpips)
+        {
+            var net = networks.Lpips!;
+            string name = net.MetricName("LPIPS");
+            metrics[name] = Pipeline.Metrics.Features.Lpips.Compute(net, o, g, cancellationToken);
+            definitions.Add(MetricDefinitions.Lpips(net.Descriptor));
+        }
+        if (selection.Embedding)
+        {
+            var net = networks.Embedding!;
+            int side = (int)Math.Round(Math.Sqrt(reference.Length));
+            if (side * side != reference.Length || side == 0)
+                throw new ArgumentException($"item {itemId}: the reference crop holds {reference.Length} samples, not a square image");
+            var box = new PixelBox(geometry.BoxLeft, geometry.BoxTop, geometry.BoxWidth, geometry.BoxHeight);
+            var region = ItemMeasurer.Crop(g, box, itemId);
+            var refImage = new FeatureImage(reference, new PlaneShape(side, side), $"{itemId} reference");
+            string prefix = networks.Options.EmbeddingMetric;
+            metrics[net.MetricName(prefix)] = EmbeddingSimilarity.Compute(net, [region], [refImage], cancellationToken)[0];
+            definitions.Add(MetricDefinitions.Embedding(net.Descriptor, prefix));
+        }
+        float[]? fo = null, fg = null;
+        FeatureModelDescriptor? model = null;
+        if (selection.SetFeatures)
+        {
+            var net = networks.Features!;
+            int d = net.Descriptor.Output!.Dim;
+            var f = net.Extract([o, g], cancellationToken);
+            fo = f[..d]; fg = f[d..];
+            model = net.Descriptor;
+        }
+        return new ItemFeatureRecord { ItemId = itemId, Class = className, Task = task, Definitions = definitions, FeatureModel = model, Original = fo, Result = fg };
+    }
+
+    /// <summary>
+    /// FD and KID between the generated patches and the original patches of the same items, for the run and per class
+    /// and per task; a set with fewer than <see cref="RunMetricsOptions.MinSetSamples"/> items is skipped with the count.
+    /// KID uses subsets of min(KidSubsetSize, n) items (clean-fid's rule), seeded by the run's seed.
+    /// </summary>
+    public static RunSetMetrics ComputeSets(IReadOnlyList<ItemFeatureRecord> records, RunMetricSelection selection, RunMetricsOptions options, int seed)
+    {
+        var skipped = new List<SkippedMetric>(selection.Skipped);
+        var values = new List<SetMetricValue>();
+        var definitions = new List<MetricDefinition>();
+        if (!selection.SetFeatures) return new RunSetMetrics(values, definitions, skipped);
+        var withFeatures = records.Where(r => r.FeatureModel is not null && r.Original is not null && r.Result is not null).ToList();
+        if (withFeatures.Count == 0)
+        {
+            if (selection.Fd) skipped.Add(new("FD", "no item has patch features (every item failed before Measure)"));
+            if (selection.Kid) skipped.Add(new("KID", "no item has patch features (every item failed before Measure)"));
+            return new RunSetMetrics(values, definitions, skipped);
+        }
+        var model = withFeatures[0].FeatureModel!;
+        var mixed = withFeatures.FirstOrDefault(r => r.FeatureModel!.Version != model.Version);
+        if (mixed is not null)
+            throw new InvalidOperationException($"items {withFeatures[0].ItemId} and {mixed.ItemId} were measured with different feature models ({model.Version} vs {mixed.FeatureModel!.Version}); FD/KID need one model");
+        if (selection.Fd) definitions.Add(MetricDefinitions.Fd(model));
+
+        void Set(string scope, string? group, IReadOnlyList<ItemFeatureRecord> set)
+        {
+            string where = group is null ? scope : $"{scope} {group}";
+            if (set.Count < options.MinSetSamples)
+            {
+                string why = string.Create(CultureInfo.InvariantCulture, $"skipped: fewer than {options.MinSetSamples} samples ({set.Count} in {where}; Pipeline:Metrics:MinSetSamples)");
+                if (selection.Fd) skipped.Add(new($"FD[{model.Name}] ({where})", why));
+                if (selection.Kid) skipped.Add(new($"KID[{model.Name}] ({where})", why));
+                return;
+            }
+            var items = set.Select(r => new SetMetricsCalculator.ItemFeatures(r.ItemId, null, null, r.Original!, r.Result!)).ToList();
+            var kid = new KidOptions { SubsetSize = options.KidSubsetSize, SubsetCount = options.KidSubsetCount, Seed = seed, ShrinkSubsetToSamples = true };
+            foreach (var v in SetMetricsCalculator.Compute(model, items, kid))
+            {
+                bool isFd = v.Metric.StartsWith("FD[", StringComparison.Ordinal);
+                if (isFd ? !selection.Fd : !selection.Kid) continue;
+                if (!double.IsFinite(v.Value))
+                {
+                    skipped.Add(new($"{v.Metric} ({where})", "not finite: " + string.Join("; ", v.Warnings)));
+                    continue;
+                }
+                values.Add(v with { Scope = scope, Group = group });
+                if (!isFd && !definitions.Any(d => d.Version == v.Version))
+                    definitions.Add(MetricDefinitions.Kid(model, kid.SubsetCount, Math.Min(kid.SubsetSize, set.Count), seed));
+            }
+        }
+        Set("run", null, withFeatures);
+        foreach (var g in withFeatures.Where(r => r.Class is not null).GroupBy(r => r.Class!).OrderBy(g => g.Key, StringComparer.Ordinal)) Set("class", g.Key, g.ToList());
+        foreach (var g in withFeatures.Where(r => r.Task is not null).GroupBy(r => r.Task!).OrderBy(g => g.Key, StringComparer.Ordinal)) Set("task", g.Key, g.ToList());
+        return new RunSetMetrics(values, definitions, skipped);
+    }
+}
