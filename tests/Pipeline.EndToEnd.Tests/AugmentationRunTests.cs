@@ -36,7 +36,7 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
     {
         await using var host = await LocalPipelineHost.StartAsync(connectionString, FastSettings);
         await host.SubmitAsync(request);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         // the queue trigger schedules the instance; wait until it exists, then until it ends
         while (await host.Orchestrations.GetInstanceAsync(request.RunId!, cts.Token) is null) await Task.Delay(200, cts.Token);
         return await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);

@@ -53,6 +53,9 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         await RunStorage.SubmitAsync(cs, request);
         var client = RunStorage.Client(cs);
         int killsMidRun = 0;
+        int seed = Environment.TickCount;
+        var random = new Random(seed);
+        output.WriteLine($"seed {seed}");
         foreach (var point in points)
         {
             using var serve = ServeProcess.Start(cs, "all", cache, settings);
@@ -67,6 +70,7 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
                     if (serve.HasExited) Assert.Fail($"serve exited on its own:\n{serve.Tail()}");
                     await Task.Delay(50);
                 }
+                await Task.Delay(random.Next(0, 150)); // a little further into the stage, differently each time
                 serve.Kill();
             }
             catch

@@ -8,7 +8,8 @@ namespace Pipeline.Cli.Commands;
 /// <summary>
 /// <c>pipeline report &lt;runId&gt; [--runs DIR] [--out DIR] [--open]</c>: builds report.json and the self-contained
 /// report.html from the run's report model (runs/{id}/report-model.json, a <see cref="RunReportModel"/> in
-/// <see cref="RunReport.JsonOptions"/> form, written by the run's Report stage) and optionally opens it.
+/// <see cref="RunReport.JsonOptions"/> form, written by the run's Report stage), read from storage
+/// (AzureWebJobsStorage, Azurite by default) or, with --runs, from a local copy of the runs folder; optionally opens it.
 /// </summary>
 public sealed class ReportCommand : ICommandGroup
 {
@@ -16,7 +17,7 @@ public sealed class ReportCommand : ICommandGroup
     {
         var cmd = new Command("report", "Write a run's report.json and self-contained report.html locally (and open it).");
         var runId = new Argument<string>("runId") { Description = "The run id." };
-        var runs = new Option<DirectoryInfo>("--runs") { Description = "Local folder holding runs/{id}/ (default .pipeline/runs).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(".pipeline", "runs")) };
+        var runs = new Option<DirectoryInfo>("--runs") { Description = "Local folder holding runs/{id}/report-model.json (default: read it from storage into .pipeline/runs).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(".pipeline", "runs")) };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write report.json and report.html (default: the run's folder)." };
         var open = new Option<bool>("--open") { Description = "Open report.html in the desktop's browser (xdg-open) when there is one." };
         cmd.Arguments.Add(runId); cmd.Options.Add(runs); cmd.Options.Add(output); cmd.Options.Add(open);
@@ -25,9 +26,26 @@ public sealed class ReportCommand : ICommandGroup
             string id = parse.GetValue(runId)!;
             var runDir = Path.Combine(parse.GetValue(runs)!.FullName, id);
             var modelPath = Path.Combine(runDir, "report-model.json");
+            if (!File.Exists(modelPath) && parse.GetResult(runs) is not { Implicit: false })
+            {
+                // Not in a local folder: fetch the run's report model from storage (AzureWebJobsStorage / Azurite).
+                var storage = await CliStorage.ConnectAsync(ct);
+                if (storage is null) return ExitCodes.Unavailable;
+                try
+                {
+                    var blob = await storage.Run(id).ReadAsync("report-model.json", ct);
+                    if (blob is not null)
+                    {
+                        Directory.CreateDirectory(runDir);
+                        await File.WriteAllBytesAsync(modelPath, blob.ToArray(), ct);
+                    }
+                }
+                catch (ArgumentException e) { Console.Error.WriteLine($"report: {e.Message}"); return ExitCodes.Usage; }
+                catch (Exception e) when (e is Azure.RequestFailedException || Pipeline.Host.Triggers.StorageErrors.IsUnavailable(e)) { return CliStorage.Report(e); }
+            }
             if (!File.Exists(modelPath))
             {
-                Console.Error.WriteLine($"report: run '{id}' has no report model at {modelPath} (the run's Report stage writes it; is the run finished and --runs right?)");
+                Console.Error.WriteLine($"report: run '{id}' has no report model (runs/{id}/report-model.json in storage, or {modelPath}); is the run finished?");
                 return ExitCodes.NotFound;
             }
             RunReportModel model;

@@ -26,11 +26,13 @@ public sealed class ServeCommand : ICommandGroup
         var cmd = new Command("serve", "Run the local host (queue and datasets/ listeners, orchestration engine) until Ctrl+C; starts Azurite when development storage is configured and not running.");
         var location = new Option<DirectoryInfo?>("--azurite-location") { Description = "Azurite's data folder when serve starts it (default .pipeline/azurite)." };
         var noAzurite = new Option<bool>("--no-azurite") { Description = "Never start Azurite; fail if storage is not reachable." };
-        var role = new Option<ServeRole>("--role")
+        var role = new Option<string>("--role")
         {
             Description = "What this process runs: all (default), control (triggers, engine, CPU activities; no inference worker) or gpu (only the inference worker).",
-            DefaultValueFactory = _ => ServeRole.All,
+            HelpName = "all|control|gpu",
+            DefaultValueFactory = _ => "all",
         };
+        role.AcceptOnlyFromAmong("all", "control", "gpu");
         cmd.Options.Add(location);
         cmd.Options.Add(noAzurite);
         cmd.Options.Add(role);
@@ -70,7 +72,7 @@ public sealed class ServeCommand : ICommandGroup
                     Configuration = new ConfigurationManager(), ContentRootPath = CliStorage.RepositoryRoot,
                 });
                 builder.Configuration.AddConfiguration(configuration);
-                var serveRole = parse.GetValue(role);
+                var serveRole = Enum.Parse<ServeRole>(parse.GetValue(role)!, ignoreCase: true);
                 builder.Configuration.AddInMemoryCollection(RoleSettings(serveRole)); // the role wins over other settings
                 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
                 builder.Services.AddPipeline(builder.Configuration);

@@ -98,7 +98,8 @@ public static class SyntheticMammoDataset
                      .Append(CultureInfo.InvariantCulture, $"\"box\": [{l.Box.XMin:0.##}, {l.Box.YMin:0.##}, {l.Box.XMax:0.##}, {l.Box.YMax:0.##}], \"contrast\": {l.Contrast:0.####}}},\n");
             }
             studies.Add(image.StudyId);
-            progress?.Report(++images);
+            images++; // not inside progress?.Report(...): a null-conditional call skips evaluating its argument
+            progress?.Report(images);
         }
         if (truth.Length > 2 && truth[^2] == ',') truth.Remove(truth.Length - 2, 1);
         truth.Append("]\n");

@@ -45,7 +45,7 @@ public sealed class EngineCollection : ICollectionFixture<AzuriteFixture>
 
 internal static class EngineTestExtensions
 {
-    public static async Task<OrchestrationInstance> WaitAsync(this DurableEngine engine, string instanceId, int seconds = 60)
+    public static async Task<OrchestrationInstance> WaitAsync(this DurableEngine engine, string instanceId, int seconds = 180)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         return await engine.Client.WaitForCompletionAsync(instanceId, cts.Token);
