@@ -78,6 +78,12 @@ public sealed class DemoCommand : ICommandGroup
                 ["Pipeline:Triggers:DatasetDrop:Debounce"] = "00:00:02",
                 ["Pipeline:Run:ShardsPerGroup"] = "1",
                 ["Pipeline:Models:CacheDirectory"] = Path.Combine(work, "model-cache"),
+                // the repository's tiny stand-in feature networks, reported as FD[tiny-feat], LPIPS[tiny-lpips], CLIP-I[tiny-embed]
+                // (never as FID/LPIPS/CLIP-I proper): docs/metrics.md says how to use real Inception/LPIPS/CLIP exports instead
+                ["Pipeline:Metrics:Features"] = FeatureModel(root, "tiny-feat"),
+                ["Pipeline:Metrics:Lpips"] = FeatureModel(root, "tiny-lpips"),
+                ["Pipeline:Metrics:Embedding"] = FeatureModel(root, "tiny-embed"),
+                ["Pipeline:Metrics:MinSetSamples"] = "4",
             }, cancellationToken: ct);
             var storage = host.Storage;
 
@@ -179,6 +185,12 @@ public sealed class DemoCommand : ICommandGroup
             azurite?.Dispose();
             if (azurite is not null) Step("Azurite stopped");
         }
+    }
+
+    private static string? FeatureModel(string root, string name)
+    {
+        string folder = Path.Combine(root, "training", "feature_models", name);
+        return Directory.Exists(folder) ? folder : null;
     }
 
     private static void Step(string text) => AnsiConsole.MarkupLine($"[grey]{DateTime.Now:HH:mm:ss}[/] {Markup.Escape(text)}");

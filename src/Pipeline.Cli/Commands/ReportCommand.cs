@@ -33,7 +33,7 @@ public sealed class ReportCommand : ICommandGroup
                 if (storage is null) return ExitCodes.Unavailable;
                 try
                 {
-                    var blob = await storage.Run(id).ReadAsync("report-model.json", ct);
+                    var blob = await storage.Run(id).ReadAsync(Pipeline.Host.Runs.RunBlobs.ReportModel, ct);
                     if (blob is not null)
                     {
                         Directory.CreateDirectory(runDir);

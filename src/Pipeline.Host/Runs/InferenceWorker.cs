@@ -99,8 +99,7 @@ public sealed class InferenceWorker(PipelineStorage storage, ModelProvider model
             var c = ShardDocuments.Count(request.ShardIndex, existing.Items);
             return new InferenceDone(request.ShardIndex, c.Succeeded, c.Failed);
         }
-        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, ct).ConfigureAwait(false))?.Value
-                   ?? throw new InvalidOperationException($"run {request.RunId}: plan.json is missing");
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, ct).ConfigureAwait(false);
         var shard = await ShardDocuments.ReadPlanAsync(run, new ShardRef(request.ShardIndex, 0, request.ShardBlob), ct).ConfigureAwait(false);
         var prep = await ShardDocuments.RequireManifestAsync(run, RunBlobs.PrepShard(request.ShardIndex), ct).ConfigureAwait(false);
         var package = await models.GetPackageAsync(plan.Model, ct).ConfigureAwait(false);

@@ -101,8 +101,7 @@ public sealed class EstimateActivity(PipelineStorage storage, ModelProvider mode
         var run = storage.Run(input.RunId);
         var existing = await run.ReadJsonAsync<EstimateOutcome>(RunBlobs.Estimate, cancellationToken).ConfigureAwait(false);
         if (existing is not null) return existing.Value;
-        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))?.Value
-                   ?? throw new InvalidOperationException($"run {input.RunId}: plan.json is missing");
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
         var package = await models.GetPackageAsync(plan.Model, cancellationToken).ConfigureAwait(false);
         var options = InferenceWorker.SamplingFor(plan.Request, package);
         var scheduler = SchedulerFactory.Create(options.Scheduler!, package.Schedule with { Eta = options.Eta ?? 0 });

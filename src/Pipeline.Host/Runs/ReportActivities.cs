@@ -30,7 +30,7 @@ public sealed class AggregateActivity(PipelineStorage storage, RunFeatureNetwork
             results.Count(r => r.Outcome == ItemOutcome.Dropped), results.Count(r => r.Outcome == ItemOutcome.Failed));
         if (await run.ReadJsonAsync<RunSetMetrics>(MetricsBlobs.SetMetrics, cancellationToken).ConfigureAwait(false) is null)
         {
-            var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+            var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
             var selection = RunMetricSelection.Resolve(plan.Request.Metrics, networks);
             var records = new List<ItemFeatureRecord>();
             foreach (var r in results.Where(r => r.Outcome != ItemOutcome.Failed))
@@ -87,7 +87,7 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
     public override async Task<ReportOutcome> RunAsync(RunStageInput input, CancellationToken cancellationToken)
     {
         var run = storage.Run(input.RunId);
-        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
         var planned = await RunResults.ReadPlannedItemsAsync(run, plan, cancellationToken).ConfigureAwait(false);
         var results = (await RunResults.ReadItemsAsync(run, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.ItemId, StringComparer.Ordinal);
         var lineages = new Dictionary<string, Lineage>(StringComparer.Ordinal);
@@ -151,6 +151,9 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
         var report = RunReportBuilder.Build(model, new Pipeline.Metrics.Aggregation.BootstrapOptions { Seed = (int)(request.Seed & 0x7fffffff) });
         await run.WriteIfAbsentAsync(RunBlobs.ReportJson, BinaryData.FromString(report.ToJson()), "application/json", cancellationToken).ConfigureAwait(false);
         await run.WriteIfAbsentAsync(RunBlobs.ReportHtml, BinaryData.FromString(ReportHtml.Render(report, model)), "text/html", cancellationToken).ConfigureAwait(false);
+        // the report model, so `pipeline report <runId>` can rebuild the report (e.g. after a report-code update)
+        await run.WriteIfAbsentAsync(RunBlobs.ReportModel, BinaryData.FromString(System.Text.Json.JsonSerializer.Serialize(model, RunReport.JsonOptions)),
+            "application/json", cancellationToken).ConfigureAwait(false);
         await run.WriteIfAbsentAsync(RunBlobs.Annotations, BinaryData.FromString(AnnotationCsv(planned, results, lineages)), "text/csv", cancellationToken).ConfigureAwait(false);
         return new ReportOutcome($"runs/{input.RunId}/{RunBlobs.ReportJson}", $"runs/{input.RunId}/{RunBlobs.ReportHtml}", $"runs/{input.RunId}/{RunBlobs.Annotations}");
     }

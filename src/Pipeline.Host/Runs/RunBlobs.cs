@@ -9,6 +9,8 @@ public static class RunBlobs
     public const string Aggregate = "aggregate.json";
     public const string ReportJson = "report.json";
     public const string ReportHtml = "report.html";
+    /// <summary>The report's input (Pipeline.Metrics RunReportModel), read by `pipeline report`.</summary>
+    public const string ReportModel = "report-model.json";
     public const string Annotations = "out/finding_annotations.csv";
 
     public static string PlanShard(int index) => $"plan/shard-{index:D5}.json";

@@ -30,6 +30,14 @@ public static class ShardDocuments
         (await run.ReadJsonAsync<PlanShard>(shard.Blob, ct).ConfigureAwait(false))?.Value
         ?? throw new InvalidOperationException($"run {run.RunId}: plan shard {shard.Blob} is missing");
 
+    public static async Task<RunPlan> ReadRunPlanAsync(RunStore run, CancellationToken ct) =>
+        (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, ct).ConfigureAwait(false))?.Value
+        ?? throw new InvalidOperationException($"run {run.RunId}: plan.json is missing");
+
+    /// <summary>The counts of a stage that already finished this shard (a replayed or redelivered call), else null.</summary>
+    public static async Task<ShardStageResult?> FinishedAsync(RunStore run, string manifestBlob, int index, CancellationToken ct) =>
+        await ReadManifestAsync(run, manifestBlob, ct).ConfigureAwait(false) is { } done ? Count(index, done.Items) : null;
+
     public static async Task<ShardManifest?> ReadManifestAsync(RunStore run, string blob, CancellationToken ct) =>
         (await run.ReadJsonAsync<ShardManifest>(blob, ct).ConfigureAwait(false))?.Value;
 
@@ -61,10 +69,10 @@ public sealed class PreprocessActivity(PipelineStorage storage, ModelProvider mo
     {
         var run = storage.Run(input.RunId);
         string manifestBlob = RunBlobs.PrepShard(input.Shard.Index);
-        if (await ShardDocuments.ReadManifestAsync(run, manifestBlob, cancellationToken).ConfigureAwait(false) is { } done)
-            return ShardDocuments.Count(input.Shard.Index, done.Items);
+        if (await ShardDocuments.FinishedAsync(run, manifestBlob, input.Shard.Index, cancellationToken).ConfigureAwait(false) is { } finished)
+            return finished;
         var shard = await ShardDocuments.ReadPlanAsync(run, input.Shard, cancellationToken).ConfigureAwait(false);
-        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
         var package = await models.GetPackageAsync(plan.Model, cancellationToken).ConfigureAwait(false);
         var stages = new List<ItemStage>();
         foreach (var item in shard.Items)
@@ -121,10 +129,10 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
     {
         var run = storage.Run(input.RunId);
         string manifestBlob = RunBlobs.ComposeShard(input.Shard.Index);
-        if (await ShardDocuments.ReadManifestAsync(run, manifestBlob, cancellationToken).ConfigureAwait(false) is { } done)
-            return ShardDocuments.Count(input.Shard.Index, done.Items);
+        if (await ShardDocuments.FinishedAsync(run, manifestBlob, input.Shard.Index, cancellationToken).ConfigureAwait(false) is { } finished)
+            return finished;
         var shard = await ShardDocuments.ReadPlanAsync(run, input.Shard, cancellationToken).ConfigureAwait(false);
-        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
         var package = await models.GetPackageAsync(plan.Model, cancellationToken).ConfigureAwait(false);
         var prep = await ShardDocuments.RequireManifestAsync(run, RunBlobs.PrepShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         var gen = await ShardDocuments.RequireManifestAsync(run, RunBlobs.GenShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
@@ -203,7 +211,7 @@ public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks 
     {
         var run = storage.Run(input.RunId);
         var shard = await ShardDocuments.ReadPlanAsync(run, input.Shard, cancellationToken).ConfigureAwait(false);
-        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan, cancellationToken).ConfigureAwait(false))!.Value;
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
         var compose = await ShardDocuments.RequireManifestAsync(run, RunBlobs.ComposeShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         var gate = plan.Request.RealismGate;
         bool drop = plan.Request.Output?.DropFlagged ?? false;

@@ -33,12 +33,12 @@ public class AddPipelineTests
     }
 
     [Fact]
-    public async Task Registers_storage_from_AzureWebJobsStorage_the_default_ingestor_and_both_listeners()
+    public async Task Registers_storage_from_AzureWebJobsStorage_the_validating_ingestor_and_both_listeners()
     {
         const string cs = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:2/devstoreaccount1;";
         await using var sp = Build(new() { ["AzureWebJobsStorage"] = cs, ["Pipeline:Triggers:AugmentQueue:MaxDequeueCount"] = "7" });
         Assert.Equal(cs, sp.GetRequiredService<PipelineStorage>().Options.ConnectionString);
-        Assert.IsType<DatasetIndexIngestor>(sp.GetRequiredService<IDatasetIngestor>());
+        Assert.IsType<Pipeline.Host.Ingestion.ValidatingDatasetIngestor>(sp.GetRequiredService<IDatasetIngestor>());
         var hosted = sp.GetServices<IHostedService>().Select(h => h.GetType()).ToList();
         Assert.Contains(typeof(AugmentRequestListener), hosted);
         Assert.Contains(typeof(DatasetDropListener), hosted);
