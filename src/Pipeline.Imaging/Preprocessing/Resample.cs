@@ -170,7 +170,15 @@ public static class Resample
             }
             if (channels == 1)
             {
-                output[x] = TensorPrimitives.Dot(row.Slice(first + k0, k1 - k0), w[k0..k1]);
+                int taps = k1 - k0;
+                if (taps <= 4)
+                {
+                    // bilinear/bicubic upsampling has 2-4 taps: a plain loop beats a vectorised call's set-up per pixel
+                    float sum = 0;
+                    for (int k = k0; k < k1; k++) sum += row[first + k] * w[k];
+                    output[x] = sum;
+                }
+                else output[x] = TensorPrimitives.Dot(row.Slice(first + k0, taps), w[k0..k1]);
                 continue;
             }
             int s = first * channels;
