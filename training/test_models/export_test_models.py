@@ -70,46 +70,32 @@ def pixel_blend():
 
 
 def pixel_inpaint():
-    folder = os.path.join(HERE, "pixel_inpaint")
-    os.makedirs(folder, exist_ok=True)
-    n = 2
-    x = torch.randn(n, 1, 16, 16)
-    export(network("pixel_inpaint.denoiser"),
-           (x, torch.tensor([10.0, 500.0]), torch.ones(n, 1, 16, 16), x, x, torch.randn(n, 1, 16, 16)),
-           os.path.join(folder, "denoiser.onnx"), ["x_t", "t", "mask", "context", "hf", "ref"], ["eps"])
-    write_json(folder, {
-        "formatVersion": 1, "name": "test-pixel-inpaint", "version": "1.0.0",
-        "description": "Tiny random-weight pixel inpainting denoiser (mask, masked context and HF map as inputs). Tests only.",
-        "kind": "pixel", "resolution": 16, "imageChannels": 1, "valueRange": [-1.0, 1.0], "latent": None,
-        "inpainting": "model",
-        "reference": {"input": "image", "size": 16, "channels": 1, "null": "zeros"},
-        "components": {
-            "denoiser": component(folder, "denoiser.onnx",
-                                  {"sample": "x_t", "timestep": "t", "mask": "mask", "maskedContext": "context",
-                                   "detailMap": "hf", "reference": "ref"}, {"prediction": "eps"}),
-            "vaeEncoder": None, "vaeDecoder": None, "referenceEncoder": None},
-        "schedule": SCHEDULE,
-        "guidance": {"scale": 3.0, "referenceDropout": 0.0},
-        "sampler": {"scheduler": "ddim", "steps": 10, "eta": 0.0, "timestepSpacing": "leading", "stepsOffset": 1},
-        "training": {"note": "random weights, tiny_networks.py seed 1002"},
-    })
+    """Tiny 16x16 pixel inpainting denoiser (float timestep input) for the golden and behaviour tests."""
+    _pixel_inpaint_package("pixel_inpaint", "test-pixel-inpaint", size=16, timestep=torch.tensor([10.0, 500.0]), steps=10, seed=1002,
+                           description="Tiny random-weight pixel inpainting denoiser (mask, masked context and HF map as inputs). Tests only.")
 
 
 def bench_inpaint():
     """A larger pixel inpainting denoiser for bench/Pipeline.Bench/Inference (64x64, hidden 64)."""
-    folder = os.path.join(HERE, "bench_inpaint")
+    _pixel_inpaint_package("bench_inpaint", "bench-pixel-inpaint", size=64, timestep=torch.tensor([10, 500], dtype=torch.int64), steps=20, seed=1008,
+                           description="Random-weight 64x64 pixel inpainting denoiser for throughput benchmarks. Not a real model.")
+
+
+def _pixel_inpaint_package(key, name, size, timestep, steps, seed, description):
+    """A 9-channel-style pixel inpainting package: x_t, t, mask, masked context, HF map and a reference image as inputs."""
+    folder = os.path.join(HERE, key)
     os.makedirs(folder, exist_ok=True)
     n = 2
-    x = torch.randn(n, 1, 64, 64)
-    export(network("bench_inpaint.denoiser"),
-           (x, torch.tensor([10, 500], dtype=torch.int64), torch.ones(n, 1, 64, 64), x, x, torch.randn(n, 1, 64, 64)),
+    x = torch.randn(n, 1, size, size)
+    export(network(f"{key}.denoiser"),
+           (x, timestep, torch.ones(n, 1, size, size), x, x, torch.randn(n, 1, size, size)),
            os.path.join(folder, "denoiser.onnx"), ["x_t", "t", "mask", "context", "hf", "ref"], ["eps"])
     write_json(folder, {
-        "formatVersion": 1, "name": "bench-pixel-inpaint", "version": "1.0.0",
-        "description": "Random-weight 64x64 pixel inpainting denoiser for throughput benchmarks. Not a real model.",
-        "kind": "pixel", "resolution": 64, "imageChannels": 1, "valueRange": [-1.0, 1.0], "latent": None,
+        "formatVersion": 1, "name": name, "version": "1.0.0",
+        "description": description,
+        "kind": "pixel", "resolution": size, "imageChannels": 1, "valueRange": [-1.0, 1.0], "latent": None,
         "inpainting": "model",
-        "reference": {"input": "image", "size": 64, "channels": 1, "null": "zeros"},
+        "reference": {"input": "image", "size": size, "channels": 1, "null": "zeros"},
         "components": {
             "denoiser": component(folder, "denoiser.onnx",
                                   {"sample": "x_t", "timestep": "t", "mask": "mask", "maskedContext": "context",
@@ -117,8 +103,8 @@ def bench_inpaint():
             "vaeEncoder": None, "vaeDecoder": None, "referenceEncoder": None},
         "schedule": SCHEDULE,
         "guidance": {"scale": 3.0, "referenceDropout": 0.0},
-        "sampler": {"scheduler": "ddim", "steps": 20, "eta": 0.0, "timestepSpacing": "leading", "stepsOffset": 1},
-        "training": {"note": "random weights, tiny_networks.py seed 1008"},
+        "sampler": {"scheduler": "ddim", "steps": steps, "eta": 0.0, "timestepSpacing": "leading", "stepsOffset": 1},
+        "training": {"note": f"random weights, tiny_networks.py seed {seed}"},
     })
 
 
