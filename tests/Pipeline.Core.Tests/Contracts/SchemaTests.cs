@@ -70,7 +70,7 @@ public class SchemaTests
     public void Every_committed_schema_is_embedded_and_loads()
     {
         var names = JsonSchema.EmbeddedSchemaNames().Order().ToList();
-        Assert.Equal(["augmentation-request", "dataset-index", "lineage", "run-status"], names);
+        Assert.Equal(["augmentation-request", "dataset-index", "lineage", "model-package", "run-status"], names);
         foreach (var n in names) Assert.NotNull(JsonSchema.Load(n));
     }
 

@@ -49,13 +49,13 @@ public class SegmentationTests
         Assert.Equal(mask, frame.Mask);
         Assert.Equal(image.Dataset.GetString(DicomTag.SOPInstanceUID), frame.ReferencedSopInstanceUid);
         Assert.Equal([image.Dataset.GetString(DicomTag.SOPInstanceUID)!], back.ReferencedInstances);
-        Assert.Equal([30.0, 40, 70, 90], frame.BoundingBox(back.Columns));
+        Assert.Equal([30.0, 40, 70, 90], frame.BoundingBox(back.Columns)!);
         var ds = back.File.Dataset;
         Assert.Equal(image.Dataset.GetString(DicomTag.StudyInstanceUID), ds.GetString(DicomTag.StudyInstanceUID));
         Assert.NotEqual(image.Dataset.GetString(DicomTag.SeriesInstanceUID), ds.GetString(DicomTag.SeriesInstanceUID));
         Assert.True(DicomUid.IsValid(ds.GetString(DicomTag.SOPInstanceUID)));
         Assert.Equal("SEG", ds.GetString(DicomTag.Modality));
-        Assert.Equal(SampleLineage(), DerivedImageWriter.ReadLineage(back.File) with { Sampler = SampleLineage().Sampler });
+        Assert.Equal(SampleLineage(), DerivedImageWriter.ReadLineage(back.File)! with { Sampler = SampleLineage().Sampler });
     }
 
     [Fact]
