@@ -12,8 +12,14 @@ namespace Pipeline.Core.Domains;
 /// <param name="Deidentify">Whether identifying attributes of the source are replaced in the output.</param>
 public sealed record ComposeInput(string RunId, WorkItem Item, ReadOnlyMemory<byte> Source, float[] Sample, CropGeometry Geometry, Lineage Lineage, bool Deidentify);
 
-/// <summary>An output file: its bytes and content type.</summary>
-public sealed record ComposedFile(byte[] Content, string ContentType);
+/// <summary>An output file: its bytes and content type, and files written beside it (<see cref="ComposedSidecar"/>).</summary>
+public sealed record ComposedFile(byte[] Content, string ContentType)
+{
+    public IReadOnlyList<ComposedSidecar> Sidecars { get; init; } = [];
+}
+
+/// <summary>A file written beside an item's output: runs/{id}/out/images/{item}{Suffix} (e.g. ".seg.dcm").</summary>
+public sealed record ComposedSidecar(string Suffix, byte[] Content, string ContentType);
 
 /// <summary>How a domain writes its outputs in the dataset's own format.</summary>
 public interface IItemComposer
