@@ -100,7 +100,7 @@ public sealed class SampleCommand : ICommandGroup
     /// display-space reference crop (the whole crop as support) collaged into the bounding box of the mask, model space
     /// inside the box and 0 outside; all zeros for an empty mask.
     /// </summary>
-    internal static float[] DetailMapFromReference(float[] referenceDisplay, int referenceSize, float[] mask, int resolution)
+    public static float[] DetailMapFromReference(float[] referenceDisplay, int referenceSize, float[] mask, int resolution)
     {
         var support = new byte[referenceSize * referenceSize];
         Array.Fill(support, (byte)1);
