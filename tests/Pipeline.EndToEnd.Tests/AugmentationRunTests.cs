@@ -141,6 +141,34 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
     }
 
     [Fact]
+    public async Task A_request_sent_right_after_the_upload_waits_for_ingestion_and_runs()
+    {
+        using var azurite = await AzuriteServer.StartAsync();
+        var storage = new PipelineStorage(azurite.ConnectionString);
+        await storage.EnsureCreatedAsync();
+        var dataset = storage.Dataset("fresh");
+        foreach (var file in Directory.EnumerateFiles(fixture.DatasetFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            await using var s = File.OpenRead(file);
+            await dataset.UploadAsync(Path.GetRelativePath(fixture.DatasetFolder, file).Replace('\\', '/'), s);
+        }
+        Assert.Null(await dataset.ReadIndexAsync(CancellationToken.None)); // uploaded, not ingested
+        var request = Request("e2e-fresh", seed: 4, dataset: "fresh") with { Tasks = [new AugmentationTask { Mode = TaskMode.Reinsertion, Count = 1 }] };
+        // The blob-drop trigger waits out a long quiet period, so only the run itself can ingest in time.
+        await using var host = await LocalPipelineHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>(FastSettings)
+        {
+            ["Pipeline:Triggers:DatasetDrop:Debounce"] = "00:10:00",
+        });
+        await host.SubmitAsync(request);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        while (await host.Orchestrations.GetInstanceAsync(request.RunId!, cts.Token) is null) await Task.Delay(200, cts.Token);
+        var final = await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);
+        Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
+        Assert.NotNull(await dataset.ReadIndexAsync(CancellationToken.None));
+        Assert.Contains(await RunResults.ReadItemsAsync(storage.Run(request.RunId!), CancellationToken.None), r => r.Outcome == ItemOutcome.Succeeded);
+    }
+
+    [Fact]
     public async Task The_same_request_gives_byte_identical_outputs_and_another_seed_different_ones()
     {
         async Task<Dictionary<string, string>> OutputsAsync(long seed)
