@@ -3,12 +3,17 @@
 # Installs: Debian packages, the pinned npm packages (Azurite, onnxruntime-node's native library),
 # GDCM's C# binding (extracted, without Mono), and a local NuGet feed holding System.IO.Hashing
 # packed from the SDK's own DLL (see DEPENDENCIES.md). A second run does nothing and takes < 1 s.
-# Usage: infra/setup.sh [--quiet]
+# Usage: infra/setup.sh [--quiet]   (--quiet drops the final "ready" line; installing steps always say what they do,
+# with a rough duration, so a first run of ./pipeline never sits silent for minutes)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
 log() { [ $QUIET -eq 1 ] || echo "[setup] $*" >&2; }
+# step "what (usually ~N s)": announced before a slow step; done reports how long it took.
+STEP_START=0
+step() { STEP_START=$SECONDS; echo "[setup] $*" >&2; }
+done_step() { echo "[setup]   done in $((SECONDS - STEP_START)) s" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 # 0. Tools the commands cannot install themselves (see README, Prerequisites).
@@ -28,9 +33,10 @@ for p in "${APT_PACKAGES[@]}"; do
   grep -qx "$p" <<<"$installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  log "apt: installing ${missing[*]}"
+  step "first-run setup: installing ${#missing[@]} Debian package(s): ${missing[*]} (usually 1-3 min on a fresh machine)"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  done_step
 fi
 
 # 2. GDCM's C# binding without Mono: extract libgdcm-cil's files into .pipeline/gdcm.
@@ -39,11 +45,12 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
   if [ -f /usr/lib/cli/gdcm-sharp-3.0/gdcm-sharp.dll ]; then
     mkdir -p "$GDCM_DIR"; cp /usr/lib/cli/gdcm-sharp-3.0/* "$GDCM_DIR/"
   else
-    log "gdcm: extracting libgdcm-cil"
+    step "first-run setup: extracting GDCM's C# binding (libgdcm-cil) into .pipeline/gdcm (usually ~5 s)"
     tmp=$(mktemp -d); ( cd "$tmp" && apt-get download libgdcm-cil >/dev/null 2>&1 || { $SUDO apt-get update -qq && apt-get download libgdcm-cil >/dev/null; } )
     dpkg-deb -x "$tmp"/libgdcm-cil_*.deb "$tmp/x"
     mkdir -p "$GDCM_DIR"; cp "$tmp"/x/usr/lib/cli/gdcm-sharp-3.0/* "$GDCM_DIR/"
     rm -rf "$tmp"
+    done_step
   fi
 fi
 
@@ -64,8 +71,9 @@ if not os.path.isfile(os.path.join(root, "node_modules/onnxruntime-node/bin/napi
 PY
 }
 if ! npm_ok; then
-  log "npm: installing azurite and onnxruntime-node"
+  step "first-run setup: installing the pinned npm packages (Azurite, onnxruntime-node's native library) (usually 20-60 s)"
   ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  done_step
 fi
 
 # 4. Local NuGet feed: System.IO.Hashing packed from the SDK's own copy (never committed).
