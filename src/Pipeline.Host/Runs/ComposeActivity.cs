@@ -33,6 +33,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
         var composer = domains.For(plan.Domain).Composer;
         var sampler = RunSamplingOptions.For(plan.Request, package);
         var deidentify = plan.Request.Output?.Deidentify ?? true;
+        var format = plan.Request.Output?.Format ?? OutputFormat.Same;
         var stages = new List<ItemStage>();
         foreach (var item in shard.Items)
         {
@@ -47,7 +48,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                     .Get(ModelTensorNames.Sample, item.ItemId);
                 var source = (await storage.ReadAsync(BlobPath.Parse(item.TargetImage), cancellationToken).ConfigureAwait(false))
                              ?? throw new FileNotFoundException($"{item.TargetImage} does not exist");
-                string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item));
+                string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item, format));
                 var lineage = new Lineage
                 {
                     RunId = input.RunId, ItemId = item.ItemId, Mode = item.Mode,
@@ -61,7 +62,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                     },
                     Output = $"runs/{input.RunId}/{outBlob}",
                 };
-                var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify));
+                var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify, format));
                 var written = await run.WriteIfAbsentAsync(outBlob, BinaryData.FromBytes(output.Content), output.ContentType, cancellationToken).ConfigureAwait(false);
                 foreach (var sidecar in output.Sidecars)
                     await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);
