@@ -109,7 +109,7 @@ public sealed class OutputFormatRunTests(RunFixture fixture) : IClassFixture<Run
                 }
                 Assert.EndsWith(".png", item.Output);
                 using var outPng = PngCodec.Decode(output, item.Output!);
-                var source = (await storage.ReadAsync(BlobPath.Parse(results[0].Output is null ? "" : PlannedTarget(storage, c.RunId))))!;
+                var source = (await storage.ReadAsync(BlobPath.Parse(await PlannedTargetAsync(storage, c.RunId))))!;
                 using var src = SourceImage.Decode(source.ToMemory(), "source");
                 Assert.Equal((src.Width, src.Height), (outPng.Width, outPng.Height));
                 // PNG keeps the source's bit depth: 16-bit PNG stays 16-bit, JPEG (8-bit) gives 8-bit, DICOM gives 16-bit.
@@ -127,10 +127,10 @@ public sealed class OutputFormatRunTests(RunFixture fixture) : IClassFixture<Run
         }
     }
 
-    private static string PlannedTarget(PipelineStorage storage, string runId)
+    private static async Task<string> PlannedTargetAsync(PipelineStorage storage, string runId)
     {
         var run = storage.Run(runId);
-        var plan = run.ReadJsonAsync<RunPlan>(RunBlobs.Plan).GetAwaiter().GetResult()!.Value;
-        return RunResults.ReadPlannedItemsAsync(run, plan, CancellationToken.None).GetAwaiter().GetResult()[0].TargetImage;
+        var plan = (await run.ReadJsonAsync<RunPlan>(RunBlobs.Plan))!.Value;
+        return (await RunResults.ReadPlannedItemsAsync(run, plan, CancellationToken.None))[0].TargetImage;
     }
 }
