@@ -106,9 +106,9 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
             await File.WriteAllBytesAsync(segFile, segBytes);
             try
             {
-                var dump = RunTool("dcmdump", "-dc", "+E", segFile);
+                var dump = ExternalTool.Run("dcmdump", "-dc", "+E", segFile);
                 Assert.True(dump.Code == 0 && dump.Err.Trim().Length == 0 && !dump.Out.Contains("W: ") && !dump.Out.Contains("E: "), $"dcmdump: {dump.Err}");
-                var py = RunTool("/usr/bin/python3", "-c", "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]).pixel_array; print(int(a.sum()), a.shape[0], a.shape[1])", segFile);
+                var py = ExternalTool.Run("/usr/bin/python3", "-c", "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]).pixel_array; print(int(a.sum()), a.shape[0], a.shape[1])", segFile);
                 Assert.True(py.Code == 0, py.Err);
                 Assert.Equal($"{frame.Mask.Sum(v => v)} {seg.Rows} {seg.Columns}", py.Out.Trim());
             }
@@ -256,8 +256,12 @@ internal static class Csv
         fields.Add(sb.ToString());
         return fields;
     }
+}
 
-    private static (int Code, string Out, string Err) RunTool(string tool, params string[] args)
+/// <summary>Runs a Debian tool (dcmdump, python3) on a file the run wrote.</summary>
+internal static class ExternalTool
+{
+    public static (int Code, string Out, string Err) Run(string tool, params string[] args)
     {
         var psi = new System.Diagnostics.ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
