@@ -70,7 +70,7 @@ public sealed class CbisDdsmRunTests(RunFixture fixture) : IClassFixture<RunFixt
 
             var request = AugmentationRunTests.Request("e2e-cbis", seed: 5, dataset: "cbis") with
             {
-                Tasks = [new AugmentationTask { Mode = TaskMode.Replacement, Count = 2 }, new AugmentationTask { Mode = TaskMode.Insertion, Count = 1 }],
+                Tasks = [new AugmentationTask { Mode = TaskMode.Replacement, Count = 2 }, new AugmentationTask { Mode = TaskMode.Reinsertion, Count = 1 }], // every CBIS-DDSM image has a finding: no insertion targets
             };
             await using var host = await LocalPipelineHost.StartAsync(fixture.Azurite.ConnectionString, new Dictionary<string, string?>
             {

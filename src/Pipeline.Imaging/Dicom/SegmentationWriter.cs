@@ -71,8 +71,13 @@ public static class SegmentationWriter
         if (ds.Contains(DicomTag.FrameOfReferenceUID) && !ds.Contains(DicomTag.PositionReferenceIndicator))
             ds.Add(new DicomElement(DicomTag.PositionReferenceIndicator, DicomVR.LO, ReadOnlyMemory<byte>.Empty));
 
+        // Content Date/Time (type 1) are the segmented image's, so the same image always gives the same bytes (reruns of a
+        // run are byte-identical); the clock only when the image has neither content nor study date.
         var now = DateTime.UtcNow;
-        string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture), time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
+        string date = src.GetString(DicomTag.ContentDate) ?? src.GetString(DicomTag.StudyDate) ?? now.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        string time = src.GetString(DicomTag.ContentTime) ?? src.GetString(DicomTag.StudyTime) ?? now.ToString("HHmmss", CultureInfo.InvariantCulture);
+        if (date.Length == 0) date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        if (time.Length == 0) time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
         string sop = options.SopInstanceUid ?? DicomUid.Generate();
         string series = options.SeriesInstanceUid ?? DicomUid.Generate();
         foreach (var uid in new[] { sop, series })
@@ -81,8 +86,6 @@ public static class SegmentationWriter
         // SOP Common, Segmentation Series, Enhanced General Equipment (C.7.5.2: all type 1).
         ds.SetString(DicomTag.SOPClassUID, DicomVR.UI, DicomSegmentation.SopClassUid);
         ds.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, sop);
-        ds.SetString(DicomTag.InstanceCreationDate, DicomVR.DA, date);
-        ds.SetString(DicomTag.InstanceCreationTime, DicomVR.TM, time);
         ds.SetString(DicomTag.Modality, DicomVR.CS, "SEG");
         ds.SetString(DicomTag.SeriesInstanceUID, DicomVR.UI, series);
         ds.SetInts(DicomTag.SeriesNumber, options.SeriesNumber);

@@ -75,7 +75,7 @@ public sealed class InferenceCommandTests : IDisposable
         var flatPlane = Enumerable.Repeat(120f / 255f, 16 * 16).ToArray();
         var maskPlane = new float[16 * 16];
         for (int y = 4; y < 8; y++) for (int x = 5; x < 9; x++) maskPlane[y * 16 + x] = 1;
-        var detail = SampleCommand.DetailMapFromReference(flatPlane, 16, maskPlane, 16);
+        var detail = Pipeline.Cli.Commands.SampleCommand.DetailMapFromReference(flatPlane, 16, maskPlane, 16);
         for (int i = 0; i < detail.Length; i++)
             Assert.Equal(maskPlane[i] == 1 ? -1f : 0f, detail[i]);
     }
