@@ -71,13 +71,11 @@ public static class SegmentationWriter
         if (ds.Contains(DicomTag.FrameOfReferenceUID) && !ds.Contains(DicomTag.PositionReferenceIndicator))
             ds.Add(new DicomElement(DicomTag.PositionReferenceIndicator, DicomVR.LO, ReadOnlyMemory<byte>.Empty));
 
-        // Content Date/Time (type 1) are the segmented image's, so the same image always gives the same bytes (reruns of a
-        // run are byte-identical); the clock only when the image has neither content nor study date.
-        var now = DateTime.UtcNow;
-        string date = src.GetString(DicomTag.ContentDate) ?? src.GetString(DicomTag.StudyDate) ?? now.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        string time = src.GetString(DicomTag.ContentTime) ?? src.GetString(DicomTag.StudyTime) ?? now.ToString("HHmmss", CultureInfo.InvariantCulture);
-        if (date.Length == 0) date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        if (time.Length == 0) time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
+        // Content Date/Time (type 1) are the segmented image's (else its study's), so the same image always gives the same
+        // bytes and reruns of a run are byte-identical; a de-identified image has neither, and then a fixed placeholder
+        // (19700101 000000) is written rather than the clock.
+        string date = NonEmpty(src.GetString(DicomTag.ContentDate)) ?? NonEmpty(src.GetString(DicomTag.StudyDate)) ?? "19700101";
+        string time = NonEmpty(src.GetString(DicomTag.ContentTime)) ?? NonEmpty(src.GetString(DicomTag.StudyTime)) ?? "000000";
         string sop = options.SopInstanceUid ?? DicomUid.Generate();
         string series = options.SeriesInstanceUid ?? DicomUid.Generate();
         foreach (var uid in new[] { sop, series })
@@ -178,6 +176,8 @@ public static class SegmentationWriter
         ds.SetBytes(DicomTag.PixelData, DicomVR.OB, DicomSegmentation.PackBits(mask));
         return new DicomFile(new DicomDataset { SourceName = sop }, ds, TransferSyntax.ExplicitVRLittleEndian, sop);
     }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
     private static byte[] TagBytes(DicomTag tag) =>
         [(byte)tag.Group, (byte)(tag.Group >> 8), (byte)tag.Element, (byte)(tag.Element >> 8)];
