@@ -65,8 +65,9 @@ public sealed class SceneCommands : ICommandGroup
         var dataset = new Argument<DirectoryInfo>("dataset") { Description = "The dataset folder (nuScenes dataroot)." };
         var resolutions = new Option<int[]>("--resolution") { Description = "D values.", DefaultValueFactory = _ => [256, 512], AllowMultipleArgumentsPerToken = true };
         var all = new Option<bool>("--all-objects") { Description = "Every object with lidar points, not only those passing the filters." };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the rows as JSON here." };
         roundTrip.Arguments.Add(dataset);
-        roundTrip.Options.Add(resolutions); roundTrip.Options.Add(all);
+        roundTrip.Options.Add(resolutions); roundTrip.Options.Add(all); roundTrip.Options.Add(json);
         roundTrip.SetAction(async (parse, ct) =>
         {
             var dir = parse.GetValue(dataset)!;
@@ -85,6 +86,14 @@ public sealed class SceneCommands : ICommandGroup
                 table.AddRow($"no model, D = {r.Resolution}", r.Objects.ToString(CultureInfo.InvariantCulture),
                     F(r.MedianDepthErrorObject), F(r.MedianDepthErrorMask), F(r.IntensityMseObject), F(r.IntensityMseMask));
             AnsiConsole.Write(table);
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, System.Text.Json.JsonSerializer.Serialize(rows, new System.Text.Json.JsonSerializerOptions
+                {
+                    WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+                }), ct);
+                Console.WriteLine($"wrote {file.FullName}");
+            }
             return ExitCodes.Ok;
         });
         return roundTrip;
