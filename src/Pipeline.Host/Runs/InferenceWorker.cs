@@ -9,6 +9,7 @@ using Pipeline.Core.Runs;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
 using Pipeline.Inference.Schedulers;
+using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
 
@@ -50,8 +51,9 @@ public sealed class InferenceWorker(PipelineStorage storage, ModelProvider model
                 if (received.Value.Length == 0) { await Task.Delay(options.PollInterval, stoppingToken).ConfigureAwait(false); continue; }
                 foreach (var message in received.Value)
                 {
-                    await HandleAsync(message, stoppingToken).ConfigureAwait(false);
-                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken).ConfigureAwait(false);
+                    // a message to retry is left to come back when its visibility timeout ends
+                    if (await HandleAsync(message, stoppingToken).ConfigureAwait(false))
+                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
@@ -66,27 +68,13 @@ public sealed class InferenceWorker(PipelineStorage storage, ModelProvider model
         }
     }
 
-    private async Task HandleAsync(QueueMessage message, CancellationToken ct)
+    /// <summary>One message through the trigger core the Functions app's GPU role shares
+    /// (<see cref="InferenceRequestTrigger"/>); true when the message is done with (to be deleted).</summary>
+    private async Task<bool> HandleAsync(QueueMessage message, CancellationToken ct)
     {
-        InferenceRequestMessage request;
-        try
-        {
-            request = PipelineJson.Deserialize<InferenceRequestMessage>(QueueMessages.Decode(message), "inference request");
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-            await PoisonAsync(message, $"malformed message: {e.Message}", ct).ConfigureAwait(false);
-            return;
-        }
-        if (message.DequeueCount > options.MaxDequeueCount)
-        {
-            string reason = $"shard {request.ShardIndex} of run {request.RunId} failed {options.MaxDequeueCount} times";
-            await PoisonAsync(message, reason, ct).ConfigureAwait(false);
-            await RaiseAsync(request, new InferenceDone(request.ShardIndex, 0, 0, reason), ct).ConfigureAwait(false);
-            return;
-        }
-        var done = await ProcessShardAsync(request, ct).ConfigureAwait(false);
-        await RaiseAsync(request, done, ct).ConfigureAwait(false);
+        var trigger = new InferenceRequestTrigger(storage, logger) { MaxDequeueCount = options.MaxDequeueCount };
+        var outcome = await trigger.HandleAsync(QueueMessages.Decode(message), message.MessageId, message.DequeueCount, ProcessShardAsync, orchestrations, ct).ConfigureAwait(false);
+        return outcome.Action == QueueMessageAction.Consumed;
     }
 
     /// <summary>Samples one shard (also used in-process by tests and the benchmark).</summary>
@@ -154,16 +142,6 @@ public sealed class InferenceWorker(PipelineStorage storage, ModelProvider model
         var count = ShardDocuments.Count(request.ShardIndex, manifest.Items);
         logger.LogInformation("Run {RunId} shard {Shard}: sampled {Ok} items ({Failed} failed)", request.RunId, request.ShardIndex, count.Succeeded, count.Failed);
         return new InferenceDone(request.ShardIndex, count.Succeeded, count.Failed);
-    }
-
-    private Task RaiseAsync(InferenceRequestMessage request, InferenceDone done, CancellationToken ct) =>
-        orchestrations.RaiseEventAsync(request.InstanceId, RunActivityNames.InferenceDoneEvent(request.ShardIndex), done, ct);
-
-    private async Task PoisonAsync(QueueMessage message, string reason, CancellationToken ct)
-    {
-        logger.LogError("Inference request {MessageId} moved to poison: {Reason}", message.MessageId, reason);
-        var body = JsonSerializer.Serialize(new { reason, message = message.MessageText, dequeueCount = message.DequeueCount });
-        await QueueMessages.SendAsync(storage.Queue(StorageLayout.InferenceRequestsPoisonQueue), Encoding.UTF8.GetBytes(body), ct).ConfigureAwait(false);
     }
 
     /// <summary>The run's sampler settings with the model package's defaults filled in.</summary>
