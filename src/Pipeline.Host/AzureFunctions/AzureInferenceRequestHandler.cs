@@ -1,6 +1,5 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
-using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
@@ -11,16 +10,12 @@ namespace Pipeline.Host.AzureFunctions;
 
 /// <summary>
 /// The Functions app's GPU role: one "inference-requests" message through the trigger core the local GPU worker shares
-/// (<see cref="InferenceRequestTrigger"/>), sampling with the local worker's <see cref="InferenceWorker.ProcessShardAsync"/>
-/// (idempotent: a shard already written is counted, not sampled again): a malformed message moves to
-/// inference-requests-poison at once; a failure is rethrown so that the Functions host redelivers the message; after
-/// the last attempt the orchestration is told the shard failed and the core moves the message to the poison queue.
+/// (<see cref="InferenceRequestTrigger"/>), sampling with <see cref="ShardSampler.SampleShardAsync"/> (idempotent: a
+/// shard already written is counted, not sampled again): a malformed message moves to inference-requests-poison at
+/// once; a failure is rethrown so that the Functions host redelivers the message; after the last attempt the
+/// orchestration is told the shard failed and the core moves the message to the poison queue.
 /// </summary>
-public sealed class AzureInferenceRequestHandler(
-    PipelineStorage storage,
-    ModelProvider models,
-    InferenceWorkerOptions options,
-    ILoggerFactory loggers) : IInferenceRequestHandler
+public sealed class AzureInferenceRequestHandler(PipelineStorage storage, ShardSampler sampler, ILoggerFactory loggers) : IInferenceRequestHandler
 {
     private readonly ILogger _logger = loggers.CreateLogger<AzureInferenceRequestHandler>();
 
@@ -30,9 +25,8 @@ public sealed class AzureInferenceRequestHandler(
     public async Task HandleAsync(BinaryData message, string messageId, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var worker = new InferenceWorker(storage, models, orchestrations, options, loggers.CreateLogger<InferenceWorker>());
         var trigger = new InferenceRequestTrigger(storage, _logger) { MaxDequeueCount = MaxDequeueCount };
-        var outcome = await trigger.HandleAsync(QueueMessages.Decode(message.ToString()), messageId, dequeueCount, worker.ProcessShardAsync, orchestrations, cancellationToken).ConfigureAwait(false);
+        var outcome = await trigger.HandleAsync(QueueMessages.Decode(message.ToString()), messageId, dequeueCount, sampler.SampleShardAsync, orchestrations, cancellationToken).ConfigureAwait(false);
         if (outcome.Action == QueueMessageAction.RetryLater)
             ExceptionDispatchInfo.Throw(outcome.Error!);
     }

@@ -36,9 +36,9 @@ public sealed class LocalTriggerHost : ITriggerHost
         _listener = new AugmentRequestListener(storage, client, Options.Create(options), NullLogger<AugmentRequestListener>.Instance);
         _models = new ModelProvider(storage, new ModelProviderOptions());
         // a failed shard comes back when its visibility ends: short here so that five attempts take seconds
-        _worker = new InferenceWorker(storage, _models, client,
-            new InferenceWorkerOptions { VisibilityTimeout = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(50) },
-            NullLogger<InferenceWorker>.Instance);
+        var workerOptions = Options.Create(new InferenceWorkerOptions { VisibilityTimeout = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(50) });
+        _worker = new InferenceWorker(storage, new ShardSampler(storage, _models, workerOptions, NullLogger<ShardSampler>.Instance), client,
+            workerOptions, NullLogger<InferenceWorker>.Instance);
     }
 
     public int MaxDequeueCount { get; }
@@ -79,7 +79,8 @@ public sealed class AzureTriggerHost : ITriggerHost
         MaxDequeueCount = ReadHostJsonMaxDequeueCount();
         _models = new ModelProvider(storage, new ModelProviderOptions());
         var loggers = NullLoggerFactory.Instance;
-        var inference = new AzureInferenceRequestHandler(storage, _models, new InferenceWorkerOptions(), loggers) { MaxDequeueCount = MaxDequeueCount };
+        var sampler = new ShardSampler(storage, _models, Options.Create(new InferenceWorkerOptions()), NullLogger<ShardSampler>.Instance);
+        var inference = new AzureInferenceRequestHandler(storage, sampler, loggers) { MaxDequeueCount = MaxDequeueCount };
         var handlers = new AzureTriggerHandlers(storage, new NoIngestor(), NullLogger<AzureTriggerHandlers>.Instance, inference) { MaxDequeueCount = MaxDequeueCount };
         _loops.Add(QueueTriggerLoop(storage, StorageLayout.AugmentRequestsQueue,
             (body, id, n, ct) => handlers.AugmentRequestAsync(body, id, n, client, ct)));
