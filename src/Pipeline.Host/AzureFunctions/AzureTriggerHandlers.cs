@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
 using Pipeline.Host.Triggers;
 using Pipeline.Core.Runs;

@@ -55,10 +55,10 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
 
     /// <summary>One message through the trigger core the Functions app's GPU role shares
     /// (<see cref="InferenceRequestTrigger"/>); true when the message is done with (to be deleted).</summary>
-    private async Task<bool> HandleAsync(QueueMessage message, CancellationToken ct)
+    private async Task<bool> HandleAsync(QueueMessage message, CancellationToken cancellationToken)
     {
         var trigger = new InferenceRequestTrigger(storage, logger) { MaxDequeueCount = options.MaxDequeueCount };
-        var outcome = await trigger.HandleAsync(QueueMessages.Decode(message), message.MessageId, message.DequeueCount, sampler.SampleShardAsync, orchestrations, ct).ConfigureAwait(false);
+        var outcome = await trigger.HandleAsync(QueueMessages.Decode(message), message.MessageId, message.DequeueCount, sampler.SampleShardAsync, orchestrations, cancellationToken).ConfigureAwait(false);
         return outcome.Action == QueueMessageAction.Consumed;
     }
 }

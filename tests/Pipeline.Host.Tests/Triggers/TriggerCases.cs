@@ -5,6 +5,7 @@ using Pipeline.Core.Runs;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Triggers;
 
@@ -13,7 +14,7 @@ namespace Pipeline.Host.Tests.Triggers;
 /// the same message must end the same way on each, in status.json, in the poison queues and in what the orchestrations
 /// are told. Each class has its own in-memory Azurite; each test starts its own host.
 /// </summary>
-public abstract class TriggerCases(TriggerAzuriteFixture azurite)
+public abstract class TriggerCases(AzuriteFixture azurite)
 {
     protected abstract Task<ITriggerHost> StartHostAsync(PipelineStorage storage, RecordingOrchestrationClient client);
 
@@ -219,13 +220,13 @@ public abstract class TriggerCases(TriggerAzuriteFixture azurite)
 }
 
 /// <summary>The trigger cases on the local host (<c>pipeline serve</c>'s listeners).</summary>
-public sealed class LocalHostTriggerTests(TriggerAzuriteFixture azurite) : TriggerCases(azurite), IClassFixture<TriggerAzuriteFixture>
+public sealed class LocalHostTriggerTests(AzuriteFixture azurite) : TriggerCases(azurite), IClassFixture<AzuriteFixture>
 {
     protected override Task<ITriggerHost> StartHostAsync(PipelineStorage storage, RecordingOrchestrationClient client) => LocalTriggerHost.StartAsync(storage, client);
 }
 
 /// <summary>The trigger cases on the Functions app's handlers.</summary>
-public sealed class AzureHostTriggerTests(TriggerAzuriteFixture azurite) : TriggerCases(azurite), IClassFixture<TriggerAzuriteFixture>
+public sealed class AzureHostTriggerTests(AzuriteFixture azurite) : TriggerCases(azurite), IClassFixture<AzuriteFixture>
 {
     protected override Task<ITriggerHost> StartHostAsync(PipelineStorage storage, RecordingOrchestrationClient client) => AzureTriggerHost.StartAsync(storage, client);
 
