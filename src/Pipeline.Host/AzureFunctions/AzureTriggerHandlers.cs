@@ -6,7 +6,6 @@ using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
 using Pipeline.Host.Triggers;
-using Pipeline.Core.Runs;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
 

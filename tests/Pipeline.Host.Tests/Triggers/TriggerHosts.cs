@@ -34,7 +34,7 @@ public sealed class LocalTriggerHost : ITriggerHost
         };
         MaxDequeueCount = options.MaxDequeueCount;
         _listener = new AugmentRequestListener(storage, client, Options.Create(options), NullLogger<AugmentRequestListener>.Instance);
-        _models = new ModelProvider(storage, new ModelProviderOptions());
+        _models = new ModelProvider(storage, Options.Create(new ModelProviderOptions()));
         // a failed shard comes back when its visibility ends: short here so that five attempts take seconds
         var workerOptions = Options.Create(new InferenceWorkerOptions { VisibilityTimeout = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(50) });
         _worker = new InferenceWorker(storage, new ShardSampler(storage, _models, workerOptions, NullLogger<ShardSampler>.Instance), client,
@@ -77,7 +77,7 @@ public sealed class AzureTriggerHost : ITriggerHost
     private AzureTriggerHost(PipelineStorage storage, RecordingOrchestrationClient client)
     {
         MaxDequeueCount = ReadHostJsonMaxDequeueCount();
-        _models = new ModelProvider(storage, new ModelProviderOptions());
+        _models = new ModelProvider(storage, Options.Create(new ModelProviderOptions()));
         var loggers = NullLoggerFactory.Instance;
         var sampler = new ShardSampler(storage, _models, Options.Create(new InferenceWorkerOptions()), NullLogger<ShardSampler>.Instance);
         var inference = new AzureInferenceRequestHandler(storage, sampler, loggers) { MaxDequeueCount = MaxDequeueCount };
