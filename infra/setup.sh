@@ -117,12 +117,13 @@ fi
 BICEP_VERSION=$(sed -n 's:.*<BicepVersion>\(.*\)</BicepVersion>.*:\1:p' infra/bicep-cli/bicep-cli.csproj)
 BICEP_LINK="$ROOT/.pipeline/bicep/bicep"
 if [ ! -x "$BICEP_LINK" ] || [[ "$(readlink "$BICEP_LINK")" != */azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep ]]; then
-  log "nuget: restoring Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION"
+  step "first-run setup: restoring the Bicep compiler (Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION, NuGet; usually 10-40 s)"
   dotnet restore infra/bicep-cli/bicep-cli.csproj -nologo -v q >/dev/null
   PKG_ROOT=$(/usr/bin/python3 -c 'import json, sys; print(next(iter(json.load(open(sys.argv[1]))["packageFolders"])))' infra/bicep-cli/obj/project.assets.json)
   BICEP_BIN="${PKG_ROOT%/}/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
   [ -f "$BICEP_BIN" ] || { echo "setup: $BICEP_BIN not found after restoring Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION" >&2; exit 1; }
   [ -x "$BICEP_BIN" ] || chmod +x "$BICEP_BIN"
   mkdir -p "$(dirname "$BICEP_LINK")"; ln -sfn "$BICEP_BIN" "$BICEP_LINK"
+  done_step
 fi
 log "ready"
