@@ -30,12 +30,8 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
-def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
-    """The reference crop placed into the box (AnyDoor-style collage, done inside the graph so the model.json inputs
-    stay the contract's): the box centre and size come from the mask (row/column sums), and the reference, which
-    covers the box expanded by `expand` and padded to a square (docs/preprocessing.md), is mapped so its centre sits on
-    the box centre and its side spans expand * max(box w, box h) model pixels. Bilinear GridSample (ONNX opset 16+)
-    from a 2x area-downscaled reference (less aliasing when shrinking 64 px onto ~20 px). Zero outside the box."""
+def _reference_grid(mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
+    """GridSample coordinates that map the reference crop onto the box of `mask` (see warp_reference)."""
     rows = mask.amax(dim=3)                          # N, 1, H  (1 on the box rows)
     cols = mask.amax(dim=2)                          # N, 1, W
     bh = rows.sum(dim=2).clamp(min=1.0)              # N, 1
@@ -48,8 +44,62 @@ def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, c
     v = (coords[None, :] - cy) / half                # N, H
     n, size = mask.shape[0], coords.shape[0]
     grid = torch.stack([u[:, None, :].expand(n, size, size), v[:, :, None].expand(n, size, size)], dim=-1)
+    return grid
+
+
+def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
+    """The reference crop placed into the box (AnyDoor-style collage, done inside the graph so the model.json inputs
+    stay the contract's): the box centre and size come from the mask (row/column sums), and the reference, which
+    covers the box expanded by `expand` and padded to a square (docs/preprocessing.md), is mapped so its centre sits on
+    the box centre and its side spans expand * max(box w, box h) model pixels. Bilinear GridSample (ONNX opset 16+)
+    from a 2x area-downscaled reference (less aliasing when shrinking 64 px onto ~20 px). Zero outside the box."""
+    grid = _reference_grid(mask, expand, coords)
     small = F.avg_pool2d(reference, 2)
     return F.grid_sample(small, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * mask
+
+
+def warp_reference_full(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor):
+    """As warp_reference, without the final masking: the whole reference crop placed around the box (its expansion
+    ring lands just outside the box), and its support (1 where the warped crop has content, 0 where grid_sample
+    reads outside the crop or from its -1 padding)."""
+    grid = _reference_grid(mask, expand, coords)
+    small = F.avg_pool2d(reference, 2)
+    content = F.avg_pool2d((reference > -0.999).to(reference.dtype), 2)
+    placed = F.grid_sample(small, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    support = F.grid_sample(content, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return placed, support
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur (radius 3 sigma, zero padding) as two fixed convolutions (ONNX-exportable)."""
+    radius = max(1, int(math.ceil(3 * sigma)))
+    k = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
+    k = (k / k.sum()).to(x.device)
+    x = F.conv2d(x, k.view(1, 1, 1, -1), padding=(0, radius))
+    return F.conv2d(x, k.view(1, 1, -1, 1), padding=(radius, 0))
+
+
+def harmonize_reference(placed_full: torch.Tensor, context: torch.Tensor, mask: torch.Tensor, support: torch.Tensor,
+                        ring: int = 2, sigma: float = 6.0, taper: float = 0.0) -> torch.Tensor:
+    """The reference with its own background replaced by the target's (the lesion's excess over a local low-pass
+    estimate of its tissue, added to the same estimate of the target's tissue), inside the box:
+        mask * (fill(context) + placed - fill(placed)),
+    where fill(v) is the normalised convolution (Knutsson and Westin 1993) of v over a `ring`-pixel band just outside
+    the box, restricted to where the warped reference has content (`support`), with a Gaussian of `sigma` pixels: a
+    smooth interpolation of the band's values into the box. At the box border the two fills equal the band values,
+    so the placed lesion meets the target tissue without a step; inside, the reference keeps its lesion and its
+    texture. Without any band pixel both fills are 0 and this is the plain placed reference. `taper` > 0 fades the
+    excess to 0 at the box border over about 2 taper pixels (clamp(2 blur(mask, taper) - 1, 0, 1)), so the reference's
+    own tissue texture does not end in a straight edge either."""
+    band = F.max_pool2d(mask, 2 * ring + 1, stride=1, padding=ring) - mask
+    w = band * (support > 0.99).to(band.dtype)
+    den = _gaussian_blur(w, sigma) + 1e-6
+    fill_target = _gaussian_blur(context * w, sigma) / den
+    fill_reference = _gaussian_blur(placed_full * w, sigma) / den
+    excess = placed_full - fill_reference
+    if taper > 0:
+        excess = excess * (2 * _gaussian_blur(mask, taper) - 1).clamp(0.0, 1.0)
+    return mask * (fill_target + excess)
 
 
 def _norm(ch: int) -> nn.GroupNorm:
