@@ -180,7 +180,8 @@ class ReferenceEncoder(nn.Module):
 class Denoiser(nn.Module):
     def __init__(self, resolution: int = 64, ref_size: int = 64, channels=(16, 32, 48, 64),
                  emb_dim: int = 128, ref_dim: int = 64, attn_levels=(3,), ref_expand: float = 1.2,
-                 num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
+                 num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02,
+                 placement: str = "collage"):
         super().__init__()
         if resolution % (2 ** (len(channels) - 1)) != 0:
             raise ValueError(f"resolution {resolution} must be divisible by {2 ** (len(channels) - 1)} "
@@ -188,6 +189,11 @@ class Denoiser(nn.Module):
         self.config = dict(resolution=resolution, ref_size=ref_size, channels=list(channels), emb_dim=emb_dim,
                            ref_dim=ref_dim, attn_levels=list(attn_levels), ref_expand=ref_expand,
                            num_train_timesteps=num_train_timesteps, beta_start=beta_start, beta_end=beta_end)
+        if placement not in ("collage", "harmonised"):
+            raise ValueError(f"placement '{placement}': expected collage or harmonised")
+        if placement != "collage":   # configs of collage models stay as they were (1.0.0's checkpoints load unchanged)
+            self.config["placement"] = placement
+        self.placement = placement
         self.ref_expand = ref_expand
         # the schedule's sqrt(abar_t), sqrt(1 - abar_t) (float64 cumprod, then float32), for the eps <-> x0 conversion
         betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
@@ -227,7 +233,7 @@ class Denoiser(nn.Module):
     @classmethod
     def from_config(cls, cfg: dict) -> "Denoiser":
         return cls(cfg["resolution"], cfg["ref_size"], channels=cfg["channels"], emb_dim=cfg["emb_dim"],
-                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"],
+                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"], placement=cfg.get("placement", "collage"),
                    num_train_timesteps=cfg["num_train_timesteps"], beta_start=cfg["beta_start"],
                    beta_end=cfg["beta_end"])
 
@@ -245,7 +251,11 @@ class Denoiser(nn.Module):
         tokens, pooled = self.ref_enc(reference)
         emb = self.t_mlp(timestep_embedding(t, self.emb_dim)) + self.ref_mlp(pooled)
         emb = F.silu(emb)
-        placed = warp_reference(reference, mask, self.ref_expand, self.coords)
+        if self.placement == "harmonised":
+            full, support = warp_reference_full(reference, mask, self.ref_expand, self.coords)
+            placed = harmonize_reference(full, context, mask, support, taper=2.0)
+        else:
+            placed = warp_reference(reference, mask, self.ref_expand, self.coords)
         h = self.inp(torch.cat([x_t, context, mask, hf, placed], dim=1))
         skips = []
         for block, attn, down in zip(self.down_blocks, self.down_attn, self.downsample):
