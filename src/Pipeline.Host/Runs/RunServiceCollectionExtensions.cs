@@ -2,15 +2,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Pipeline.Core.Domains;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
 using Pipeline.Host.Runs.Metrics;
+using Pipeline.Mammography;
 using Pipeline.Storage;
 
 namespace Pipeline.Host.Runs;
 
-/// <summary>Registration of the augmentation run: orchestrations, activities, model provider and (optionally) the GPU-worker role.</summary>
+/// <summary>Registration of the augmentation run: orchestrations, activities, the domains, model provider and (optionally) the GPU-worker role.</summary>
 public static class RunServiceCollectionExtensions
 {
     /// <summary>Section Pipeline:Run (AugmentationRunOptions), Pipeline:Models (cache folder), Pipeline:InferenceWorker
@@ -29,6 +31,9 @@ public static class RunServiceCollectionExtensions
         services.TryAddSingleton(modelOptions);
         services.TryAddSingleton<ModelProvider>();
         services.AddRunMetrics(configuration); // Pipeline:Metrics (Runs/Metrics/RunMetricsOptions.cs)
+        // The domains (docs/architecture.md, "The domain seam"); the first registered is the default.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunDomain, MammographyDomain>());
+        services.TryAddSingleton<RunDomains>();
 
         services.AddOrchestrator<AugmentationRunOrchestrator>();
         services.AddOrchestrator<AugmentShardGroupOrchestrator>();
@@ -42,12 +47,11 @@ public static class RunServiceCollectionExtensions
         services.AddActivity<AggregateActivity>();
         services.AddActivity<ReportActivity>();
 
-        var workerOptions = new InferenceWorkerOptions();
-        configuration.GetSection("Pipeline:InferenceWorker").Bind(workerOptions);
-        services.TryAddSingleton(workerOptions);
-        if (workerOptions.Enabled)
-            services.AddHostedService(sp => new InferenceWorker(sp.GetRequiredService<PipelineStorage>(), sp.GetRequiredService<ModelProvider>(),
-                sp.GetRequiredService<IOrchestrationClient>(), workerOptions, sp.GetRequiredService<ILogger<InferenceWorker>>()));
+        var workerSection = configuration.GetSection("Pipeline:InferenceWorker");
+        services.AddOptions<InferenceWorkerOptions>().Bind(workerSection);
+        services.TryAddSingleton<ShardSampler>();
+        if (workerSection.Get<InferenceWorkerOptions>()?.Enabled ?? new InferenceWorkerOptions().Enabled)
+            services.AddHostedService<InferenceWorker>();
         return services;
     }
 }
