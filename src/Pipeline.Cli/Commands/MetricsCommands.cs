@@ -120,6 +120,7 @@ public sealed class MetricsCommands : ICommandGroup
                     var r = FrechetDistance.Compute(fa.Features, fa.Count, fb.Features, fb.Count, d);
                     o["metric"] = net.MetricName("FD"); o["version"] = MetricDefinitions.FdVersion(net.Descriptor);
                     o["value"] = r.Distance; o["imaginaryComponent"] = r.ImaginaryComponent; o["offsetApplied"] = r.OffsetApplied;
+                    o["method"] = r.Method.ToString(); o["ranks"] = new JsonArray(r.RankFirst, r.RankSecond);
                     o["warnings"] = new JsonArray(r.Warnings.Select(w => (JsonNode)w!).ToArray());
                 }
                 else
