@@ -128,7 +128,9 @@ public sealed class DemoCommand : ICommandGroup
 
             // 4. the request
             // the model's version is part of the run id, so two models compare on the same items in one storage account
-            string runId = $"demo-{datasetName}-{package.Name}-{package.Version}-s{seed}-n{itemsPerTask}" + (steps is { } st ? $"-k{st}" : "");
+            // (run ids are lowercase letters, digits and dashes: the version's dots become dashes)
+            string runId = $"demo-{datasetName}-{package.Name}-{package.Version.Replace('.', '-')}-s{seed}-n{itemsPerTask}".ToLowerInvariant()
+                           + (steps is { } st ? $"-k{st}" : "");
             var request = new AugmentationRequest
             {
                 RunId = runId, Dataset = datasetName, Model = modelRef, Seed = seed, ShardSize = 4,
