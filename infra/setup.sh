@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine of this kind (Debian 12, .NET 10 SDK, Node 20, root or sudo).
-# Installs: Debian packages, the pinned npm packages (Azurite, onnxruntime-node's native library),
+# Installs: Debian packages, the pinned npm packages (Azurite),
 # GDCM's C# binding (extracted, without Mono), and a local NuGet feed holding System.IO.Hashing
 # packed from the SDK's own DLL (see DEPENDENCIES.md). A second run does nothing and takes < 1 s.
 # Usage: infra/setup.sh [--quiet]
@@ -47,7 +47,7 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
   fi
 fi
 
-# 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
+# 3. npm packages pinned in package.json + package-lock.json.
 #    Installed when a pinned package is missing or at another version (timestamps are not used: a checkout or merge
 #    touches package-lock.json without changing it).
 npm_ok() {
@@ -59,13 +59,11 @@ for name, version in want.items():
     p = os.path.join(root, "node_modules", name, "package.json")
     if not os.path.isfile(p) or json.load(open(p)).get("version") != version:
         sys.exit(1)
-if not os.path.isfile(os.path.join(root, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")):
-    sys.exit(1)
 PY
 }
 if ! npm_ok; then
-  log "npm: installing azurite and onnxruntime-node"
-  ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  log "npm: installing azurite"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 # 4. Local NuGet feed: System.IO.Hashing packed from the SDK's own copy (never committed).
