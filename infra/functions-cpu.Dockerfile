@@ -26,7 +26,7 @@ RUN printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSourc
 FROM ${FUNCTIONS_IMAGE}
 # Debian 12 package names (as infra/setup.sh installs them)
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libturbojpeg0 libgdcm3.0 liblapacke libopenblas0-pthread \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libgdcm3.0 liblapacke libopenblas0-pthread \
  && mkdir -p /tmp/gdcm /opt/gdcm && cd /tmp/gdcm \
  && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /opt/gdcm/ \
  && cd / && rm -rf /tmp/gdcm /var/lib/apt/lists/* \

@@ -36,13 +36,12 @@ FROM ${FUNCTIONS_IMAGE} AS functions
 
 # ---- 4. runtime
 FROM ${CUDA_IMAGE}
-# Native libraries the app binds: libturbojpeg (JPEG codec), GDCM (DICOM codecs; the C# binding extracted without
+# Native libraries the app binds: GDCM (DICOM codecs; the C# binding extracted without
 # Mono, as infra/setup.sh does), LAPACKE/OpenBLAS (Fréchet distance), ICU/OpenSSL for the Functions host, curl for
 # the health check. Ubuntu 24.04 renamed some libraries with a t64 suffix; each line tries both names (unverified).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libicu74 libssl3t64 zlib1g \
       liblapacke libopenblas0-pthread \
- && (apt-get install -y --no-install-recommends libturbojpeg0 || apt-get install -y --no-install-recommends libturbojpeg) \
  && (apt-get install -y --no-install-recommends libgdcm3.0t64 || apt-get install -y --no-install-recommends libgdcm3.0) \
  && mkdir -p /tmp/gdcm /opt/gdcm && cd /tmp/gdcm \
  && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /opt/gdcm/ \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine of this kind (Debian 12, .NET 10 SDK, Node 20, root or sudo).
 # Installs: Debian packages, the pinned npm packages (Azurite),
-# GDCM's C# binding (extracted, without Mono), and a local NuGet feed holding System.IO.Hashing
-# packed from the SDK's own DLL (see DEPENDENCIES.md). A second run does nothing and takes < 1 s.
+# and GDCM's C# binding (extracted, without Mono). NuGet packages are restored by the build. A second run does nothing
+# and takes < 1 s.
 # Usage: infra/setup.sh [--quiet]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +16,7 @@ for tool in dotnet node npm /usr/bin/python3 dpkg-query; do
   command -v "$tool" >/dev/null 2>&1 || { echo "setup: '$tool' is required but not found (README: Prerequisites)" >&2; exit 1; }
 done
 
-APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk libturbojpeg0 liblapacke libopenblas0-pthread
+APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk liblapacke libopenblas0-pthread
   python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
   python3-scipy python3-pil chromium)
 
@@ -66,37 +66,4 @@ if ! npm_ok; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
-# 4. Local NuGet feed: System.IO.Hashing packed from the SDK's own copy (never committed).
-FEED="$ROOT/.nuget-local"; PKG_VERSION=10.0.0
-if [ ! -f "$FEED/system.io.hashing.$PKG_VERSION.nupkg" ]; then
-  SDK_DIR="$(dirname "$(dotnet --list-sdks | tail -n1 | sed -E 's/^([^ ]+) \[(.*)\]$/\2\/\1/')/x")"
-  DLL=$(find "$SDK_DIR" -path '*Sdks/Microsoft.NET.Sdk/tools/net*' -name System.IO.Hashing.dll 2>/dev/null | grep -v net4 | head -n1)
-  [ -n "$DLL" ] || { echo "setup: System.IO.Hashing.dll not found under $SDK_DIR" >&2; exit 1; }
-  log "nuget: packing System.IO.Hashing $PKG_VERSION from $DLL"
-  mkdir -p "$FEED"
-  /usr/bin/python3 - "$DLL" "$FEED/system.io.hashing.$PKG_VERSION.nupkg" "$PKG_VERSION" <<'PY'
-import sys, zipfile
-dll, out, ver = sys.argv[1:4]
-nuspec = f'''<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
-  <metadata><id>System.IO.Hashing</id><version>{ver}</version><authors>local</authors>
-  <description>System.IO.Hashing packed at setup time from the installed .NET SDK's own copy.</description>
-  <dependencies><group targetFramework="net10.0" /></dependencies></metadata>
-</package>'''
-with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
-    z.writestr('System.IO.Hashing.nuspec', nuspec)
-    z.write(dll, 'lib/net10.0/System.IO.Hashing.dll')
-PY
-fi
-# NuGet's global cache is shared by every clone on the machine: drop its copy only when it is broken or holds another
-# DLL than the one packed here (removing it unconditionally broke builds running in other clones at that moment).
-CACHED="${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
-if [ -f "$CACHED/.nupkg.metadata" ]; then   # written last by NuGet: the extraction is complete
-  PACKED_DLL_SHA=$(/usr/bin/python3 -c 'import sys, zipfile, hashlib; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("lib/net10.0/System.IO.Hashing.dll")).hexdigest())' "$FEED/system.io.hashing.$PKG_VERSION.nupkg")
-  CACHED_DLL="$CACHED/lib/net10.0/System.IO.Hashing.dll"
-  if [ ! -f "$CACHED_DLL" ] || [ "$(sha256sum "$CACHED_DLL" | cut -d' ' -f1)" != "$PACKED_DLL_SHA" ]; then
-    log "nuget: refreshing the cached System.IO.Hashing $PKG_VERSION"
-    rm -rf "$CACHED"
-  fi
-fi
 log "ready"
