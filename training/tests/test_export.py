@@ -18,9 +18,9 @@ from model import Denoiser  # noqa: E402
 from package import INPUT_NAMES, verify_package, write_package  # noqa: E402
 
 
-def tiny_model(seed=0):
+def tiny_model(seed=0, placement="collage"):
     torch.manual_seed(seed)
-    m = Denoiser(32, 32, channels=[8, 16, 16], emb_dim=32, ref_dim=16, attn_levels=[1, 2])
+    m = Denoiser(32, 32, channels=[8, 16, 16], emb_dim=32, ref_dim=16, attn_levels=[1, 2], placement=placement)
     # zero-initialised output layers would make every output 0; perturb all weights so parity is meaningful
     with torch.no_grad():
         for p in m.parameters():

@@ -11,13 +11,16 @@ namespace Pipeline.Inference.Tests.Training;
 /// </summary>
 public sealed class ExportParityTests
 {
-    [Fact]
-    public void ExportedGraphMatchesTorchInOnnxRuntime()
+    [Theory]
+    [InlineData("")]
+    [InlineData("harmonised")]
+    public void ExportedGraphMatchesTorchInOnnxRuntime(string placement)
     {
         var dir = Directory.CreateTempSubdirectory("export-parity-").FullName;
         try
         {
-            var r = PythonTrainingJob.Run(TimeSpan.FromMinutes(5), "training/tests/export_parity_case.py", dir);
+            string[] args = placement.Length == 0 ? ["training/tests/export_parity_case.py", dir] : ["training/tests/export_parity_case.py", dir, placement];
+            var r = PythonTrainingJob.Run(TimeSpan.FromMinutes(5), args);
             Assert.True(r.ExitCode == 0, $"export_parity_case.py failed (exit {r.ExitCode}):\n{r.Output}");
             using var session = OrtSession.Open(Path.Combine(dir, "denoiser.onnx"));
             var names = new List<string>();
