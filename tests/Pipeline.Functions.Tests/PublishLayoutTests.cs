@@ -21,7 +21,10 @@ public class PublishLayoutTests(PublishedApp published, ITestOutputHelper output
         {
             string text = Dockerfile(name);
             var args = PublishedApp.DockerfilePublishArguments(Path.Combine(FunctionsApp.RepoRoot, "infra", name));
-            Assert.Equal(cpu, args);
+            // The GPU image differs by one property only: the ONNX Runtime flavour (Microsoft.ML.OnnxRuntime.Gpu.Linux).
+            const string gpuFlavour = "-p:OnnxRuntimeFlavor=Gpu";
+            Assert.Equal(name.Contains("gpu", StringComparison.Ordinal), args.Contains(gpuFlavour));
+            Assert.Equal(cpu.Where(a => a != gpuFlavour), args.Where(a => a != gpuFlavour));
             Assert.Contains("functions/Pipeline.Functions/Pipeline.Functions.csproj", args);
             int o = args.ToList().IndexOf("-o");
             Assert.True(o >= 0 && args[o + 1] == PublishedApp.DockerPublishFolder, $"{name}: publish output is not {PublishedApp.DockerPublishFolder}");
