@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Runs;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Local;
 using Pipeline.Host.Runs;
 using Pipeline.Storage;

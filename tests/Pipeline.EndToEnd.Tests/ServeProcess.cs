@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Pipeline.Core.Contracts;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
 

@@ -5,7 +5,7 @@ using Pipeline.Cli.Commands;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
 using Xunit.Abstractions;

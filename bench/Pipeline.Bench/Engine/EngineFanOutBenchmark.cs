@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Storage.Azurite;
 
 namespace Pipeline.Bench.Engine;

@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 

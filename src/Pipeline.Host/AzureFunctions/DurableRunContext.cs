@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.AzureFunctions;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.AzureFunctions;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Tests.Engine;
 
 namespace Pipeline.Host.Tests.AzureFunctions;

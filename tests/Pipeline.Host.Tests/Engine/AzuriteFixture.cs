@@ -1,6 +1,6 @@
 using Azure.Storage.Blobs;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Storage.Azurite;
 
 namespace Pipeline.Host.Tests.Engine;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Pipeline.Core.Contracts;
 using Pipeline.EngineHarness;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Xunit.Abstractions;
 
 namespace Pipeline.Host.Tests.Engine;

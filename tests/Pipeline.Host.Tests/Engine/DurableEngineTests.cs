@@ -4,7 +4,7 @@ using Azure.Storage.Blobs;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.EngineHarness;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.Tests.Engine;
 
