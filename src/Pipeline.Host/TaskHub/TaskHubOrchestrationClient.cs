@@ -12,6 +12,10 @@ using PortInstance = Pipeline.Core.Orchestration.OrchestrationInstance;
 
 namespace Pipeline.Host.TaskHub;
 
+/// <summary>One event of an instance's history: its type, id (the sequence number of a scheduled call), the call it
+/// completes (TaskCompleted/TaskFailed) and its name where it has one.</summary>
+public sealed record HistoryRecord(DurableTask.Core.History.EventType Type, int EventId, int? TaskScheduledId, string? Name);
+
 /// <summary>
 /// The port's <see cref="IOrchestrationClient"/> over the framework's <see cref="TaskHubClient"/>, with the same
 /// semantics as the Functions host's client: a start is idempotent per instance id; an event to a missing instance
@@ -100,6 +104,23 @@ public sealed class TaskHubOrchestrationClient : IOrchestrationClient
         }
     }
 
+    /// <summary>The instance's history as the framework stored it (latest execution), for diagnostics and tests.</summary>
+    public async Task<IReadOnlyList<HistoryRecord>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        InstanceIds.Validate(instanceId);
+        string json = await _service.GetOrchestrationHistoryAsync(instanceId, null!).WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "[]" : json);
+        var records = new List<HistoryRecord>();
+        foreach (var e in doc.RootElement.EnumerateArray())
+        {
+            var type = (DurableTask.Core.History.EventType)e.GetProperty("EventType").GetInt32();
+            int? scheduledId = e.TryGetProperty("TaskScheduledId", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt32() : null;
+            string? name = e.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            records.Add(new HistoryRecord(type, e.GetProperty("EventId").GetInt32(), scheduledId, name));
+        }
+        return records;
+    }
+
     private async Task<OrchestrationState?> GetStateAsync(string instanceId, CancellationToken cancellationToken) =>
         await _client.GetOrchestrationStateAsync(instanceId).WaitAsync(cancellationToken).ConfigureAwait(false);
 
@@ -138,7 +159,7 @@ public sealed class TaskHubOrchestrationClient : IOrchestrationClient
         OrchestrationStatus.Pending => (RunState.Pending, null),
         OrchestrationStatus.Running or OrchestrationStatus.ContinuedAsNew or OrchestrationStatus.Suspended => (RunState.Running, null),
         OrchestrationStatus.Completed => RunOutcome.FromOutput(output),
-        OrchestrationStatus.Failed => (RunState.Failed, failure is null ? output ?? "failed" : $"{failure.ErrorType}: {failure.ErrorMessage}"),
+        OrchestrationStatus.Failed => (RunState.Failed, failure?.ErrorMessage ?? output ?? "failed"),
         _ => (RunState.Cancelled, ReadReason(output) ?? "cancelled"),
     };
 
