@@ -49,8 +49,9 @@ public sealed class ServeProcess : IDisposable
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
             ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
-            // a shard killed mid-inference is redelivered after this (default 10 min)
+            // a shard killed mid-inference is redelivered after this (default 30 s, renewed every 10 s while sampling)
             ["Pipeline:InferenceWorker:VisibilityTimeout"] = "00:00:10",
+            ["Pipeline:InferenceWorker:VisibilityRenewInterval"] = "00:00:03",
             ["Pipeline:Models:CacheDirectory"] = modelCache,
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Azure"] = "Warning",

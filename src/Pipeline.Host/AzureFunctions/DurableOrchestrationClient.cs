@@ -26,8 +26,8 @@ public interface IDurableClientOperations
 }
 
 /// <summary>
-/// The project's <see cref="IOrchestrationClient"/> over Durable's client, with the local engine's semantics
-/// (Pipeline.Host.Engine.LocalOrchestrationClient): a start is idempotent per instance id; an event to a missing
+/// The project's <see cref="IOrchestrationClient"/> over Durable's client, with the same semantics as the local one
+/// (Pipeline.Host.TaskHub.TaskHubOrchestrationClient): a start is idempotent per instance id; an event to a missing
 /// instance throws <see cref="OrchestrationNotFoundException"/> and one to a finished instance is dropped; cancelling
 /// leaves a finished instance as it is; instances read back as <see cref="OrchestrationInstance"/>.
 /// </summary>
