@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
+using Pipeline.Host.AzureFunctions;
 
 namespace Pipeline.Functions;
 

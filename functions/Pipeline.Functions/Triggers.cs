@@ -1,10 +1,12 @@
 using System.Net;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
 using Pipeline.Core.Contracts;
 using Pipeline.Host.AzureFunctions;
+using Pipeline.Storage;
 
 namespace Pipeline.Functions;
 
@@ -17,16 +19,17 @@ public sealed class Triggers(AzureTriggerHandlers handlers)
     /// augment-requests-poison; the handler records why in runs/{id}/status.json on the last attempt.</summary>
     [Function(FunctionNames.AugmentRequests)]
     public Task AugmentRequests(
-        [QueueTrigger("augment-requests")] QueueMessage message,
+        [QueueTrigger(StorageLayout.AugmentRequestsQueue)] QueueMessage message,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
         => handlers.AugmentRequestAsync(message.Body.ToArray(), message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
 
     /// <summary>blob datasets/{name}/{file} -> ingest the dataset (the ingestor's own _index.json and other
-    /// underscore files are ignored, so its output does not trigger it again).</summary>
+    /// underscore files are ignored, so its output does not trigger it again). Bound as a BlobClient (deferred
+    /// binding): the ingestor reads the dataset itself, so the blob's content is never downloaded here.</summary>
     [Function(FunctionNames.DatasetBlobCreated)]
     public Task DatasetBlobCreated(
-        [BlobTrigger("datasets/{name}/{file}")] byte[] content,
+        [BlobTrigger(StorageLayout.DatasetsContainer + "/{name}/{file}")] BlobClient blob,
         string name,
         string file,
         CancellationToken cancellationToken)
@@ -58,8 +61,9 @@ public sealed class Triggers(AzureTriggerHandlers handlers)
 
     private static async Task<HttpResponseData> Json(HttpRequestData request, HttpStatusCode status, object body)
     {
-        var response = request.CreateResponse(status);
-        await response.WriteAsJsonAsync(body, status);
+        var response = request.CreateResponse();
+        await response.WriteAsJsonAsync(body);
+        response.StatusCode = status; // WriteAsJsonAsync sets 200; Worker.Core 2.x has no overload taking a status
         return response;
     }
 }
@@ -70,7 +74,7 @@ public sealed class GpuWorker(AzureTriggerHandlers handlers)
 {
     [Function(FunctionNames.InferenceRequests)]
     public Task InferenceRequests(
-        [QueueTrigger("inference-requests")] QueueMessage message,
+        [QueueTrigger(StorageLayout.InferenceRequestsQueue)] QueueMessage message,
         [DurableClient(TaskHub = "%PIPELINE_CONTROL_TASK_HUB%")] DurableTaskClient client,
         CancellationToken cancellationToken)
         => handlers.InferenceRequestAsync(message.Body.ToArray(), message.DequeueCount, DurableClients.Wrap(client), cancellationToken);

@@ -89,10 +89,14 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Configuration section of ingestion (<see cref="Pipeline.Imaging.Ingestion.DatasetIngestionOptions"/>:
+    /// DecodePixels, SkipForProcessing, MaxDegreeOfParallelism, Limits:MaxFramePixels, Limits:MaxPixelDataBytes).</summary>
+    public const string IngestionSection = "Pipeline:Ingestion";
+
     /// <summary>The validating ingestor (Pipeline.Imaging.Ingestion over the dataset's blobs).</summary>
     public static IServiceCollection AddPipelineIngestion(this IServiceCollection services, IConfiguration configuration)
     {
-        _ = configuration;
+        services.AddOptions<Pipeline.Imaging.Ingestion.DatasetIngestionOptions>().Bind(configuration.GetSection(IngestionSection));
         services.TryAddSingleton<IDatasetIngestor, Pipeline.Host.Ingestion.ValidatingDatasetIngestor>();
         return services;
     }

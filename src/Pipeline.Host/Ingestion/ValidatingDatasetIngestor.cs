@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Imaging.Ingestion;
 using Pipeline.Storage;
@@ -11,12 +12,14 @@ namespace Pipeline.Host.Ingestion;
 /// datasets/{name}/_index.json with every problem found. Unreadable files are listed, never fatal. _index.json is the
 /// only blob ever written under datasets/ (the blob-drop trigger ignores it, so writing it does not re-trigger
 /// ingestion); the full validation report (class counts, box statistics) is `pipeline dataset validate`'s output.
+/// Options come from the Pipeline:Ingestion section (e.g. Pipeline:Ingestion:Limits:MaxFramePixels).
 /// </summary>
-public sealed class ValidatingDatasetIngestor(PipelineStorage storage, ILogger<ValidatingDatasetIngestor>? logger = null) : IDatasetIngestor
+public sealed class ValidatingDatasetIngestor(PipelineStorage storage, ILogger<ValidatingDatasetIngestor>? logger = null,
+    IOptions<DatasetIngestionOptions>? options = null) : IDatasetIngestor
 {
     public async Task IngestAsync(string datasetName, CancellationToken cancellationToken)
     {
-        var result = await DatasetIngestion.RunAsync(new BlobDatasetSource(storage, datasetName), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var result = await DatasetIngestion.RunAsync(new BlobDatasetSource(storage, datasetName), options?.Value, cancellationToken: cancellationToken).ConfigureAwait(false);
         var dataset = storage.Dataset(datasetName);
         await dataset.WriteIndexAsync(result.Index, cancellationToken).ConfigureAwait(false);
         logger?.LogInformation("Dataset {Dataset}: {Files} files, {Valid}/{Referenced} images valid, {Findings} findings, {Errors} problems",

@@ -17,6 +17,9 @@ public sealed class DicomImageReadOptions
 
     /// <summary>Limits of the managed pre-parse.</summary>
     public DicomReadOptions Parse { get; set; } = new();
+
+    /// <summary>Size limits checked against the header before any pixel data is decoded or allocated.</summary>
+    public DicomPixelLimits Limits { get; set; } = new();
 }
 
 /// <summary>A "FOR PROCESSING" image was read while <see cref="DicomImageReadOptions.SkipForProcessing"/> is set.</summary>
@@ -59,6 +62,7 @@ public sealed class DicomImage : IDisposable
         options ??= new DicomImageReadOptions();
         var file = DicomFile.Read(bytes, item, options.Parse);
         var attributes = DicomImageAttributes.From(file);
+        options.Limits.Check(item, attributes.Rows, attributes.Columns, attributes.SamplesPerPixel, attributes.NumberOfFrames, attributes.BitsAllocated);
         if (options.SkipForProcessing && attributes.IsForProcessing) throw new DicomForProcessingException(item);
         if (options.FrameIndex < 0 || options.FrameIndex >= attributes.NumberOfFrames)
             throw new DicomException(item, $"frame {options.FrameIndex} requested but the image has {attributes.NumberOfFrames}");

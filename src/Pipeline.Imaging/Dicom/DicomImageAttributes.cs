@@ -70,7 +70,6 @@ public sealed record DicomImageAttributes
         if (spp is not (1 or 3)) throw new DicomException(item, $"Samples per Pixel {spp} is not supported (1 or 3)");
         if (pixelRepresentation is not (0 or 1)) throw new DicomException(item, $"Pixel Representation {pixelRepresentation} must be 0 or 1");
         if (frames < 1) throw new DicomException(item, $"Number of Frames {frames} must be at least 1");
-        if ((long)rows * columns * spp * frames * (bitsAllocated / 8) > int.MaxValue) throw new DicomException(item, $"image of {columns}x{rows}x{spp}x{frames} is too large");
         var centers = ds.GetDoubles(DicomTag.WindowCenter);
         var widths = ds.GetDoubles(DicomTag.WindowWidth);
         double[]? Spacing(DicomTag tag)

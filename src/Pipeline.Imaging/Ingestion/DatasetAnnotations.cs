@@ -67,7 +67,7 @@ public static class DatasetAnnotations
                 var box = ParseBox(Get("xmin"), Get("ymin"), Get("xmax"), Get("ymax"));
                 string? cls = categories.FirstOrDefault(c => c != "No Finding");
                 if (box != null && cls == null) throw new FormatException("a box without a finding category");
-                result.Add(new AnnotatedFinding($"images/{study}/{image}.dicom", image, study, ParseInt(Get("width"), "width"), ParseInt(Get("height"), "height"),
+                result.Add(new AnnotatedFinding(InsideDataset($"images/{study}/{image}.dicom"), image, study, ParseInt(Get("width"), "width"), ParseInt(Get("height"), "height"),
                     box == null ? null : string.Join("|", categories.Where(c => c != "No Finding")), box, NullIfEmpty(Get("split")),
                     NullIfEmpty(Get("laterality")), NullIfEmpty(Get("view_position")), r + 1));
             }
@@ -92,8 +92,7 @@ public static class DatasetAnnotations
             string Get(string c) => header.TryGetValue(c, out var i) && i < row.Length ? row[i].Trim() : "";
             try
             {
-                string path = Get("file");
-                if (path.Length == 0) throw new FormatException("empty file");
+                string path = InsideDataset(Get("file"));
                 var box = ParseBox(Get("x0"), Get("y0"), Get("x1"), Get("y1"));
                 string? cls = NullIfEmpty(Get("class"));
                 if (box != null && cls == null) throw new FormatException("a box without a class");
@@ -121,7 +120,7 @@ public static class DatasetAnnotations
                 n++;
                 try
                 {
-                    string path = img.TryGetProperty("file", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : throw new FormatException("missing \"file\"");
+                    string path = InsideDataset(img.TryGetProperty("file", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : throw new FormatException("missing \"file\""));
                     int? w = img.TryGetProperty("width", out var we) && we.ValueKind == JsonValueKind.Number ? we.GetInt32() : null;
                     int? h = img.TryGetProperty("height", out var he) && he.ValueKind == JsonValueKind.Number ? he.GetInt32() : null;
                     string? split = img.TryGetProperty("split", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
@@ -143,6 +142,22 @@ public static class DatasetAnnotations
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// Checks that an image path of an annotation file stays inside the dataset: relative, '/'-separated, without '..'
+    /// segments, drive letters or backslashes. Paths are blob names under datasets/{name}/ (or files under the folder
+    /// <c>pipeline dataset validate</c> reads), so one that climbs out would read another dataset's or the machine's files.
+    /// </summary>
+    /// <exception cref="FormatException">The path is empty, absolute or climbs out of the dataset.</exception>
+    public static string InsideDataset(string path)
+    {
+        if (path.Length == 0) throw new FormatException("empty image path");
+        if (path[0] == '/' || path.Contains('\\') || (path.Length >= 2 && path[1] == ':') || path.Contains('\0'))
+            throw new FormatException($"image path '{path}' is absolute or not '/'-separated; paths are relative to the dataset root");
+        if (path.Split('/').Any(segment => segment == ".."))
+            throw new FormatException($"image path '{path}' climbs out of the dataset ('..'); paths are relative to the dataset root");
+        return path;
     }
 
     private static Dictionary<string, int> Columns(string[] header) =>

@@ -48,6 +48,10 @@ public sealed class DatasetIngestionOptions
     /// <summary>Treat FOR PROCESSING images as errors (true: they cannot be used) or only report them.</summary>
     public bool SkipForProcessing { get; set; } = true;
 
+    /// <summary>Largest image accepted, checked from the header before pixel data is read: DICOM frames by
+    /// <see cref="DicomPixelLimits"/>, PNG and JPEG by <see cref="DicomPixelLimits.MaxFramePixels"/> (width x height).</summary>
+    public DicomPixelLimits Limits { get; set; } = new();
+
     /// <summary>Files validated concurrently.</summary>
     public int MaxDegreeOfParallelism { get; set; } = 2;
 }
@@ -189,18 +193,22 @@ public static class DatasetIngestion
         {
             if (PngCodec.IsPng(bytes) || JpegCodec.IsJpeg(bytes))
             {
-                using var img = PngCodec.IsPng(bytes) ? PngCodec.Decode(bytes, path) : JpegCodec.Decode(bytes, path);
+                long maxPixels = options.Limits.MaxFramePixels;
+                using var img = PngCodec.IsPng(bytes)
+                    ? PngCodec.Decode(bytes, path, new ImageDecodeOptions { MaxPixels = maxPixels })
+                    : JpegCodec.Decode(bytes, path, new JpegDecodeOptions { MaxPixels = maxPixels });
                 (width, height) = (img.Width, img.Height);
             }
             else if (options.DecodePixels)
             {
-                using var img = DicomImage.Read(bytes, path, new DicomImageReadOptions { SkipForProcessing = false });
+                using var img = DicomImage.Read(bytes, path, new DicomImageReadOptions { SkipForProcessing = false, Limits = options.Limits });
                 (width, height, forProcessing) = (img.Attributes.Columns, img.Attributes.Rows, img.Attributes.IsForProcessing);
             }
             else
             {
                 var file = DicomFile.Read(bytes, path, new DicomReadOptions { StopBeforePixelData = true });
                 var a = DicomImageAttributes.From(file);
+                options.Limits.Check(path, a.Rows, a.Columns, a.SamplesPerPixel, a.NumberOfFrames, a.BitsAllocated);
                 (width, height, forProcessing) = (a.Columns, a.Rows, a.IsForProcessing);
             }
         }

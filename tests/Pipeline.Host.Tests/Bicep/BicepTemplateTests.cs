@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Pipeline.Host.Tests.Bicep;
 
 /// <summary>Structural checks of bicep/ (no Bicep compiler exists here; see BicepFile).</summary>
@@ -55,39 +53,5 @@ public class BicepTemplateTests
         foreach (string name in new[] { "'datasets'", "'runs'", "'models'", "'augment-requests'", "'augment-requests-poison'", "'inference-requests'", "'inference-requests-poison'" })
             Assert.Contains(name, storage);
         Assert.Contains("allowSharedKeyAccess: !useManagedIdentity", storage);
-    }
-
-    [Fact]
-    public void TheRoleSwitchNamesFunctionsThatExist()
-    {
-        string main = File.ReadAllText(Path.Combine(BicepFolder, "main.bicep"));
-        var functionNames = FunctionNamesInSource(Path.Combine(RepoRoot, "functions"));
-        foreach (string list in new[] { "controlOnlyFunctions", "gpuOnlyFunctions" })
-        {
-            var m = Regex.Match(main, $@"var {list} = \[(?<items>[^\]]*)\]");
-            Assert.True(m.Success, $"main.bicep has no var {list}");
-            var names = Regex.Matches(m.Groups["items"].Value, "'([^']+)'").Select(x => x.Groups[1].Value).ToList();
-            Assert.NotEmpty(names);
-            foreach (string name in names)
-                Assert.True(functionNames.Contains(name), $"main.bicep {list} names '{name}', which no [Function] in functions/ declares ({string.Join(", ", functionNames)})");
-        }
-    }
-
-    /// <summary>[Function("X")] literals and [Function(Names.X)] constants declared as const string in functions/.</summary>
-    private static HashSet<string> FunctionNamesInSource(string folder)
-    {
-        var sources = Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
-            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !p.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
-            .Select(File.ReadAllText).ToList();
-        var constants = sources.SelectMany(s => Regex.Matches(s, @"const string (\w+) = ""([^""]+)"""))
-            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
-        var names = new HashSet<string>();
-        foreach (var s in sources)
-            foreach (Match m in Regex.Matches(s, @"\[Function\((?:""(?<lit>[^""]+)""|(?:\w+\.)?(?<const>\w+))\)\]"))
-            {
-                if (m.Groups["lit"].Success) names.Add(m.Groups["lit"].Value);
-                else if (constants.TryGetValue(m.Groups["const"].Value, out var v)) names.Add(v);
-            }
-        return names;
     }
 }

@@ -117,6 +117,37 @@ public class DatasetIngestionTests
     }
 
     [Fact]
+    public async Task AnnotationPathsThatClimbOutOfTheDatasetAreRefusedWithTheirRow()
+    {
+        var root = TestDicom.TempDir();
+        var dir = Path.Combine(root, "ds");
+        Directory.CreateDirectory(Path.Combine(dir, "png"));
+        using (var img = ImageBuffer.Create(8, 6, 1, PixelType.UInt8))
+        {
+            File.WriteAllBytes(Path.Combine(dir, "png", "ok.png"), PngCodec.Encode(img));
+            File.WriteAllBytes(Path.Combine(root, "outside.png"), PngCodec.Encode(img)); // exists, but outside the dataset
+        }
+        File.WriteAllText(Path.Combine(dir, "annotations.csv"), "file,width,height,class,x0,y0,x1,y1\n" +
+            "png/ok.png,8,6,,,,,\n../outside.png,8,6,,,,,\npng/../../outside.png,8,6,,,,,\n/etc/passwd,8,6,,,,,\nC:\\x.png,8,6,,,,,\n");
+        var result = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir));
+        var errors = result.Report.Errors.Select(e => $"{e.Path}|{e.Message}").ToList();
+        Assert.Contains(errors, e => e.StartsWith("annotations.csv|annotations.csv:3: image path '../outside.png' climbs out of the dataset", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("annotations.csv|annotations.csv:4: image path 'png/../../outside.png' climbs out", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("annotations.csv|annotations.csv:5: image path '/etc/passwd' is absolute", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("annotations.csv|annotations.csv:6: image path 'C:\\x.png' is absolute", StringComparison.Ordinal));
+        Assert.Equal(4, errors.Count);
+        Assert.Equal(1, result.Report.ReferencedImages);
+        Assert.Equal(1, result.Report.ValidImages);
+
+        File.Delete(Path.Combine(dir, "annotations.csv"));
+        File.WriteAllText(Path.Combine(dir, "annotations.json"), """{"images": [{"file": "png/ok.png"}, {"file": "../outside.png"}]}""");
+        var json = (await DatasetIngestion.RunAsync(new FolderDatasetSource(dir))).Report;
+        var e = Assert.Single(json.Errors);
+        Assert.Equal("annotations.json: images[1]: image path '../outside.png' climbs out of the dataset ('..'); paths are relative to the dataset root", e.Message);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public void VinDrCategoryListsParseLikePython()
     {
         Assert.Equal(["Mass", "Suspicious Calcification"], DatasetAnnotations.ParseCategories("['Mass', 'Suspicious Calcification']"));
