@@ -1,10 +1,11 @@
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.EngineHarness;
 using Pipeline.Host.Orchestration;
 using Pipeline.Host.TaskHub;
 
-// Usage: Pipeline.EngineHarness --connection CS --hub H --toy-container T --instance ID --items N [--delay-ms D] [--concurrency K]
+// Usage: Pipeline.EngineHarness --connection CS --hub H --toy-container T --instance ID --items N [--delay-ms D] [--concurrency K] [--log-level Warning]
 // Runs a Durable Task worker on task hub H (resuming what is unfinished), schedules the toy instance (idempotent),
 // waits for it, exits 0 when it completed. Prints "scheduled" or "resuming" once the worker runs.
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -19,13 +20,19 @@ var options = new TaskHubOptions
     MaxConcurrentActivities = int.Parse(opts.GetValueOrDefault("concurrency", "4")),
     ClientPollInterval = TimeSpan.FromMilliseconds(200),
 };
+if (opts.TryGetValue("extended-sessions", out var es)) options.ExtendedSessionsEnabled = bool.Parse(es);
+if (opts.TryGetValue("table-partitions", out var tp)) options.UseTablePartitionManagement = bool.Parse(tp);
 var toy = new BlobContainerClient(options.ConnectionString, Need("toy-container"));
 await toy.CreateIfNotExistsAsync();
 var registry = new OrchestrationRegistry()
     .Add(new ToyFanOut())
     .Add(new WriteItem(toy))
     .Add(new Summarize(toy));
-await using var engine = new TaskHubEngine(options);
+// the framework's warnings and errors (lease changes, abandoned steps) go to stderr, which the tests print on failure
+using var loggerFactory = LoggerFactory.Create(b => b
+    .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
+    .SetMinimumLevel(Enum.Parse<LogLevel>(opts.GetValueOrDefault("log-level", "Warning"))));
+await using var engine = new TaskHubEngine(options, loggerFactory);
 await engine.StartWorkerAsync(registry);
 string instance = Need("instance");
 bool created = await engine.Client.ScheduleNewAsync(nameof(ToyFanOut), instance,

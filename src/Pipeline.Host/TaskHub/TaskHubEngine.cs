@@ -45,6 +45,7 @@ public sealed class TaskHubEngine : IAsyncDisposable
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
             ExtendedSessionsEnabled = options.ExtendedSessionsEnabled,
             ExtendedSessionIdleTimeout = options.ExtendedSessionIdleTimeout,
+            UseTablePartitionManagement = options.UseTablePartitionManagement,
             LoggerFactory = _loggerFactory,
         });
         Projection = new RunStatusProjection(options, _loggerFactory.CreateLogger<RunStatusProjection>());

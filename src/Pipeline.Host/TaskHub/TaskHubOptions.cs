@@ -59,6 +59,9 @@ public sealed class TaskHubOptions
     /// <summary>How long an idle extended session stays in memory.</summary>
     public TimeSpan ExtendedSessionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Partition ownership in a table (the provider's newer partition manager) instead of blob leases.</summary>
+    public bool UseTablePartitionManagement { get; set; }
+
     /// <summary>Container of the run folders: a top-level instance's state is projected onto
     /// {StatusContainerName}/{instanceId}/status.json.</summary>
     public string StatusContainerName { get; set; } = "runs";
