@@ -145,11 +145,14 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         Assert.Equal(1 + plan.Shards.Count, instances.Count); // the run and one child per shard, no stray instances
         foreach (var id in instances)
         {
-            // one outcome per scheduled call in the framework's history (a call redone after a kill is not recorded twice)
+            // every scheduled call has an outcome in the framework's history, and no call was scheduled twice (a
+            // replay after a kill answers calls from the history instead of scheduling them again)
             var history = await client.GetHistoryAsync(id);
+            var scheduled = history.Where(h => h.Type == DurableTask.Core.History.EventType.TaskScheduled).Select(h => h.EventId).ToList();
             var outcomes = history.Where(h => h.Type is DurableTask.Core.History.EventType.TaskCompleted or DurableTask.Core.History.EventType.TaskFailed)
-                .Select(h => h.TaskScheduledId).ToList();
-            Assert.Equal(outcomes.Count, outcomes.Distinct().Count());
+                .Select(h => h.TaskScheduledId!.Value).ToHashSet();
+            Assert.Equal(scheduled.Count, scheduled.Distinct().Count());
+            Assert.True(outcomes.SetEquals(scheduled), $"instance {id}: scheduled calls and outcomes differ");
             Assert.True((await client.GetInstanceAsync(id))!.State is RunState.Completed or RunState.CompletedWithFailures, $"instance {id} did not complete");
         }
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {actual.Count} output blobs identical; {instances.Count} instances");

@@ -33,12 +33,14 @@ public sealed class TaskHubEngineTests(AzuriteFixture azurite)
         for (int i = 0; i < 200; i += 23) Assert.True(await azurite.Toy.GetBlobClient(WriteItem.OutputBlob(i)).ExistsAsync());
         Assert.Equal(200, await azurite.Toy.CountAsync("out/"));
 
-        // one outcome per scheduled call in the framework's history
+        // every scheduled call has its outcome in the framework's history (a message redelivered after its visibility
+        // timeout on a loaded machine may add a duplicate, which the framework records and ignores)
         var history = await Engine.Client.GetHistoryAsync(id);
         var scheduled = history.Where(h => h.Type == EventType.TaskScheduled).Select(h => h.EventId).ToList();
-        var completed = history.Where(h => h.Type == EventType.TaskCompleted).Select(h => h.TaskScheduledId!.Value).ToList();
+        var completed = history.Where(h => h.Type == EventType.TaskCompleted).Select(h => h.TaskScheduledId!.Value).ToHashSet();
         Assert.Equal(201, scheduled.Count);
-        Assert.Equal(scheduled.Order(), completed.Order());
+        Assert.Equal(scheduled.Count, scheduled.Distinct().Count());
+        Assert.True(completed.SetEquals(scheduled), "every call completed, and only scheduled calls");
 
         // runs/{id}/status.json follows the framework's state (written after the commit, so poll briefly)
         await EngineTestExtensions.EventuallyAsync(async () => (await ReadStatusAsync(id))?.State == RunState.Completed, "status.json to say Completed");
