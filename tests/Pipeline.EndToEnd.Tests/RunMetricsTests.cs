@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Local;
@@ -5,6 +6,7 @@ using Pipeline.Host.Runs;
 using Pipeline.Host.Runs.Metrics;
 using Pipeline.Metrics.Distribution;
 using Pipeline.Metrics.Features;
+using Pipeline.Metrics.Gate;
 using Pipeline.Metrics.Pixel;
 using Pipeline.Metrics.Report;
 using Pipeline.Storage;
@@ -14,6 +16,14 @@ namespace Pipeline.EndToEnd.Tests;
 /// <summary>The run's learned metrics (LPIPS, embedding similarity, FD/KID) with the tiny stand-in feature networks.</summary>
 public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixture>
 {
+    /// <summary>Model space [-1, 1] to display space [0, 1] (docs/preprocessing.md, "Values").</summary>
+    private static float[] Display(float[] model)
+    {
+        var d = new float[model.Length];
+        Pipeline.Imaging.Preprocessing.ModelSpace.ToDisplay(model, d);
+        return d;
+    }
+
     private static string FeatureModel(string name) => Path.Combine(RunFixture.RepoRoot, "training", "feature_models", name);
 
     private static Dictionary<string, string?> Settings(bool withModels)
@@ -81,11 +91,11 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
             var gen = TensorBundle.Parse((await run.ReadAsync(RunBlobs.GenTensors(r.ItemId)))!.ToArray(), r.ItemId);
             var g = geometry[r.ItemId];
             var shape = new PlaneShape(g.Resolution, g.Resolution);
-            var o = new FeatureImage(ItemMetrics.ToDisplay(prep.Get("original", r.ItemId)), shape);
-            var x = new FeatureImage(ItemMetrics.ToDisplay(gen.Get("sample", r.ItemId)), shape);
+            var o = new FeatureImage(Display(prep.Get(ModelTensorNames.Original, r.ItemId)), shape);
+            var x = new FeatureImage(Display(gen.Get(ModelTensorNames.Sample, r.ItemId)), shape);
             Assert.Equal(Lpips.Compute(lpips, o, x), r.Metrics["LPIPS[tiny-lpips]"], 9);
             Assert.True(r.Metrics["LPIPS[tiny-lpips]"] > 0);
-            var reference = ItemMetrics.ToDisplay(prep.Get("reference", r.ItemId));
+            var reference = Display(prep.Get(ModelTensorNames.Reference, r.ItemId));
             int side = (int)Math.Sqrt(reference.Length);
             var box = ItemMeasurer.Crop(x, new PixelBox(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight), r.ItemId);
             double sim = EmbeddingSimilarity.Compute(embed, [box], [new FeatureImage(reference, new PlaneShape(side, side))])[0];
@@ -174,7 +184,7 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
         foreach (var r in measured)
         {
             Assert.Contains("LPIPS[tiny-lpips]", r.Metrics.Keys);
-            Assert.DoesNotContain(r.Metrics.Keys, FeatureMetrics.IsEmbeddingKey);
+            Assert.DoesNotContain(r.Metrics.Keys, MetricKeys.IsEmbedding);
             var record = (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId)))!.Value;
             Assert.Null(record.FeatureModel);
             Assert.Null(record.Original);
@@ -232,31 +242,19 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
     [Fact]
     public void A_folder_of_the_wrong_kind_or_without_a_model_fails_with_the_setting_named()
     {
-        using var wrongKind = new RunFeatureNetworks(new RunMetricsOptions { Lpips = FeatureModel("tiny-feat") });
+        using var wrongKind = new RunFeatureNetworks(Options.Create(new RunMetricsOptions { Lpips = FeatureModel("tiny-feat") }));
         Assert.True(wrongKind.HasLpips);
         var e = Assert.Throws<InvalidOperationException>(() => wrongKind.Lpips);
         Assert.Contains("Pipeline:Metrics:Lpips", e.Message, StringComparison.Ordinal);
         Assert.Contains("kind lpips", e.Message, StringComparison.Ordinal);
 
-        using var missing = new RunFeatureNetworks(new RunMetricsOptions { Features = Path.Combine(Path.GetTempPath(), "no-such-feature-model") });
+        using var missing = new RunFeatureNetworks(Options.Create(new RunMetricsOptions { Features = Path.Combine(Path.GetTempPath(), "no-such-feature-model") }));
         var m = Assert.Throws<InvalidOperationException>(() => missing.Features);
         Assert.Contains("Pipeline:Metrics:Features", m.Message, StringComparison.Ordinal);
         Assert.Contains("feature-model.json", m.Message, StringComparison.Ordinal);
 
-        using var none = new RunFeatureNetworks(new RunMetricsOptions());
+        using var none = new RunFeatureNetworks(Options.Create(new RunMetricsOptions()));
         Assert.False(none.HasFeatures || none.HasLpips || none.HasEmbedding);
         Assert.Null(none.Features);
-    }
-
-    [Fact]
-    public void The_realism_gate_reads_the_learned_metric_keys()
-    {
-        var m = new Dictionary<string, double> { ["LPIPS[tiny-lpips]"] = 0.4, ["CLIP-I[tiny-embed]"] = 70, ["ssim.outside"] = 0.99 };
-        // minEmbeddingSimilarity is a cosine (request schema: [-1, 1]); the reported similarity is 100 x cosine.
-        Assert.Empty(RealismGateCheck.Evaluate(new RealismGate { MaxLpips = 0.5, MinEmbeddingSimilarity = 0.6, MinSsim = 0.9 }, m));
-        var flags = RealismGateCheck.Evaluate(new RealismGate { MaxLpips = 0.3, MinEmbeddingSimilarity = 0.8 }, m);
-        Assert.Equal(2, flags.Count);
-        Assert.StartsWith("LPIPS[tiny-lpips] 0.4 > maxLpips 0.3", flags[0], StringComparison.Ordinal);
-        Assert.StartsWith("CLIP-I[tiny-embed] 70 (cosine 0.7) < minEmbeddingSimilarity 0.8", flags[1], StringComparison.Ordinal);
     }
 }

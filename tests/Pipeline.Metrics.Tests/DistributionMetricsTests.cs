@@ -8,7 +8,7 @@ public class DistributionMetricsTests
     public static TheoryData<string, LinearAlgebraBackend> FdCases()
     {
         var t = new TheoryData<string, LinearAlgebraBackend>();
-        foreach (var name in new[] { "full_rank", "near_singular", "tiny" })
+        foreach (var name in new[] { "full_rank", "near_singular", "tiny", "one_undersampled", "wider_full_rank" })
         {
             t.Add(name, LinearAlgebraBackend.Managed);
             if (DenseLinearAlgebra.NativeAvailable) t.Add(name, LinearAlgebraBackend.Native);
@@ -16,19 +16,57 @@ public class DistributionMetricsTests
         return t;
     }
 
+    private static readonly string[] Undersampled = ["near_singular", "one_undersampled"];
+
     [Theory, MemberData(nameof(FdCases))]
-    public void Fd_matches_scipy_sqrtm_as_pytorch_fid_computes_it(string name, LinearAlgebraBackend backend)
+    public void Fd_matches_the_exact_value_and_scipy_sqrtm_where_sqrtm_is_accurate(string name, LinearAlgebraBackend backend)
     {
         var c = Case("fd", name);
-        int d = c.GetProperty("dim").GetInt32();
-        var r = FrechetDistance.Compute(F32($"fd_{name}_x.f32"), c.GetProperty("n1").GetInt32(), F32($"fd_{name}_y.f32"), c.GetProperty("n2").GetInt32(), d,
-            new FrechetOptions { Backend = backend });
-        AssertRelative(c.GetProperty("fd_scipy_sqrtm").GetDouble(), r.Distance, 1e-5, $"FD {name} ({backend})");
-        // sqrt of rounding-level eigenvalues (~1e-15 -> 3e-8) makes the singular case differ at ~1e-8 between any two methods.
-        AssertRelative(c.GetProperty("fd_numpy_eigh").GetDouble(), r.Distance, 1e-7, $"FD {name} vs numpy eigh ({backend})");
+        int d = c.GetProperty("dim").GetInt32(), n1 = c.GetProperty("n1").GetInt32(), n2 = c.GetProperty("n2").GetInt32();
+        var r = FrechetDistance.Compute(F32($"fd_{name}_x.f32"), n1, F32($"fd_{name}_y.f32"), n2, d, new FrechetOptions { Backend = backend });
+        // fd_exact: 40-digit arithmetic from the same float32 features through the n1 x n1 Gram form (make_golden.py).
+        AssertRelative(c.GetProperty("fd_exact").GetDouble(), r.Distance, 1e-11, $"FD {name} ({backend}) vs exact");
+        AssertRelative(c.GetProperty("trace_sqrt_exact").GetDouble(), r.TraceSqrt, 1e-12, $"tr sqrt {name} ({backend}) vs exact");
+        bool undersampled = Undersampled.Contains(name);
+        // scipy's sqrtm is accurate for full-rank covariances; on singular ones it is off at ~1e-8 (see the golden file).
+        AssertRelative(c.GetProperty("fd_scipy_sqrtm").GetDouble(), r.Distance, undersampled ? 1e-6 : 1e-9, $"FD {name} ({backend}) vs scipy sqrtm");
         Assert.Equal(backend, r.Backend);
-        Assert.Equal(name == "near_singular", r.NearSingular);
-        if (name == "near_singular") Assert.Contains(r.Warnings, w => w.Contains("singular"));
+        Assert.Equal(undersampled, r.NearSingular);
+        Assert.Equal(undersampled ? FrechetMethod.PivotedCholesky : FrechetMethod.Cholesky, r.Method);
+        Assert.Equal(Math.Min(d, n1 - 1), r.RankFirst);
+        Assert.Equal(Math.Min(d, n2 - 1), r.RankSecond);
+        if (undersampled) Assert.Contains(r.Warnings, w => w.Contains("singular"));
+        else Assert.Empty(r.Warnings);
+    }
+
+    [Theory, MemberData(nameof(FdCases))]
+    public void Rank_deficiency_is_detected_from_the_covariances_alone(string name, LinearAlgebraBackend backend)
+    {
+        // Statistics given without their sample counts: the path is chosen from the factorisation itself.
+        var c = Case("fd", name);
+        int d = c.GetProperty("dim").GetInt32();
+        var a = FeatureStatistics.FromFeatures(F32($"fd_{name}_x.f32"), c.GetProperty("n1").GetInt32(), d, backend: backend);
+        var b = FeatureStatistics.FromFeatures(F32($"fd_{name}_y.f32"), c.GetProperty("n2").GetInt32(), d, backend: backend);
+        var r = FrechetDistance.Compute(new FeatureStatistics(a.Mean, a.Covariance, 0), new FeatureStatistics(b.Mean, b.Covariance, 0), new FrechetOptions { Backend = backend });
+        AssertRelative(c.GetProperty("fd_exact").GetDouble(), r.Distance, 1e-11, $"FD {name} ({backend}) vs exact, sample counts unknown");
+        bool undersampled = Undersampled.Contains(name);
+        Assert.Equal(undersampled ? FrechetMethod.PivotedCholesky : FrechetMethod.Cholesky, r.Method);
+        if (undersampled) Assert.Contains(r.Warnings, w => w.Contains("rank-deficient"));
+    }
+
+    [Fact]
+    public void The_offset_variant_adds_eps_to_both_diagonals_like_pytorch_fid()
+    {
+        var c = Case("fd", "near_singular");
+        int d = c.GetProperty("dim").GetInt32(), n1 = c.GetProperty("n1").GetInt32(), n2 = c.GetProperty("n2").GetInt32();
+        var a = FeatureStatistics.FromFeatures(F32("fd_near_singular_x.f32"), n1, d);
+        var b = FeatureStatistics.FromFeatures(F32("fd_near_singular_y.f32"), n2, d);
+        var r = FrechetDistance.Compute(a, b, new FrechetOptions { AlwaysOffset = true, Offset = 1e-6 });
+        Assert.True(r.OffsetApplied);
+        Assert.Equal(FrechetMethod.Cholesky, r.Method); // S + eps I is positive definite
+        // The regularised value differs from the exact one by O(sqrt(eps)) per null direction, and only slightly.
+        double exact = c.GetProperty("fd_exact").GetDouble();
+        Assert.InRange(Math.Abs(r.Distance - exact) / exact, 1e-9, 1e-2);
     }
 
     [Fact]
@@ -76,6 +114,9 @@ public class DistributionMetricsTests
         var s2 = new FeatureStatistics(new double[d], [1, 0, 0, -0.5], 0);
         var kept = FrechetDistance.Compute(s1, s2);
         Assert.Equal(Math.Sqrt(0.5), kept.ImaginaryComponent, 12);
+        Assert.Contains(kept.Warnings, w => w.Contains("second covariance is not positive semi-definite"));
+        var neither = Assert.Throws<ArgumentException>(() => FrechetDistance.Compute(s2, s2));
+        Assert.Contains("neither covariance is positive definite", neither.Message);
         Assert.Throws<ArithmeticException>(() => FrechetDistance.Compute(s1, s2, new FrechetOptions { ImaginaryPart = ImaginaryPartPolicy.RaiseAboveTolerance }));
     }
 
@@ -142,22 +183,89 @@ public class DistributionMetricsTests
         Assert.True(Math.Abs(r.Mean) < 0.05, $"KID of a set with itself was {r.Mean}");
     }
 
+    private static double[] RandomSymmetric(Random rng, int n, int rank)
+    {
+        // X^T X for an (rank x n) X: positive semi-definite of the given rank.
+        var x = Enumerable.Range(0, rank * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var s = new double[n * n];
+        DenseLinearAlgebra.Multiply(x, true, x, false, s, n, n, rank, LinearAlgebraBackend.Managed);
+        return s;
+    }
+
+    [Fact]
+    public void Managed_symmetric_eigenvalues_recover_a_known_spectrum()
+    {
+        // Q diag(lambda) Q^T with Q a product of Householder reflections: the eigenvalues are known exactly.
+        var rng = new Random(5);
+        int n = 37;
+        var lambda = Enumerable.Range(0, n).Select(i => i % 5 == 0 ? 0.0 : Math.Pow(10, rng.NextDouble() * 6 - 3) * (i % 3 == 0 ? -1 : 1)).ToArray();
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++) a[i * n + i] = lambda[i];
+        for (int h = 0; h < 3; h++)
+        {
+            var v = Enumerable.Range(0, n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+            double vv = v.Sum(t => t * t);
+            var q = new double[n * n];
+            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) q[i * n + j] = (i == j ? 1 : 0) - 2 * v[i] * v[j] / vv;
+            var t1 = new double[n * n];
+            DenseLinearAlgebra.Multiply(q, false, a, false, t1, n, n, n, LinearAlgebraBackend.Managed);
+            DenseLinearAlgebra.Multiply(t1, false, q, true, a, n, n, n, LinearAlgebraBackend.Managed);
+        }
+        var w = new double[n];
+        DenseLinearAlgebra.SymmetricEigenvalues(a, n, w, LinearAlgebraBackend.Managed);
+        var expected = lambda.Order().ToArray();
+        double scale = lambda.Max(Math.Abs);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(expected[i] - w[i]) <= 1e-13 * scale, $"eigenvalue {i}: {w[i]:R}, expected {expected[i]:R}");
+    }
+
     [Fact]
     public void Native_and_managed_linear_algebra_agree()
     {
-        if (!DenseLinearAlgebra.NativeAvailable) return; // the managed path is covered by the golden tests above
+        if (!DenseLinearAlgebra.NativeAvailable) return; // the managed path is covered by the tests above
         var rng = new Random(11);
         int n = 40;
-        var a = new double[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng.NextDouble();
-        var w1 = new double[n]; var w2 = new double[n];
-        DenseLinearAlgebra.SymmetricEigen((double[])a.Clone(), n, w1, false, LinearAlgebraBackend.Native);
-        DenseLinearAlgebra.SymmetricEigen((double[])a.Clone(), n, w2, false, LinearAlgebraBackend.Managed);
-        for (int i = 0; i < n; i++) Assert.Equal(w1[i], w2[i], 9);
-        var b = Enumerable.Range(0, n * 7).Select(_ => rng.NextDouble()).ToArray();
+        var backends = new[] { LinearAlgebraBackend.Native, LinearAlgebraBackend.Managed };
+
+        var s = RandomSymmetric(rng, n, n + 5);
+        var t = RandomSymmetric(rng, n, n + 9);
+        var w = backends.Select(b => { var w1 = new double[n]; DenseLinearAlgebra.SymmetricEigenvalues((double[])s.Clone(), n, w1, b); return w1; }).ToArray();
+        for (int i = 0; i < n; i++) Assert.Equal(w[0][i], w[1][i], 10);
+
+        // Cholesky: only the lower triangle is written; L L^T = S.
+        var factors = backends.Select(b => { var l = (double[])s.Clone(); Assert.True(DenseLinearAlgebra.TryCholesky(l, n, b)); return l; }).ToArray();
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                Assert.Equal(j <= i ? factors[0][i * n + j] : s[i * n + j], factors[1][i * n + j], 11);
+        Assert.False(DenseLinearAlgebra.TryCholesky(RandomSymmetric(rng, n, 10), n, LinearAlgebraBackend.Managed));
+        Assert.False(DenseLinearAlgebra.TryCholesky(new double[] { 1, 2, 2, 1 }, 2, LinearAlgebraBackend.Native));
+
+        // L^T T L, lower triangles compared.
+        var congruence = backends.Select(b => { var c = (double[])t.Clone(); DenseLinearAlgebra.CholeskyCongruence(c, factors[0], n, b); return c; }).ToArray();
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) Assert.Equal(congruence[0][i * n + j], congruence[1][i * n + j], 9);
+
+        // Pivoted Cholesky of a rank-12 matrix: same rank, and P L L^T P^T rebuilds S on both paths.
+        var low = RandomSymmetric(rng, n, 12);
+        double max = Enumerable.Range(0, n).Max(i => low[i * n + i]);
+        foreach (var b in backends)
+        {
+            var l = (double[])low.Clone();
+            var p = new int[n];
+            int rank = DenseLinearAlgebra.PivotedCholesky(l, n, p, n * 2.2e-16 * max, b);
+            Assert.Equal(12, rank);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k <= Math.Min(Math.Min(i, j), rank - 1); k++) sum += l[i * n + k] * l[j * n + k];
+                    Assert.Equal(low[p[i] * n + p[j]], sum, 12);
+                }
+        }
+
+        var x = Enumerable.Range(0, n * 7).Select(_ => rng.NextDouble()).ToArray();
         var c1 = new double[n * 7]; var c2 = new double[n * 7];
-        DenseLinearAlgebra.Multiply(a, true, b, false, c1, n, 7, n, LinearAlgebraBackend.Native);
-        DenseLinearAlgebra.Multiply(a, true, b, false, c2, n, 7, n, LinearAlgebraBackend.Managed);
+        DenseLinearAlgebra.Multiply(s, true, x, false, c1, n, 7, n, LinearAlgebraBackend.Native);
+        DenseLinearAlgebra.Multiply(s, true, x, false, c2, n, 7, n, LinearAlgebraBackend.Managed);
         for (int i = 0; i < c1.Length; i++) Assert.Equal(c1[i], c2[i], 10);
     }
 }

@@ -24,7 +24,7 @@ namespace Pipeline.Bench.EndToEnd;
 /// End-to-end throughput of the demo workload (synthetic mammograms, insertion + replacement + reinsertion) through the
 /// local host on Azurite: items per minute, and where the time goes. Every activity is wrapped in a timer (the wrapper
 /// only records start and end; inputs and outputs pass through untouched), and the GPU role is this benchmark's own
-/// consumer of inference-requests that times <see cref="InferenceWorker.ProcessShardAsync"/> (the worker's own code)
+/// consumer of inference-requests that times <see cref="ShardSampler.SampleShardAsync"/> (the worker's own code)
 /// per shard. Orchestration overhead is the part of the run's wall time in which no activity and no inference ran
 /// (scheduling, checkpointing, queue and event latency). There is no peer tool for a whole pipeline run.
 /// <c>dotnet run -c Release --project bench/Pipeline.Bench -- e2e [--model DIR] [--images 16] [--items-per-task 8] [--steps N] [--shard-size 4]</c>
@@ -97,8 +97,7 @@ public sealed class EndToEndBenchmark : IBenchmark
                 Sampler = steps is null ? null : new SamplerSettings { Steps = steps },
             };
             var client = host.Services.GetRequiredService<IOrchestrationClient>();
-            var worker = new InferenceWorker(storage, host.Services.GetRequiredService<ModelProvider>(), client,
-                host.Services.GetRequiredService<InferenceWorkerOptions>(), host.Services.GetRequiredService<ILogger<InferenceWorker>>());
+            var worker = host.Services.GetRequiredService<ShardSampler>();
             using var stop = new CancellationTokenSource();
             var gpu = Task.Run(() => GpuRoleAsync(storage, worker, client, spans, clock, stop.Token));
 
@@ -185,7 +184,7 @@ public sealed class EndToEndBenchmark : IBenchmark
                 ["benchmark"] = "e2e",
                 ["description"] = "One augmentation run of the demo workload through the local host (triggers, durable engine, activities) on Azurite (in-memory), " +
                                   "with this process's timed consumer of inference-requests as the GPU role (CPU ONNX inference here). " +
-                                  "busySeconds: summed wall time of the stage's calls (activities wrapped in a timer; infer = InferenceWorker.ProcessShardAsync per shard), " +
+                                  "busySeconds: summed wall time of the stage's calls (activities wrapped in a timer; infer = ShardSampler.SampleShardAsync per shard), " +
                                   "concurrent calls add up. overhead: the part of the run's wall time in which no call of any stage ran (engine scheduling, checkpoints, queue and event latency). " +
                                   "share = busySeconds / (sum of busySeconds + overhead). plan+report = Plan, Estimate, RequestInference, Aggregate, Report. No peer tool: nothing else runs this pipeline.",
                 ["command"] = ("dotnet run -c Release --project bench/Pipeline.Bench -- e2e " + string.Join(" ", args)).TrimEnd(),
@@ -265,7 +264,7 @@ public sealed class EndToEndBenchmark : IBenchmark
 
     /// <summary>The GPU role as <see cref="InferenceWorker"/> runs it (receive, sample the shard, raise its done event,
     /// delete), timing the sampling.</summary>
-    private static async Task GpuRoleAsync(PipelineStorage storage, InferenceWorker worker, IOrchestrationClient client,
+    private static async Task GpuRoleAsync(PipelineStorage storage, ShardSampler worker, IOrchestrationClient client,
         ConcurrentBag<Span> spans, Stopwatch clock, CancellationToken stop)
     {
         var queue = storage.Queue(StorageLayout.InferenceRequestsQueue);
@@ -277,7 +276,7 @@ public sealed class EndToEndBenchmark : IBenchmark
             {
                 var request = PipelineJson.Deserialize<InferenceRequestMessage>(QueueMessages.Decode(message), "inference request");
                 double start = clock.Elapsed.TotalSeconds;
-                var done = await worker.ProcessShardAsync(request, stop);
+                var done = await worker.SampleShardAsync(request, stop);
                 spans.Add(new Span("infer", "ProcessShard", request.ShardIndex, start, clock.Elapsed.TotalSeconds));
                 await client.RaiseEventAsync(request.InstanceId, RunActivityNames.InferenceDoneEvent(request.ShardIndex), done, stop);
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stop);

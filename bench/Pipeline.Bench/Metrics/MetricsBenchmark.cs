@@ -104,38 +104,53 @@ public sealed class MetricsBenchmark : IBenchmark
         double[] Read(string f) => MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(Path.Combine(dir, f))).ToArray();
         var s1 = new FeatureStatistics(Read("mu1.f64"), Read("s1.f64"), 0);
         var s2 = new FeatureStatistics(Read("mu2.f64"), Read("s2.f64"), 0);
-        // The machine is shared: interleave the three paths repeat by repeat so load changes hit them alike.
-        var tOurs = new List<double>(); var tSqrtm = new List<double>(); var tEigh = new List<double>();
-        double vOurs = 0, vSqrtm = 0, vEigh = 0;
+        FrechetDistance.Compute(s1, s2); // warm-up: JIT and the native libraries' first load
+        // The machine is shared: interleave the three paths repeat by repeat so load changes hit them alike, and
+        // compare CPU seconds (each side single-threaded) as well as wall time.
+        var tOurs = new List<double>(); var cOurs = new List<double>();
+        var tSqrtm = new List<double>(); var cSqrtm = new List<double>(); var tEigh = new List<double>(); var cEigh = new List<double>();
+        double vSqrtm = 0, vEigh = 0;
+        FrechetResult ours = null!;
+        string? peerBlas = null;
         for (int rep = 0; rep < repeats; rep++)
         {
             var py = JsonNode.Parse(await Python(peer, "fd", dir, dim.ToString(), "1"))!;
-            tSqrtm.Add(py["sqrtm"]!["times_s"]![0]!.GetValue<double>()); vSqrtm = py["sqrtm"]!["value"]!.GetValue<double>();
-            tEigh.Add(py["eigh"]!["times_s"]![0]!.GetValue<double>()); vEigh = py["eigh"]!["value"]!.GetValue<double>();
+            peerBlas = py["blas"]?.GetValue<string>();
+            tSqrtm.Add(py["sqrtm"]!["times_s"]![0]!.GetValue<double>()); cSqrtm.Add(py["sqrtm"]!["cpu_s"]![0]!.GetValue<double>()); vSqrtm = py["sqrtm"]!["value"]!.GetValue<double>();
+            tEigh.Add(py["eigh"]!["times_s"]![0]!.GetValue<double>()); cEigh.Add(py["eigh"]!["cpu_s"]![0]!.GetValue<double>()); vEigh = py["eigh"]!["value"]!.GetValue<double>();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            vOurs = FrechetDistance.Compute(s1, s2).Distance;
+            ours = FrechetDistance.Compute(s1, s2);
             tOurs.Add(sw.Elapsed.TotalSeconds);
+            cOurs.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
         }
-        var native = (Median: Median(tOurs), Value: vOurs);
-        double sqrtm = Median(tSqrtm), eigh = Median(tEigh);
-        Console.WriteLine($"FD d={dim}: Pipeline.Metrics {native.Median:F2} s, scipy sqrtm {sqrtm:F2} s ({sqrtm / native.Median:F1}x), numpy eigh {eigh:F2} s ({eigh / native.Median:F1}x); values {native.Value:R} / {vSqrtm:R} / {vEigh:R}");
+        double wall = Median(tOurs), cpuOurs = Median(cOurs), sqrtm = Median(tSqrtm), eigh = Median(tEigh), cpuSqrtm = Median(cSqrtm), cpuEigh = Median(cEigh);
+        double rel = Math.Abs(ours.Distance - vSqrtm) / Math.Abs(vSqrtm);
+        Console.WriteLine($"BLAS: Pipeline.Metrics {DenseLinearAlgebra.NativeDescription}; peer {peerBlas}");
+        Console.WriteLine($"FD d={dim} ({ours.Method}): Pipeline.Metrics {wall:F2} s wall / {cpuOurs:F2} s CPU, scipy sqrtm {sqrtm:F2} / {cpuSqrtm:F2} s (CPU ratio {cpuSqrtm / cpuOurs:F1}x), numpy eigh {eigh:F2} / {cpuEigh:F2} s ({cpuEigh / cpuOurs:F1}x); values {ours.Distance:R} / {vSqrtm:R} / {vEigh:R} (rel diff vs sqrtm {rel:E1})");
         var o = new JsonObject
         {
-            ["dim"] = dim, ["repeats"] = repeats,
-            ["pipelineMedianS"] = Math.Round(native.Median, 4), ["scipySqrtmMedianS"] = Math.Round(sqrtm, 4), ["numpyEighMedianS"] = Math.Round(eigh, 4),
-            ["speedupVsScipySqrtm"] = Math.Round(sqrtm / native.Median, 2), ["speedupVsNumpyEigh"] = Math.Round(eigh / native.Median, 2),
-            ["pipelineValue"] = native.Value, ["scipySqrtmValue"] = vSqrtm, ["numpyEighValue"] = vEigh,
-            ["relDiffVsScipySqrtm"] = Math.Abs(native.Value - vSqrtm) / Math.Abs(vSqrtm),
-            ["note"] = "from covariances (the statistics step excluded on both sides); the same OpenBLAS with the same thread count on both sides; paths interleaved per repeat",
+            ["dim"] = dim, ["repeats"] = repeats, ["method"] = ours.Method.ToString(),
+            ["pipelineMedianS"] = Math.Round(wall, 4), ["pipelineCpuMedianS"] = Math.Round(cpuOurs, 4),
+            ["scipySqrtmMedianS"] = Math.Round(sqrtm, 4), ["scipySqrtmCpuMedianS"] = Math.Round(cpuSqrtm, 4),
+            ["numpyEighMedianS"] = Math.Round(eigh, 4), ["numpyEighCpuMedianS"] = Math.Round(cpuEigh, 4),
+            ["speedupVsScipySqrtm"] = Math.Round(sqrtm / wall, 2), ["cpuSpeedupVsScipySqrtm"] = Math.Round(cpuSqrtm / cpuOurs, 2),
+            ["speedupVsNumpyEigh"] = Math.Round(eigh / wall, 2), ["cpuSpeedupVsNumpyEigh"] = Math.Round(cpuEigh / cpuOurs, 2),
+            ["pipelineValue"] = ours.Distance, ["scipySqrtmValue"] = vSqrtm, ["numpyEighValue"] = vEigh,
+            ["relDiffVsScipySqrtm"] = rel,
+            ["blasPipeline"] = DenseLinearAlgebra.NativeDescription, ["blasPeer"] = peerBlas,
+            ["note"] = "from covariances (the statistics step excluded on both sides); one OpenBLAS thread on both sides; paths interleaved per repeat; CPU = process CPU seconds of each side",
         };
         if (managed)
         {
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             var mv = FrechetDistance.Compute(s1, s2, new FrechetOptions { Backend = LinearAlgebraBackend.Managed }).Distance;
-            var m = (Median: sw.Elapsed.TotalSeconds, Value: mv);
-            Console.WriteLine($"FD d={dim} managed (MathNet): {m.Median:F2} s");
-            o["managedMathNetS"] = Math.Round(m.Median, 3);
-            o["managedValue"] = m.Value;
+            double mWall = sw.Elapsed.TotalSeconds, mCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            Console.WriteLine($"FD d={dim} managed fallback: {mWall:F2} s wall / {mCpu:F2} s CPU, value {mv:R}");
+            o["managedS"] = Math.Round(mWall, 3);
+            o["managedCpuS"] = Math.Round(mCpu, 3);
+            o["managedValue"] = mv;
         }
         return o;
     }

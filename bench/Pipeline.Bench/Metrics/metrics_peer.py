@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Python peer of the metrics benchmark (run by MetricsBenchmark with /usr/bin/python3, OpenBLAS via Debian).
 
-  metrics_peer.py ssim <a.f64> <b.f64> <size> <repeats>     -> JSON {value, times_s}
+  metrics_peer.py ssim <a.f64> <b.f64> <size> <repeats>     -> JSON {value, times_s, cpu_s}
   metrics_peer.py fd-prepare <dir> <d> <seed>                 writes mu1/mu2/s1/s2 .f64 (row-major)
   metrics_peer.py fd <dir> <d> <repeats>                      -> JSON {sqrtm: {value, times_s}, eigh: {...}}
 
@@ -20,12 +20,13 @@ def ssim(a_path, b_path, size, repeats):
     from skimage.metrics import structural_similarity
     a = np.fromfile(a_path, '<f8').reshape(size, size)
     b = np.fromfile(b_path, '<f8').reshape(size, size)
-    times, value = [], None
+    times, cpu, value = [], [], None
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         value = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0)
         times.append(time.perf_counter() - t)
-    return {'value': float(value), 'times_s': times}
+        cpu.append(time.process_time() - c)
+    return {'value': float(value), 'times_s': times, 'cpu_s': cpu}
 
 
 def fd_prepare(d_dir, d, seed):
@@ -37,6 +38,18 @@ def fd_prepare(d_dir, d, seed):
         s = np.cov(x, rowvar=False)
         mu.astype('<f8').tofile(f'{d_dir}/mu{k}.f64')
         s.astype('<f8').tofile(f'{d_dir}/s{k}.f64')
+
+
+def blas_description():
+    """OpenBLAS' configuration and chosen core as numpy loaded it (None when numpy uses another BLAS)."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL('libopenblas.so.0')  # numpy has loaded it already: the same instance
+    except OSError:
+        return None
+    lib.openblas_get_config.restype = ctypes.c_char_p
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    return f"{lib.openblas_get_config().decode().strip()} (core {lib.openblas_get_corename().decode()})"
 
 
 def fd(d_dir, d, repeats):
@@ -62,14 +75,15 @@ def fd(d_dir, d, repeats):
         diff = mu1 - mu2
         return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(w, 0, None)).sum())
 
-    out = {}
+    out = {'blas': blas_description()}
     for name, f in (('sqrtm', sqrtm_path), ('eigh', eigh_path)):
-        times, value = [], None
+        times, cpu, value = [], [], None
         for _ in range(repeats):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             value = f()
             times.append(time.perf_counter() - t)
-        out[name] = {'value': value, 'times_s': times}
+            cpu.append(time.process_time() - c)
+        out[name] = {'value': value, 'times_s': times, 'cpu_s': cpu}
     return out
 
 

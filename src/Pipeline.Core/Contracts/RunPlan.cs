@@ -52,6 +52,9 @@ public sealed record RunPlan
     public int SchemaVersion { get; init; } = 1;
     public required string RunId { get; init; }
     public required AugmentationRequest Request { get; init; }
+    /// <summary>The domain that planned the run and prepares, composes and measures its items (e.g. "mammography";
+    /// docs/architecture.md, "The domain seam"). Absent in plans written before domains had names: mammography.</summary>
+    public string? Domain { get; init; }
     /// <summary>The model package as resolved (models/{name}/{version} or a local path) and its model.json SHA-256.</summary>
     public required string Model { get; init; }
     public string? ModelSha256 { get; init; }

@@ -4,23 +4,17 @@ using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host.Runs;
-using Pipeline.Storage;
 
 namespace Pipeline.Host.AzureFunctions;
 
 /// <summary>
-/// The Functions app's GPU role: one "inference-requests" message through the local GPU worker's
-/// <see cref="InferenceWorker.ProcessShardAsync"/> (idempotent: a shard already written is counted, not sampled
-/// again), then the done event to the waiting orchestration, as the local worker does. A malformed message is logged
+/// The Functions app's GPU role: one "inference-requests" message through <see cref="ShardSampler.SampleShardAsync"/>
+/// (idempotent: a shard already written is counted, not sampled again), then the done event to the waiting orchestration, as the local worker does. A malformed message is logged
 /// and consumed (retrying cannot fix it; the orchestration's inference timeout handles the shard). When the last
 /// delivery attempt fails, the failure is reported to the orchestration before the host moves the message to
 /// inference-requests-poison.
 /// </summary>
-public sealed class AzureInferenceRequestHandler(
-    PipelineStorage storage,
-    ModelProvider models,
-    InferenceWorkerOptions options,
-    ILoggerFactory loggers) : IInferenceRequestHandler
+public sealed class AzureInferenceRequestHandler(ShardSampler sampler, ILoggerFactory loggers) : IInferenceRequestHandler
 {
     private readonly ILogger _logger = loggers.CreateLogger<AzureInferenceRequestHandler>();
 
@@ -45,8 +39,7 @@ public sealed class AzureInferenceRequestHandler(
         InferenceDone done;
         try
         {
-            var worker = new InferenceWorker(storage, models, orchestrations, options, loggers.CreateLogger<InferenceWorker>());
-            done = await worker.ProcessShardAsync(request, cancellationToken).ConfigureAwait(false);
+            done = await sampler.SampleShardAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (dequeueCount >= MaxDequeueCount && e is not OperationCanceledException)
         {

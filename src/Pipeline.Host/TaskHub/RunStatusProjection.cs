@@ -7,6 +7,7 @@ using DurableTask.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Core.Contracts;
+using Pipeline.Core.Runs;
 
 namespace Pipeline.Host.TaskHub;
 
@@ -38,14 +39,15 @@ public sealed class RunStatusProjection
         if (state.ExecutionStartedEvent is null || state.ParentInstance is not null) return null;
         var (runState, error) = TaskHubOrchestrationClient.ToRunState(state.OrchestrationStatus, state.Output, state.FailureDetails);
         var customStatus = TaskHubOrchestrationClient.Parse(state.Status);
+        var run = RunCustomStatus.TryRead(customStatus);
         return new RunStatus
         {
             RunId = state.OrchestrationInstance!.InstanceId,
             State = runState,
             CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(state.CreatedTime, DateTimeKind.Utc)),
             UpdatedAt = DateTimeOffset.UtcNow,
-            Stage = ReadStage(customStatus),
-            Progress = AzureFunctions.DurableStatusMapping.ReadProgress(customStatus),
+            Stage = run?.Stage,
+            Progress = run?.Progress,
             CustomStatus = customStatus,
             Error = error,
         };
@@ -135,7 +137,4 @@ public sealed class RunStatusProjection
     }
 
     private static bool IsFinal(RunState s) => s is RunState.Completed or RunState.CompletedWithFailures or RunState.Failed or RunState.Cancelled or RunState.Rejected;
-
-    private static string? ReadStage(JsonElement? customStatus) =>
-        customStatus is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("stage", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
 }

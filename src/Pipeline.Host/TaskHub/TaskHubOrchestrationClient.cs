@@ -179,7 +179,7 @@ public sealed class TaskHubOrchestrationClient : IOrchestrationClient
             Input = Parse(s.Input),
             Output = s.OrchestrationStatus == OrchestrationStatus.Completed ? Parse(s.Output) : null,
             CustomStatus = customStatus,
-            Progress = AzureFunctions.DurableStatusMapping.ReadProgress(customStatus),
+            Progress = RunCustomStatus.TryRead(customStatus)?.Progress,
             Error = error,
         };
     }

@@ -12,7 +12,7 @@ namespace Pipeline.Host.Tests.AzureFunctions;
 /// Durable stand-in) gives the same result: activity retries, a failing activity, a retried sub-orchestration and an
 /// event timeout all surface the same way.</summary>
 [Collection(EngineCollection.Name)]
-public sealed class AdapterParityTests(AzuriteFixture azurite)
+public sealed class AdapterParityTests(EngineFixture azurite)
 {
     [Fact]
     public async Task TheLocalEngineAndTheDurableAdapterAgree()

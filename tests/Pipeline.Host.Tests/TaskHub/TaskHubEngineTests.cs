@@ -11,7 +11,7 @@ namespace Pipeline.Host.Tests.TaskHub;
 /// <summary>The engine acceptance tests on the Durable Task Framework (Azure Storage provider on Azurite), in process,
 /// on the fixture's shared worker.</summary>
 [Collection(EngineCollection.Name)]
-public sealed class TaskHubEngineTests(AzuriteFixture azurite)
+public sealed class TaskHubEngineTests(EngineFixture azurite)
 {
     private TaskHubEngine Engine => azurite.Engine;
 

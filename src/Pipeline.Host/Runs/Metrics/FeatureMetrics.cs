@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Core.Contracts;
 using Pipeline.Metrics;
 using Pipeline.Metrics.Distribution;
 using Pipeline.Metrics.Features;
@@ -38,19 +39,12 @@ public sealed record ItemFeatureRecord
 public sealed record RunSetMetrics(IReadOnlyList<SetMetricValue> Values, IReadOnlyList<MetricDefinition> Definitions, IReadOnlyList<SkippedMetric> Skipped);
 
 /// <summary>
-/// The learned metrics of one item and of the run (thesis-notes §5): LPIPS and the FD/KID features on the
+/// The learned metrics of one item and of the run (docs/reference.md, "Metrics"): LPIPS and the FD/KID features on the
 /// model-resolution patch around the object (generated vs original, display space [0, 1]), the embedding similarity on
 /// the box region of the generated patch against the reference crop.
 /// </summary>
 public static class FeatureMetrics
 {
-    /// <summary>Prefixes of the item metric keys the realism gate reads (the key is the reported name, e.g. "LPIPS[tiny-lpips]").</summary>
-    public const string LpipsPrefix = "LPIPS[";
-    public static readonly string[] EmbeddingPrefixes = ["CLIP-I[", "DINOv2["];
-
-    public static bool IsLpipsKey(string key) => key.StartsWith(LpipsPrefix, StringComparison.Ordinal) && key.EndsWith(']');
-    public static bool IsEmbeddingKey(string key) => EmbeddingPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal)) && key.EndsWith(']');
-
     /// <summary>Computes the selected per-item metrics; adds them to <paramref name="metrics"/> and returns the item's record.</summary>
     /// <param name="original">Original target patch, display space [0, 1], resolution x resolution.</param>
     /// <param name="generated">Generated patch, same shape.</param>

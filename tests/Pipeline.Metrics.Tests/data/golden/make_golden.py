@@ -13,7 +13,11 @@ References:
   MS-SSIM    : torchmetrics' multiscale definition in PyTorch: 5 scales, betas (0.0448, 0.2856, 0.3001,
                0.2363, 0.1333), 2x2 average pooling between scales, relu normalisation.
   FD         : pytorch-fid's calculate_frechet_distance (scipy.linalg.sqrtm, eps offset when non-finite),
-               and clean-fid's variant (real part kept without the 1e-3 check).
+               and clean-fid's variant (real part kept without the 1e-3 check). fd_exact: the same FD from the
+               float32 features in 40-digit arithmetic (mpmath), through an independent formula: the non-zero
+               eigenvalues of S1^(1/2) S2 S1^(1/2) are those of the n1 x n1 matrix X1c S2 X1c^T / (n1 - 1), with
+               X1c the centred features of the first set. It is exact where sqrtm loses digits (rank-deficient
+               covariances, fewer samples than dimensions).
   KID        : clean-fid / torchmetrics polynomial kernel (x.y/d + 1)^3, unbiased MMD^2, in PyTorch float64,
                on subsets whose indices are stored here.
 """
@@ -258,6 +262,56 @@ for _ in range(10):
 out['kid'] = {'dim': 16, 'nx': 60, 'ny': 50, 'subset_size': 20, 'subsets': subsets, 'values': values,
               'mean': float(np.mean(values)), 'std': float(np.std(values)),  # torchmetrics: std(unbiased=False)
               'full_equal_size': poly_mmd2(tx[:50], ty)}
+
+# ---------------------------------------------------------------- FD exact reference (mpmath)
+# Cases added later draw from their own generator so the vectors above stay byte-identical.
+rng_fd = np.random.default_rng(20261202)
+for name, (n1, n2, d) in {'one_undersampled': (20, 200, 64), 'wider_full_rank': (300, 260, 96)}.items():
+    basis = rng_fd.standard_normal((d, d)) / np.sqrt(d)
+    x = (rng_fd.standard_normal((n1, d)) @ basis + 0.2).astype(np.float32)
+    y = (rng_fd.standard_normal((n2, d)) @ (basis + 0.3 * rng_fd.standard_normal((d, d)) / np.sqrt(d))).astype(np.float32)
+    save(f'fd_{name}_x.f32', x, '<f4')
+    save(f'fd_{name}_y.f32', y, '<f4')
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    v, offset_used, imag = fd_pytorch_fid(x64.mean(0), np.cov(x64, rowvar=False), y64.mean(0), np.cov(y64, rowvar=False))
+    fd_cases.append({'name': name, 'n1': n1, 'n2': n2, 'dim': d, 'fd_scipy_sqrtm': v,
+                     'scipy_offset_used': offset_used, 'scipy_max_imag_diag': imag})
+
+
+def fd_exact(x, y):
+    """FD of the float32 feature sets in 40-digit arithmetic via the n1 x n1 Gram form (see the header)."""
+    import mpmath
+    mpmath.mp.dps = 40
+    n1, d = x.shape
+    n2 = y.shape[0]
+    X = mpmath.matrix([[mpmath.mpf(float(v)) for v in row] for row in x])
+    Y = mpmath.matrix([[mpmath.mpf(float(v)) for v in row] for row in y])
+    mu1 = [sum(X[i, j] for i in range(n1)) / n1 for j in range(d)]
+    mu2 = [sum(Y[i, j] for i in range(n2)) / n2 for j in range(d)]
+    X1c = mpmath.matrix(n1, d)
+    for i in range(n1):
+        for j in range(d):
+            X1c[i, j] = X[i, j] - mu1[j]
+    Y2c = mpmath.matrix(n2, d)
+    for i in range(n2):
+        for j in range(d):
+            Y2c[i, j] = Y[i, j] - mu2[j]
+    # X1c S2 X1c^T = (X1c Y2c^T)(X1c Y2c^T)^T / (n2 - 1)
+    P = X1c * Y2c.T
+    G = (P * P.T) / ((n1 - 1) * (n2 - 1))
+    G = (G + G.T) / 2
+    lam = mpmath.eigsy(G, eigvals_only=True)
+    trace_sqrt = sum(mpmath.sqrt(max(l, 0)) for l in lam)
+    tr1 = sum(X1c[i, j] ** 2 for i in range(n1) for j in range(d)) / (n1 - 1)
+    tr2 = sum(Y2c[i, j] ** 2 for i in range(n2) for j in range(d)) / (n2 - 1)
+    mean_term = sum((mu1[j] - mu2[j]) ** 2 for j in range(d))
+    return float(mean_term + tr1 + tr2 - 2 * trace_sqrt), float(trace_sqrt)
+
+
+for c in fd_cases:
+    x = np.fromfile(f"fd_{c['name']}_x.f32", '<f4').reshape(c['n1'], c['dim'])
+    y = np.fromfile(f"fd_{c['name']}_y.f32", '<f4').reshape(c['n2'], c['dim'])
+    c['fd_exact'], c['trace_sqrt_exact'] = fd_exact(x, y)
 
 with open('golden.json', 'w') as f:
     json.dump(out, f, indent=1)

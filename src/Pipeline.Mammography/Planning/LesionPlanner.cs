@@ -1,16 +1,18 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Core.Contracts;
+using Pipeline.Core.Domains;
 using Pipeline.Imaging.Preprocessing;
 
-namespace Pipeline.Host.Runs;
+namespace Pipeline.Mammography.Planning;
 
-/// <summary>Chooses an insertion box of the given size in a target image (decodes the image; supplied by the Plan activity).</summary>
-public delegate BoundingBox InsertionBoxChooser(AnnotatedImage target, double width, double height, ref SplitMix64 rng);
+/// <summary>Where a lesion may go in a healthy image: its breast-tissue mask (1 = tissue), row-major, Width x Height.</summary>
+public sealed record InsertionSite(byte[] Foreground, int Width, int Height);
 
-/// <summary>The planner's answer: items, shortfalls (asked for but not possible), and problems that reject the request.</summary>
-public sealed record PlannedItems(IReadOnlyList<WorkItem> Items, IReadOnlyList<string> Shortfalls, IReadOnlyList<string> Problems);
+/// <summary>Loads the insertion site of a target image (decodes the image; the planner calls it only for images it draws).</summary>
+public delegate Task<InsertionSite> InsertionSiteLoader(AnnotatedImage target, CancellationToken cancellationToken);
 
 /// <summary>
-/// Chooses the run's items deterministically from the run seed (thesis-notes §1A "Evaluation sampling"):
+/// Chooses the run's items deterministically from the run seed (docs/reference.md, "Evaluation sampling"):
 /// <list type="bullet">
 /// <item>reinsertion: annotated lesions of the class, each regenerated from its own crop;</item>
 /// <item>replacement: a reference lesion of the class replaces a lesion of similar size (width and height within 15%) in another image;</item>
@@ -18,11 +20,13 @@ public sealed record PlannedItems(IReadOnlyList<WorkItem> Items, IReadOnlyList<s
 /// </list>
 /// Lesions are drawn without replacement from a seeded shuffle, cycling when a task asks for more items than there are
 /// lesions (each repeat has its own item seed, so its noise differs). Task t's item k has id "t{t}-{k:D6}" and seed
-/// SplitMix64.ForItem(runSeed, t * 2^32 + k).
+/// SplitMix64.ForItem(runSeed, t * 2^32 + k). An insertion box is drawn in the target's breast tissue
+/// (<see cref="InsertionSampler"/>) from the item's random stream after the target image.
 /// </summary>
-public static class RunPlanner
+public static class LesionPlanner
 {
-    public static PlannedItems Plan(AugmentationRequest request, IReadOnlyList<AnnotatedImage> images, InsertionBoxChooser chooseInsertionBox)
+    public static async Task<PlannedItems> PlanAsync(AugmentationRequest request, IReadOnlyList<AnnotatedImage> images, InsertionSiteLoader loadSite,
+        CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         var shortfalls = new List<string>();
@@ -41,12 +45,13 @@ public static class RunPlanner
             if (task.Mode == TaskMode.Insertion && healthy.Count == 0)
                 problems.Add($"tasks[{t}]: insertion needs images without findings, and dataset '{request.Dataset}' has none");
         }
-        if (problems.Count > 0) return new PlannedItems([], [], problems);
+        if (problems.Count > 0) return PlannedItems.Rejected(problems);
 
         for (int t = 0; t < request.Tasks.Count; t++)
         {
             var task = request.Tasks[t];
-            var rng = SplitMix64.ForItem((ulong)request.Seed, 0xFFFF_FFFF_0000_0000UL + (ulong)t);
+            // random streams live in boxes: the planner awaits image decodes between draws (no ref locals across awaits)
+            var rng = new StrongBox<SplitMix64>(SplitMix64.ForItem((ulong)request.Seed, 0xFFFF_FFFF_0000_0000UL + (ulong)t));
             // (class, count) list: per-class targets in name order, or Count lesions drawn from all classes.
             var wanted = task.Targets is { } tg
                 ? tg.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (Class: (string?)p.Key, Count: p.Value)).ToList()
@@ -55,20 +60,20 @@ public static class RunPlanner
             foreach (var (cls, count) in wanted)
             {
                 var pool = lesions.Where(l => cls is null || l.Finding.ClassName == cls).ToList();
-                Shuffle(pool, ref rng);
+                Shuffle(pool, ref rng.Value);
                 int made = 0, cursor = 0, attempts = 0;
                 while (made < count && attempts < count * 4 + pool.Count)
                 {
                     attempts++;
                     var reference = pool[cursor++ % pool.Count];
                     string itemId = $"t{t}-{k:D6}";
-                    var itemRng = SplitMix64.ForItem((ulong)request.Seed, ((ulong)t << 32) + (ulong)k);
-                    long seed = (long)(itemRng.NextUInt64() >> 1);
+                    var itemRng = new StrongBox<SplitMix64>(SplitMix64.ForItem((ulong)request.Seed, ((ulong)t << 32) + (ulong)k));
+                    long seed = (long)(itemRng.Value.NextUInt64() >> 1);
                     WorkItem? item = task.Mode switch
                     {
                         TaskMode.Reinsertion => Item(itemId, t, task.Mode, reference.Image, reference, reference.Image, reference.Finding.Box, seed),
-                        TaskMode.Replacement => Replacement(itemId, t, reference, lesions, ref itemRng, seed),
-                        _ => Insertion(itemId, t, reference, healthy, chooseInsertionBox, ref itemRng, seed),
+                        TaskMode.Replacement => Replacement(itemId, t, reference, lesions, ref itemRng.Value, seed),
+                        _ => await InsertionAsync(itemId, t, reference, healthy, loadSite, itemRng, seed, cancellationToken).ConfigureAwait(false),
                     };
                     if (item is null) continue;
                     items.Add(item);
@@ -106,12 +111,13 @@ public static class RunPlanner
         return Item(id, t, TaskMode.Replacement, target.Image, reference, reference.Image, target.Finding.Box, seed);
     }
 
-    private static WorkItem Insertion(string id, int t, (AnnotatedImage Image, Finding Finding) reference, IReadOnlyList<AnnotatedImage> healthy,
-        InsertionBoxChooser choose, ref SplitMix64 rng, long seed)
+    private static async Task<WorkItem> InsertionAsync(string id, int t, (AnnotatedImage Image, Finding Finding) reference, IReadOnlyList<AnnotatedImage> healthy,
+        InsertionSiteLoader loadSite, StrongBox<SplitMix64> rng, long seed, CancellationToken cancellationToken)
     {
-        var target = healthy[rng.NextInt(healthy.Count)];
-        var box = choose(target, reference.Finding.Box.Width, reference.Finding.Box.Height, ref rng);
-        return Item(id, t, TaskMode.Insertion, target, reference, reference.Image, box, seed);
+        var target = healthy[rng.Value.NextInt(healthy.Count)];
+        var site = await loadSite(target, cancellationToken).ConfigureAwait(false);
+        var b = InsertionSampler.Sample(site.Foreground, site.Width, site.Height, reference.Finding.Box.Width, reference.Finding.Box.Height, ref rng.Value).Box;
+        return Item(id, t, TaskMode.Insertion, target, reference, reference.Image, new BoundingBox(b.Left, b.Top, b.Left + b.Width, b.Top + b.Height), seed);
     }
 
     public static BoxF ToBoxF(BoundingBox b) => new(b.X0, b.Y0, b.X1, b.Y1);

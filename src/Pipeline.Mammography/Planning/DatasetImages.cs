@@ -1,7 +1,7 @@
 using Pipeline.Core.Contracts;
 using Pipeline.Imaging.Ingestion;
 
-namespace Pipeline.Host.Runs;
+namespace Pipeline.Mammography.Planning;
 
 /// <summary>One finding of an annotated image: its class (VinDr finding category) and box.</summary>
 public sealed record Finding(string ClassName, BoundingBox Box);
@@ -37,8 +37,4 @@ public static class DatasetImages
             return new AnnotatedImage(first.ImageId, blobPrefix + p, first.Width ?? 0, first.Height ?? 0, list);
         }).ToList();
     }
-
-    /// <summary>Quotes a CSV field when needed (RFC 4180).</summary>
-    public static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
 }

@@ -2,37 +2,35 @@ using Azure.Storage.Blobs;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Orchestration;
 using Pipeline.Host.TaskHub;
-using Pipeline.Storage.Azurite;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.TaskHub;
 
 /// <summary>
-/// One in-memory Azurite and one running Durable Task worker for the in-process engine tests: a worker takes a few
+/// The shared in-memory Azurite (tests/Shared) and one running Durable Task worker for the in-process engine tests: a worker takes a few
 /// seconds to start (partition leases), so the tests share it. Its registry holds every test's orchestrations and
 /// activities (<see cref="EngineTestOrchestrations"/>); each test uses its own instance ids. Tests that need their
 /// own hub (child processes) call <see cref="NewOptions"/>.
 /// </summary>
-public sealed class AzuriteFixture : IAsyncLifetime
+public sealed class EngineFixture : AzuriteFixture
 {
-    public AzuriteServer Server { get; private set; } = null!;
-    public string ConnectionString => Server.ConnectionString;
     public TaskHubEngine Engine { get; private set; } = null!;
     public BlobContainerClient Toy { get; private set; } = null!;
     public EngineTestOrchestrations Orchestrations { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Server = await AzuriteServer.StartAsync();
+        await base.InitializeAsync();
         Toy = NewContainer();
         Orchestrations = new EngineTestOrchestrations(Toy);
         Engine = new TaskHubEngine(NewOptions("shared"));
         await Engine.StartWorkerAsync(Orchestrations.Registry);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await Engine.DisposeAsync();
-        Server.Dispose();
+        await base.DisposeAsync();
     }
 
     /// <summary>Options on a fresh task hub (its own queues, tables, leases and status container).</summary>
@@ -57,7 +55,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class EngineCollection : ICollectionFixture<AzuriteFixture>
+public sealed class EngineCollection : ICollectionFixture<EngineFixture>
 {
     public const string Name = "engine-azurite";
 }

@@ -1,88 +1,27 @@
 using System.Globalization;
-using System.Text;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host.Runs.Metrics;
 using Pipeline.Imaging.Buffers;
 using Pipeline.Imaging.Codecs;
+using Pipeline.Imaging.Preprocessing;
 using Pipeline.Metrics;
+using Pipeline.Metrics.Gate;
+using Pipeline.Metrics.Pixel;
 using Pipeline.Metrics.Report;
 using Pipeline.Storage;
 
 namespace Pipeline.Host.Runs;
 
 /// <summary>
-/// Aggregate: counts the items' final outcomes (runs/{id}/items/*.json) and writes runs/{id}/aggregate.json; computes
-/// FD[name] / KID[name] over the items' patch features for the run, each class and each task, with what was skipped,
-/// into runs/{id}/metrics/set-metrics.json (<see cref="FeatureMetrics.ComputeSets"/>).
-/// </summary>
-public sealed class AggregateActivity(PipelineStorage storage, RunFeatureNetworks networks) : Activity<RunStageInput, AggregateOutcome>
-{
-    public override string Name => RunActivityNames.Aggregate;
-
-    public override async Task<AggregateOutcome> RunAsync(RunStageInput input, CancellationToken cancellationToken)
-    {
-        var run = storage.Run(input.RunId);
-        var results = await RunResults.ReadItemsAsync(run, cancellationToken).ConfigureAwait(false);
-        var outcome = new AggregateOutcome(
-            results.Count(r => r.Outcome == ItemOutcome.Succeeded), results.Count(r => r.Outcome == ItemOutcome.Flagged),
-            results.Count(r => r.Outcome == ItemOutcome.Dropped), results.Count(r => r.Outcome == ItemOutcome.Failed));
-        if (await run.ReadJsonAsync<RunSetMetrics>(MetricsBlobs.SetMetrics, cancellationToken).ConfigureAwait(false) is null)
-        {
-            var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
-            var selection = RunMetricSelection.Resolve(plan.Request.Metrics, networks);
-            var records = new List<ItemFeatureRecord>();
-            foreach (var r in results.Where(r => r.Outcome != ItemOutcome.Failed))
-                if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
-                    records.Add(f.Value);
-            var sets = FeatureMetrics.ComputeSets(records, selection, networks.Options, (int)(plan.Request.Seed & 0x7fffffff));
-            await run.WriteJsonIfAbsentAsync(MetricsBlobs.SetMetrics, sets, cancellationToken).ConfigureAwait(false);
-        }
-        await run.WriteJsonIfAbsentAsync(RunBlobs.Aggregate, outcome, cancellationToken).ConfigureAwait(false);
-        return outcome;
-    }
-}
-
-/// <summary>Reading a run's per-item results and plan, shared by Aggregate, Report and the CLI.</summary>
-public static class RunResults
-{
-    public static async Task<IReadOnlyList<ItemResult>> ReadItemsAsync(RunStore run, CancellationToken ct)
-    {
-        var list = new List<ItemResult>();
-        await foreach (var entry in run.ListAsync("items/", ct).ConfigureAwait(false))
-        {
-            var rel = entry.Path.Name[(run.RunId.Length + 1)..];
-            var r = await run.ReadJsonAsync<ItemResult>(rel, ct).ConfigureAwait(false);
-            if (r is not null) list.Add(r.Value);
-        }
-        return list.OrderBy(r => r.ItemId, StringComparer.Ordinal).ToList();
-    }
-
-    public static async Task<IReadOnlyList<WorkItem>> ReadPlannedItemsAsync(RunStore run, RunPlan plan, CancellationToken ct)
-    {
-        var items = new List<WorkItem>();
-        foreach (var s in plan.Shards) items.AddRange((await ShardDocuments.ReadPlanAsync(run, s, ct).ConfigureAwait(false)).Items);
-        return items;
-    }
-}
-
-/// <summary>
 /// Report: runs/{id}/report.json and a self-contained report.html (Pipeline.Metrics' report with thumbnails of each
 /// item's original crop, masked context, reference, result and difference), and the augmented dataset's annotation
-/// file runs/{id}/out/finding_annotations.csv: VinDr columns for each synthetic finding plus lineage and metric columns,
-/// ready to append to a training set.
+/// file runs/{id}/out/finding_annotations.csv written by the run's domain (<see cref="Pipeline.Core.Domains.IItemComposer.Annotations"/>).
 /// </summary>
-public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageInput, ReportOutcome>
+public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) : Activity<RunStageInput, ReportOutcome>
 {
     public override string Name => RunActivityNames.Report;
-
-    public static readonly string[] LineageColumns =
-        ["synthetic_item_id", "task", "source_image", "reference_image", "reference_xmin", "reference_ymin", "reference_xmax", "reference_ymax",
-         "model_id", "model_sha256", "seed", "scheduler", "steps", "guidance", "eta", "output_blob", "output_sha256", "outcome", "flags"];
-
-    /// <summary>Per-item metrics written as columns (empty when not computed).</summary>
-    public static readonly string[] MetricColumns = ["ssim", "ssim.inside", "ssim.outside", "psnr", "psnr.outside", "mae.inside"];
 
     public override async Task<ReportOutcome> RunAsync(RunStageInput input, CancellationToken cancellationToken)
     {
@@ -143,7 +82,7 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
                 ["datasetIndexSha256"] = plan.DatasetIndexSha256 ?? "", ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
                 ["annotationFile"] = $"runs/{input.RunId}/{RunBlobs.Annotations}",
             },
-            Definitions = [MetricDefinitions.Ssim(ItemMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, .. learned.Values, .. sets.Definitions],
+            Definitions = [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, .. learned.Values, .. sets.Definitions],
             Items = itemReports,
             SetMetrics = sets.Values,
             Skipped = [.. sets.Skipped, .. GateSkipped(request.RealismGate, results.Values)],
@@ -154,7 +93,8 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
         // the report model, so `pipeline report <runId>` can rebuild the report (e.g. after a report-code update)
         await run.WriteIfAbsentAsync(RunBlobs.ReportModel, BinaryData.FromString(System.Text.Json.JsonSerializer.Serialize(model, RunReport.JsonOptions)),
             "application/json", cancellationToken).ConfigureAwait(false);
-        await run.WriteIfAbsentAsync(RunBlobs.Annotations, BinaryData.FromString(AnnotationCsv(planned, results, lineages)), "text/csv", cancellationToken).ConfigureAwait(false);
+        var annotations = domains.For(plan.Domain).Composer.Annotations(planned, results, lineages);
+        await run.WriteIfAbsentAsync(RunBlobs.Annotations, BinaryData.FromBytes(annotations.Content), annotations.ContentType, cancellationToken).ConfigureAwait(false);
         return new ReportOutcome($"runs/{input.RunId}/{RunBlobs.ReportJson}", $"runs/{input.RunId}/{RunBlobs.ReportHtml}", $"runs/{input.RunId}/{RunBlobs.Annotations}");
     }
 
@@ -162,9 +102,9 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
     private static IEnumerable<SkippedMetric> GateSkipped(RealismGate? gate, IEnumerable<ItemResult> results)
     {
         var measured = results.Where(r => r.Outcome != ItemOutcome.Failed).SelectMany(r => r.Metrics.Keys).ToHashSet(StringComparer.Ordinal);
-        if (gate?.MaxLpips is { } l && !measured.Any(FeatureMetrics.IsLpipsKey))
+        if (gate?.MaxLpips is { } l && !measured.Any(MetricKeys.IsLpips))
             yield return new SkippedMetric("realismGate.maxLpips", string.Create(CultureInfo.InvariantCulture, $"not applied (threshold {l}): no item has an LPIPS value"));
-        if (gate?.MinEmbeddingSimilarity is { } e && !measured.Any(FeatureMetrics.IsEmbeddingKey))
+        if (gate?.MinEmbeddingSimilarity is { } e && !measured.Any(MetricKeys.IsEmbedding))
             yield return new SkippedMetric("realismGate.minEmbeddingSimilarity", string.Create(CultureInfo.InvariantCulture, $"not applied (threshold {e}): no item has an embedding similarity"));
     }
 
@@ -172,12 +112,12 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
     private static MetricValue ToMetricValue(string key, double value, IReadOnlyDictionary<string, MetricDefinition> learned)
     {
         if (learned.TryGetValue(key, out var def))
-            return new MetricValue(key, FeatureMetrics.IsEmbeddingKey(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version);
+            return new MetricValue(key, MetricKeys.IsEmbedding(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version);
         int dot = key.IndexOf('.');
         string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? "patch" : key[(dot + 1)..];
         string version = metric switch
         {
-            "ssim" => MetricDefinitions.SsimVersion(ItemMetrics.Ssim),
+            "ssim" => MetricDefinitions.SsimVersion(PatchMetrics.Ssim),
             "psnr" => MetricDefinitions.PsnrVersion(1.0),
             "mae" => MetricDefinitions.MaeVersion,
             _ => metric + "/1",
@@ -198,20 +138,20 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
 
     private static string Box(BoundingBox b) => string.Create(CultureInfo.InvariantCulture, $"{b.X0:0.##},{b.Y0:0.##},{b.X1:0.##},{b.Y1:0.##}");
 
-    private static async Task<IReadOnlyList<ReportImage>> ThumbnailsAsync(RunStore run, string itemId, CancellationToken ct)
+    private static async Task<IReadOnlyList<ReportImage>> ThumbnailsAsync(RunStore run, string itemId, CancellationToken cancellationToken)
     {
-        var prepData = await run.ReadAsync(RunBlobs.PrepTensors(itemId), ct).ConfigureAwait(false);
-        var genData = await run.ReadAsync(RunBlobs.GenTensors(itemId), ct).ConfigureAwait(false);
+        var prepData = await run.ReadAsync(RunBlobs.PrepTensors(itemId), cancellationToken).ConfigureAwait(false);
+        var genData = await run.ReadAsync(RunBlobs.GenTensors(itemId), cancellationToken).ConfigureAwait(false);
         if (prepData is null || genData is null) return [];
         var prep = TensorBundle.Parse(prepData.ToArray(), itemId);
         var gen = TensorBundle.Parse(genData.ToArray(), itemId);
-        var original = prep.Get("original", itemId);
-        var result = gen.Get("sample", itemId);
+        var original = prep.Get(ModelTensorNames.Original, itemId);
+        var result = gen.Get(ModelTensorNames.Sample, itemId);
         var diff = new float[original.Length];
         for (int i = 0; i < diff.Length; i++) diff[i] = Math.Clamp(Math.Abs(result[i] - original[i]) - 1f, -1f, 1f); // |a-b| in [0,2] -> [-1,1]
         return
         [
-            Png("original crop", original), Png("masked context", prep.Get("context", itemId)), Png("reference", prep.Get("reference", itemId)),
+            Png("original crop", original), Png("masked context", prep.Get(ModelTensorNames.Context, itemId)), Png("reference", prep.Get(ModelTensorNames.Reference, itemId)),
             Png("result", result), Png("difference", diff),
         ];
     }
@@ -219,42 +159,11 @@ public sealed class ReportActivity(PipelineStorage storage) : Activity<RunStageI
     private static ReportImage Png(string label, float[] model)
     {
         int side = (int)Math.Round(Math.Sqrt(model.Length));
-        var display = ItemMetrics.ToDisplay(model);
+        var display = new float[model.Length];
+        ModelSpace.ToDisplay(model, display);
         using var buffer = ImageBuffer.Create(side, side, 1, PixelType.UInt8);
         var p = buffer.Pixels<byte>();
         for (int i = 0; i < p.Length; i++) p[i] = (byte)Math.Clamp(MathF.Round(display[i] * 255f), 0f, 255f);
         return new ReportImage(label, "image/png", PngCodec.Encode(buffer));
     }
-
-    /// <summary>The VinDr-format rows of the synthetic findings (dropped and failed items are left out).</summary>
-    public static string AnnotationCsv(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results, IReadOnlyDictionary<string, Lineage> lineages)
-    {
-        var sb = new StringBuilder();
-        // Learned metrics (LPIPS[net], CLIP-I[net], ...) follow the fixed columns under their reported names, when computed.
-        var columns = MetricColumns.Concat(results.Values.SelectMany(r => r.Metrics.Keys)
-            .Where(k => FeatureMetrics.IsLpipsKey(k) || FeatureMetrics.IsEmbeddingKey(k)).Distinct().Order(StringComparer.Ordinal)).ToList();
-        sb.AppendLine(string.Join(',', new[] { "study_id", "image_id", "finding_categories", "xmin", "ymin", "xmax", "ymax" }.Concat(LineageColumns).Concat(columns.Select(m => "metric_" + m.Replace('.', '_')))));
-        foreach (var item in planned)
-        {
-            if (!results.TryGetValue(item.ItemId, out var r) || r.Outcome is ItemOutcome.Failed or ItemOutcome.Dropped || !lineages.TryGetValue(item.ItemId, out var l)) continue;
-            string imageId = Path.GetFileNameWithoutExtension(r.Output ?? item.ItemId);
-            var b = item.TargetBox;
-            var fields = new List<string>
-            {
-                "synthetic", imageId, $"['{item.ClassName}']",
-                F(b.X0), F(b.Y0), F(b.X1), F(b.Y1),
-                item.ItemId, item.Mode.ToString().ToLowerInvariant(), item.TargetImage, item.ReferenceImage,
-                F(item.ReferenceBox.X0), F(item.ReferenceBox.Y0), F(item.ReferenceBox.X1), F(item.ReferenceBox.Y1),
-                l.Model.Id, l.Model.Sha256, item.Seed.ToString(CultureInfo.InvariantCulture),
-                l.Sampler.Scheduler?.ToString().ToLowerInvariant() ?? "", l.Sampler.Steps?.ToString(CultureInfo.InvariantCulture) ?? "",
-                l.Sampler.Guidance?.ToString(CultureInfo.InvariantCulture) ?? "", l.Sampler.Eta?.ToString(CultureInfo.InvariantCulture) ?? "",
-                r.Output ?? "", r.OutputSha256 ?? "", r.Outcome.ToString().ToLowerInvariant(), string.Join("; ", r.Flags),
-            };
-            fields.AddRange(columns.Select(m => r.Metrics.TryGetValue(m, out var v) && double.IsFinite(v) ? F(v) : ""));
-            sb.AppendLine(string.Join(',', fields.Select(DatasetImages.Quote)));
-        }
-        return sb.ToString();
-    }
-
-    private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 }

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Pipeline.Host.Runs;
+namespace Pipeline.Core.Contracts;
 
 /// <summary>
 /// Named float32 arrays in one small binary blob (the tensors one item carries from Preprocess to the GPU worker and

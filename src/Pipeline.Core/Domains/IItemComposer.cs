@@ -1,0 +1,33 @@
+using Pipeline.Core.Contracts;
+
+namespace Pipeline.Core.Domains;
+
+/// <summary>What Compose hands a domain for one item.</summary>
+/// <param name="RunId">The run (output UIDs derive from it, so a rerun writes the same bytes).</param>
+/// <param name="Item">The planned item.</param>
+/// <param name="Source">The target image's bytes as stored in the dataset.</param>
+/// <param name="Sample">The generated crop (model space, <see cref="ModelTensorNames.Sample"/>).</param>
+/// <param name="Geometry">The crop geometry from Preprocess.</param>
+/// <param name="Lineage">The sample's lineage (written into the output where the format allows).</param>
+/// <param name="Deidentify">Whether identifying attributes of the source are replaced in the output.</param>
+public sealed record ComposeInput(string RunId, WorkItem Item, ReadOnlyMemory<byte> Source, float[] Sample, CropGeometry Geometry, Lineage Lineage, bool Deidentify);
+
+/// <summary>An output file: its bytes and content type.</summary>
+public sealed record ComposedFile(byte[] Content, string ContentType);
+
+/// <summary>How a domain writes its outputs in the dataset's own format.</summary>
+public interface IItemComposer
+{
+    /// <summary>The file extension of the item's output image (".dcm"), chosen before composing so that the lineage
+    /// written into the output can name the output blob.</summary>
+    string OutputExtension(WorkItem item);
+
+    /// <summary>The augmented image: the sample pasted back into the full-resolution target.</summary>
+    ComposedFile Compose(ComposeInput input);
+
+    /// <summary>The augmented dataset's annotation file (runs/{id}/out/...): one row per kept synthetic item.</summary>
+    /// <param name="planned">Every planned item, in plan order.</param>
+    /// <param name="results">Final item results by item id.</param>
+    /// <param name="lineages">Lineage of every composed item by item id.</param>
+    ComposedFile Annotations(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results, IReadOnlyDictionary<string, Lineage> lineages);
+}

@@ -1,0 +1,16 @@
+using Pipeline.Core.Contracts;
+
+namespace Pipeline.Core.Domains;
+
+/// <summary>
+/// What a domain measured for one item: the per-item metric values (key = reported name, e.g. "ssim.outside"), and
+/// the patches the learned metrics (LPIPS, embedding similarity, FD/KID features) are computed on, in display space
+/// [0, 1]: the original and generated patch (Geometry.Resolution squared) and the reference crop (square).
+/// </summary>
+public sealed record MeasuredItem(IReadOnlyDictionary<string, double> Metrics, float[] Original, float[] Generated, float[] Reference);
+
+/// <summary>What a domain measures per item, from the item's prepared inputs and the generated sample.</summary>
+public interface IItemMeasurer
+{
+    MeasuredItem Measure(WorkItem item, TensorBundle prepared, TensorBundle generated, CropGeometry geometry);
+}

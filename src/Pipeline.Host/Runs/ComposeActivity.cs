@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Domains;
+using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
+using Pipeline.Inference.Sampling;
+using Pipeline.Storage;
+using Pipeline.Storage.Blobs;
+
+namespace Pipeline.Host.Runs;
+
+/// <summary>
+/// Compose: for each item with a sample, builds the sample's lineage and lets the run's domain write the output in the
+/// dataset's format (<see cref="IItemComposer"/>; for mammography a derived DICOM with the sample pasted back), then
+/// writes runs/{id}/out/images/{item}{ext} and the lineage JSON runs/{id}/out/lineage/{item}.json.
+/// </summary>
+public sealed class ComposeActivity(PipelineStorage storage, ModelProvider models, RunDomains domains) : Activity<ShardStageInput, ShardStageResult>
+{
+    public override string Name => RunActivityNames.Compose;
+
+    public override async Task<ShardStageResult> RunAsync(ShardStageInput input, CancellationToken cancellationToken)
+    {
+        var run = storage.Run(input.RunId);
+        string manifestBlob = RunBlobs.ComposeShard(input.Shard.Index);
+        if (await ShardDocuments.FinishedAsync(run, manifestBlob, input.Shard.Index, cancellationToken).ConfigureAwait(false) is { } finished)
+            return finished;
+        var shard = await ShardDocuments.ReadPlanAsync(run, input.Shard, cancellationToken).ConfigureAwait(false);
+        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
+        var package = await models.GetPackageAsync(plan.Model, cancellationToken).ConfigureAwait(false);
+        var prep = await ShardDocuments.RequireManifestAsync(run, RunBlobs.PrepShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
+        var gen = await ShardDocuments.RequireManifestAsync(run, RunBlobs.GenShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
+        var composer = domains.For(plan.Domain).Composer;
+        var sampler = RunSamplingOptions.For(plan.Request, package);
+        var deidentify = plan.Request.Output?.Deidentify ?? true;
+        var stages = new List<ItemStage>();
+        foreach (var item in shard.Items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var p = prep.Find(item.ItemId);
+            var g = gen.Find(item.ItemId);
+            string? earlier = p?.Error ?? g?.Error ?? (p is null || g is null ? "no result from an earlier stage" : null);
+            if (earlier is not null) { stages.Add(new ItemStage(item.ItemId, Error: earlier)); continue; }
+            try
+            {
+                var generated = TensorBundle.Parse((await run.ReadAsync(RunBlobs.GenTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId)
+                    .Get(ModelTensorNames.Sample, item.ItemId);
+                var source = (await storage.ReadAsync(BlobPath.Parse(item.TargetImage), cancellationToken).ConfigureAwait(false))
+                             ?? throw new FileNotFoundException($"{item.TargetImage} does not exist");
+                string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item));
+                var lineage = new Lineage
+                {
+                    RunId = input.RunId, ItemId = item.ItemId, Mode = item.Mode,
+                    SourceImage = item.TargetImage, SourceImageSha256 = Convert.ToHexStringLower(SHA256.HashData(source.ToMemory().Span)),
+                    ReferenceImage = item.ReferenceImage, ReferenceBox = item.ReferenceBox, TargetBox = item.TargetBox,
+                    ClassName = item.ClassName, Model = new ModelIdentity(plan.Model, package.ManifestSha256), Seed = item.Seed,
+                    Sampler = new SamplerSettings
+                    {
+                        Scheduler = Enum.Parse<SchedulerKind>(sampler.Scheduler!, ignoreCase: true), Steps = sampler.Steps,
+                        Guidance = sampler.GuidanceScale, Eta = sampler.Eta,
+                    },
+                    Output = $"runs/{input.RunId}/{outBlob}",
+                };
+                var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify));
+                var written = await run.WriteIfAbsentAsync(outBlob, BinaryData.FromBytes(output.Content), output.ContentType, cancellationToken).ConfigureAwait(false);
+                var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
+                await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256 }, cancellationToken).ConfigureAwait(false);
+                stages.Add(new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,
+                    Lineage: $"runs/{input.RunId}/{lineageBlob}"));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                stages.Add(new ItemStage(item.ItemId, Error: $"compose: {ShardDocuments.Reason(e)}"));
+            }
+        }
+        await run.WriteJsonIfAbsentAsync(manifestBlob, new ShardManifest(input.Shard.Index, stages), cancellationToken).ConfigureAwait(false);
+        return ShardDocuments.Count(input.Shard.Index, stages);
+    }
+}

@@ -1,0 +1,64 @@
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Domains;
+using Pipeline.Imaging.Buffers;
+using Pipeline.Imaging.Compositing;
+using Pipeline.Imaging.Dicom;
+using Pipeline.Imaging.Preprocessing;
+using Pipeline.Mammography.Planning;
+
+namespace Pipeline.Mammography;
+
+/// <summary>
+/// The AnydoorMed data path of one item as pure steps over decoded images (docs/preprocessing.md): zoom-in crop of the
+/// target around the box, masked context, box mask, reference crop and its high-frequency collage, all in model space.
+/// </summary>
+public static class ItemImaging
+{
+    /// <summary>Crop ratio range of the zoom-in crop for mammography (docs/reference.md, "Zoom-in crop": 3-4x the box edge).</summary>
+    public const double MinRatio = 3.0, MaxRatio = 4.0;
+    /// <summary>Reference crop expansion (docs/preprocessing.md).</summary>
+    public const double ReferenceExpand = 1.2;
+
+    public static PreparedItem Prepare(WorkItem item, SourceImage target, SourceImage reference, int resolution, int referenceSize)
+    {
+        var rng = new SplitMix64((ulong)item.Seed);
+        double ratio = rng.Uniform(MinRatio, MaxRatio);
+        var box = LesionPlanner.ToBoxF(item.TargetBox);
+        var crop = ZoomInCrop.Plan(target.Width, target.Height, box, ratio, resolution);
+        int n = resolution * resolution;
+
+        var display = new float[n];
+        crop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
+        var model = new float[n];
+        ModelSpace.FromDisplay(display, model);
+        var mask = crop.Mask();
+        var context = new float[n];
+        ModelSpace.MaskedContext(model, mask, context);
+
+        var refCrop = ReferenceCrop.Plan(reference.Width, reference.Height, LesionPlanner.ToBoxF(item.ReferenceBox), ReferenceExpand, referenceSize);
+        var refDisplay = new float[referenceSize * referenceSize];
+        refCrop.Extract(reference.Display.Pixels<float>(), reference.Width, reference.Height, refDisplay);
+        var hf = new float[refDisplay.Length];
+        HighFrequencyMap.Compute(refDisplay, refCrop.SupportMask(), referenceSize, hf);
+        var detail = new float[n];
+        HighFrequencyMap.Collage(hf, referenceSize, crop.ModelBox, resolution, detail);
+        var refModel = new float[refDisplay.Length];
+        ModelSpace.FromDisplay(refDisplay, refModel);
+
+        var bundle = new TensorBundle()
+            .Add(ModelTensorNames.Context, context).Add(ModelTensorNames.Mask, mask).Add(ModelTensorNames.Reference, refModel).Add(ModelTensorNames.Detail, detail)
+            .Add(ModelTensorNames.Original, model); // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
+        return new PreparedItem(bundle, Geometry(crop, ratio));
+    }
+
+    /// <summary>Pastes the generated crop (model space) back into the target's stored pixels.</summary>
+    public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null) =>
+        PasteBack.Composite(target.Dicom.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
+
+    /// <summary>The zoom-in crop a geometry describes.</summary>
+    public static ZoomInCrop ToCrop(CropGeometry g) => new(new PixelRect(g.Left, g.Top, g.Side, g.Side), g.Resolution, new PixelRect(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight));
+
+    /// <summary>The geometry of a zoom-in crop drawn with <paramref name="ratio"/>.</summary>
+    public static CropGeometry Geometry(ZoomInCrop c, double ratio) =>
+        new(c.Crop.Left, c.Crop.Top, c.Side, c.Resolution, c.ModelBox.Left, c.ModelBox.Top, c.ModelBox.Width, c.ModelBox.Height, ratio);
+}

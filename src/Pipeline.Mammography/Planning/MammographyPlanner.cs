@@ -1,0 +1,38 @@
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Domains;
+using Pipeline.Imaging.Ingestion;
+using Pipeline.Imaging.Preprocessing;
+
+namespace Pipeline.Mammography.Planning;
+
+/// <summary>
+/// Plans a mammography run: reads the dataset's annotation file (VinDr-Mammo, generic CSV or JSON:
+/// <see cref="DatasetAnnotations"/>), groups the findings per image (<see cref="DatasetImages"/>) and chooses the items
+/// (<see cref="LesionPlanner"/>); an insertion target is decoded to find its breast tissue.
+/// </summary>
+public sealed class MammographyPlanner : IItemPlanner
+{
+    public bool Recognizes(DatasetFiles dataset) => DatasetAnnotations.Detect(dataset.Paths) is not null;
+
+    public async Task<PlannedItems> PlanAsync(AugmentationRequest request, DatasetFiles dataset, IBlobReader blobs, CancellationToken cancellationToken)
+    {
+        if (DatasetAnnotations.Detect(dataset.Paths) is not { } annotation)
+            return PlannedItems.Rejected([$"dataset '{dataset.Name}' has no annotation file ({DatasetAnnotations.VinDrFile}, {DatasetAnnotations.GenericCsvFile} or {DatasetAnnotations.GenericJsonFile})"]);
+        var bytes = await blobs.ReadAsync(dataset.BlobPrefix + annotation.File, cancellationToken).ConfigureAwait(false)
+                    ?? throw new FileNotFoundException($"{dataset.BlobPrefix}{annotation.File} is listed in the dataset index but does not exist");
+        var rowProblems = new List<string>();
+        var findings = DatasetAnnotations.Parse(annotation.Format, annotation.File, System.Text.Encoding.UTF8.GetString(bytes), rowProblems);
+        var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths);
+
+        var decoded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var planned = await LesionPlanner.PlanAsync(request, usable, async (target, ct) =>
+        {
+            if (!decoded.TryGetValue(target.Path, out var data))
+                decoded[target.Path] = data = await blobs.ReadAsync(target.Path, ct).ConfigureAwait(false)
+                                              ?? throw new FileNotFoundException($"{target.Path} is listed in the dataset index but does not exist");
+            using var source = SourceImage.Decode(data, target.Path);
+            return new InsertionSite(BreastForegroundMask.Compute(source.Display.Pixels<float>(), source.Width, source.Height), source.Width, source.Height);
+        }, cancellationToken).ConfigureAwait(false);
+        return planned with { Warnings = rowProblems };
+    }
+}
