@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Models;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
