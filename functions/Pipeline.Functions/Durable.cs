@@ -5,7 +5,7 @@ using Microsoft.DurableTask.Client;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host.AzureFunctions;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Functions;
 

@@ -16,7 +16,7 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
     private static readonly IReadOnlyDictionary<string, string?> FastSettings = new Dictionary<string, string?>
     {
         ["Pipeline:Triggers:DatasetDrop:PollInterval"] = "00:00:01",
-        ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
+        ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
         ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
     };
 

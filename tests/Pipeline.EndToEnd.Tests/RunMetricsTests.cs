@@ -36,7 +36,7 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
         var s = new Dictionary<string, string?>
         {
             ["Pipeline:Triggers:DatasetDrop:PollInterval"] = "00:00:01",
-            ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
+            ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
             ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
         };
         if (withModels)

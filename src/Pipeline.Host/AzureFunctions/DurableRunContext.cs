@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.AzureFunctions;
 
 /// <summary>
 /// The adapter from Durable Functions' orchestration context to the project's <see cref="IRunContext"/>, so the
-/// orchestrations in src/ run unchanged on Azure's durable engine. It keeps the local engine's semantics
-/// (Pipeline.Host.Engine.OrchestrationExecution):
+/// orchestrations in src/ run unchanged on Azure's durable engine. It has the same semantics as the local adapter
+/// (Pipeline.Host.TaskHub.TaskHubRunContext):
 /// activity failures after the retry policy -> <see cref="ActivityFailedException"/> (Durable retries them natively
 /// via <see cref="DurableRetry"/>); sub-orchestrations are retried here, attempt n &gt;= 2 as instance
 /// "{instanceId}-retry{n}", and fail with <see cref="OrchestrationFailedException"/>; an event wait with a timeout

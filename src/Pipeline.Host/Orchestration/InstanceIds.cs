@@ -1,4 +1,4 @@
-namespace Pipeline.Host.Engine;
+namespace Pipeline.Host.Orchestration;
 
 /// <summary>
 /// Rules for instance ids and orchestrator/activity/event names. An instance id becomes part of blob names

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Pipeline.Core.Orchestration;
 
-namespace Pipeline.Host.Engine;
+namespace Pipeline.Host.Orchestration;
 
 /// <summary>The orchestrators and activities an engine can run, by name (built from DI's IOrchestrator/IActivity
 /// registrations, or filled by hand).</summary>
@@ -41,6 +41,10 @@ public sealed class OrchestrationRegistry
     /// <summary>Registers an orchestrator from a delegate.</summary>
     public OrchestrationRegistry AddOrchestrator(string name, Func<IRunContext, Task<object?>> run)
         => Add(new DelegateOrchestrator(name, run));
+
+    public IEnumerable<IOrchestrator> Orchestrators => _orchestrators.Values;
+
+    public IEnumerable<IActivity> Activities => _activities.Values;
 
     public bool TryGetOrchestrator(string name, out IOrchestrator orchestrator) => _orchestrators.TryGetValue(name, out orchestrator!);
 
