@@ -39,6 +39,9 @@ public sealed class MammographyMeasurer : IItemMeasurer
         foreach (var (method, patch) in new[] { (ComparisonMethod.Model, composited), (ComparisonMethod.CopyPaste, copyPaste), (ComparisonMethod.Untouched, original) })
             if (SeamMeasure.Compute(patch, r, r, box) is { } seam)
                 metrics[ComparisonMethod.Key(method, "seam")] = seam.Seam;
+        // An identical patch has an infinite PSNR (a reinsertion's baseline pastes the lesion onto itself); it is left
+        // out, as PatchMetrics leaves out infinite region PSNRs: item results hold finite numbers only.
+        foreach (var key in metrics.Where(p => !double.IsFinite(p.Value)).Select(p => p.Key).ToList()) metrics.Remove(key);
         return new MeasuredItem(metrics, original, composited, ToDisplay(prepared.Get(ModelTensorNames.Reference, item.ItemId)))
         {
             CopyPaste = copyPaste,

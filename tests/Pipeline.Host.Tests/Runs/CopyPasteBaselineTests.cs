@@ -80,6 +80,7 @@ public class CopyPasteBaselineTests
         };
         var measured = new MammographyMeasurer().Measure(item, prepared, generated, new CropGeometry(0, 0, 200, r, 22, 22, 20, 20, 3.3));
         var m = measured.Metrics;
+        Assert.DoesNotContain("psnr", m.Keys);   // the sample equals the original: infinite PSNR, left out
         Assert.Equal(m["untouched/seam"], m["seam"], 5);
         Assert.True(m["copy&paste/seam"] > 3 * m["seam"], $"copy&paste {m["copy&paste/seam"]} vs model {m["seam"]}");
         Assert.True(m["copy&paste/ssim.inside"] < m["ssim.inside"]);
@@ -87,5 +88,10 @@ public class CopyPasteBaselineTests
         Assert.Equal((ComparisonMethod.Model, "LPIPS[x]"), ComparisonMethod.ParseKey("LPIPS[x]"));
         Assert.NotNull(measured.CopyPaste);
         Assert.NotNull(measured.RealObject);
+        // reinsertion: the baseline pastes the lesion onto itself (identical patches): every value stays finite
+        prepared.Add(ModelTensorNames.CopyPaste, Model(original));
+        var same = new MammographyMeasurer().Measure(item, prepared, generated, new CropGeometry(0, 0, 200, r, 22, 22, 20, 20, 3.3)).Metrics;
+        Assert.All(same, p => Assert.True(double.IsFinite(p.Value), $"{p.Key} = {p.Value}"));
+        Assert.DoesNotContain("copy&paste/psnr", same.Keys);
     }
 }
