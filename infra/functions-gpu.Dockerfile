@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # The GPU worker image of the Functions app (role "gpu": the inference-requests queue), also usable for the control
 # role. No GPU-ready Azure Functions base image exists (azure-functions-docker#1201), so this starts from NVIDIA's
-# CUDA 12 + cuDNN 9 runtime image and copies in the Functions host and the .NET runtimes from the official
+# CUDA 13 + cuDNN 9 runtime image and copies in the Functions host and the .NET runtimes from the official
 # dotnet-isolated image. Build from the repository root:
 #   docker build -f infra/functions-gpu.Dockerfile -t <registry>/pipeline-functions-gpu:<tag> .
 # ONNX Runtime comes with the app: publishing with -p:OnnxRuntimeFlavor=Gpu references Microsoft.ML.OnnxRuntime.Gpu.Linux
@@ -12,8 +12,9 @@
 ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 # unverified: the .NET 10 isolated tag of the Functions base image
 ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0
-# CUDA 12.x runtime with cuDNN 9, what onnxruntime-gpu 1.19+ is built against
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+# CUDA 13 runtime (with cuBLAS 13) and cuDNN 9: what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31's CUDA provider is built
+# against (unverified: this tag's name on Docker Hub; no registry is reachable here)
+ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
 # ---- 1. publish the Functions app (restores from nuget.org only: the repo's NuGet.config names a local feed
 #         made by infra/setup.sh, which does not exist in this build)

@@ -18,6 +18,8 @@ public static class AzureHostServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         foreach (var d in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(Pipeline.Host.TaskHub.TaskHubWorkerService)).ToList())
             services.Remove(d);
+        // keeps runs/{id}/status.json current for Durable's runs (DurableRunContext calls it)
+        services.AddSingleton<IActivity, ProjectRunStatusActivity>();
         services.TryAddSingleton(sp => new OrchestrationRegistry(sp.GetServices<IOrchestrator>(), sp.GetServices<IActivity>()));
         services.TryAddSingleton<IInferenceRequestHandler, AzureInferenceRequestHandler>();
         services.TryAddSingleton<AzureTriggerHandlers>();

@@ -46,6 +46,12 @@ public sealed class OrchestrationRegistry
 
     public IEnumerable<IActivity> Activities => _activities.Values;
 
+    /// <summary>Every registered orchestrator's name.</summary>
+    public IEnumerable<string> OrchestratorNames => _orchestrators.Keys;
+
+    /// <summary>Every registered activity's name.</summary>
+    public IEnumerable<string> ActivityNames => _activities.Keys;
+
     public bool TryGetOrchestrator(string name, out IOrchestrator orchestrator) => _orchestrators.TryGetValue(name, out orchestrator!);
 
     public bool TryGetActivity(string name, out IActivity activity) => _activities.TryGetValue(name, out activity!);
