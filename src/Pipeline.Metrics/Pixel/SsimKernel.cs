@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Pipeline.Metrics.Pixel;
 
@@ -65,7 +66,8 @@ internal ref struct SsimKernel
         Span<int> offsets = stackalloc int[taps];
         for (int k = 0; k < taps; k++)
             offsets[k] = (BorderIndex(row + k - r, _height, _symmetric) & (_ring - 1)) * Planes * _width;
-        VerticalAndCombine(offsets, ssimRow, csRow);
+        if (Vector512.IsHardwareAccelerated) VerticalAndCombine<Lanes512, Vector512<double>>(offsets, ssimRow, csRow);
+        else VerticalAndCombine<Lanes256, Vector256<double>>(offsets, ssimRow, csRow);
     }
 
     /// <summary>Index of sample <paramref name="i"/> (possibly outside 0..n-1) after border padding.</summary>
@@ -116,31 +118,34 @@ internal ref struct SsimKernel
         }
         int slot = (j & (_ring - 1)) * Planes * w;
         for (int q = 0; q < Planes; q++)
-            Horizontal(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
+        {
+            if (Vector512.IsHardwareAccelerated) Horizontal<Lanes512, Vector512<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
+            else Horizontal<Lanes256, Vector256<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
+        }
     }
 
     /// <summary>out[i] = sum_k w_k line[i + k], the symmetric taps paired: w_c line[i + r] + sum_{k&lt;r} w_k (line[i + k] + line[i + 2r - k]).</summary>
-    private readonly void Horizontal(ReadOnlySpan<double> line, Span<double> output)
+    private readonly void Horizontal<TL, TV>(ReadOnlySpan<double> line, Span<double> output) where TL : struct, ILanes<TV> where TV : struct
     {
-        int r = _radius, w = _width, vw = Vector<double>.Count, i = 0;
+        int r = _radius, w = _width, vw = TL.Count, i = 0;
         var weights = _weights;
         ref double lb = ref MemoryMarshal.GetReference(line);
         ref double ob = ref MemoryMarshal.GetReference(output);
-        var wc = new Vector<double>(weights[r]);
+        var wc = TL.Broadcast(weights[r]);
         for (; i <= w - 2 * vw; i += 2 * vw)
         {
             nuint a = (nuint)i, b = (nuint)(i + vw);
-            var s0 = Vector.LoadUnsafe(ref lb, a + (nuint)r) * wc;
-            var s1 = Vector.LoadUnsafe(ref lb, b + (nuint)r) * wc;
+            var s0 = TL.Multiply(TL.Load(ref lb, a + (nuint)r), wc);
+            var s1 = TL.Multiply(TL.Load(ref lb, b + (nuint)r), wc);
             for (int k = 0; k < r; k++)
             {
-                var wk = new Vector<double>(weights[k]);
+                var wk = TL.Broadcast(weights[k]);
                 nuint lo = (nuint)k, hi = (nuint)(2 * r - k);
-                s0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref lb, a + lo) + Vector.LoadUnsafe(ref lb, a + hi), wk, s0);
-                s1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref lb, b + lo) + Vector.LoadUnsafe(ref lb, b + hi), wk, s1);
+                s0 = TL.MultiplyAdd(TL.Add(TL.Load(ref lb, a + lo), TL.Load(ref lb, a + hi)), wk, s0);
+                s1 = TL.MultiplyAdd(TL.Add(TL.Load(ref lb, b + lo), TL.Load(ref lb, b + hi)), wk, s1);
             }
-            s0.StoreUnsafe(ref ob, a);
-            s1.StoreUnsafe(ref ob, b);
+            TL.Store(s0, ref ob, a);
+            TL.Store(s1, ref ob, b);
         }
         for (; i < w; i++)
         {
@@ -151,42 +156,43 @@ internal ref struct SsimKernel
     }
 
     /// <summary>Vertical pass over the ring rows at <paramref name="offsets"/> fused with the SSIM formula (Wang et al. 2004, eq. 13).</summary>
-    private readonly void VerticalAndCombine(ReadOnlySpan<int> offsets, Span<double> ssimRow, Span<double> csRow)
+    private readonly void VerticalAndCombine<TL, TV>(ReadOnlySpan<int> offsets, Span<double> ssimRow, Span<double> csRow) where TL : struct, ILanes<TV> where TV : struct
     {
-        int r = _radius, w = _width, vw = Vector<double>.Count, i = 0;
+        int r = _radius, w = _width, vw = TL.Count, i = 0;
         var weights = _weights;
         bool wantCs = csRow.Length != 0, wantSsim = ssimRow.Length != 0;
         ref double fb = ref MemoryMarshal.GetArrayDataReference(_filtered);
         ref double sb = ref MemoryMarshal.GetReference(ssimRow);
         ref double cb = ref MemoryMarshal.GetReference(csRow);
-        var vc1 = new Vector<double>(_c1);
-        var vc2 = new Vector<double>(_c2);
-        var wc = new Vector<double>(weights[r]);
+        var vc1 = TL.Broadcast(_c1);
+        var vc2 = TL.Broadcast(_c2);
+        var two = TL.Broadcast(2.0);
+        var wc = TL.Broadcast(weights[r]);
         nuint p1 = (nuint)w, p2 = (nuint)(2 * w), p3 = (nuint)(3 * w);
         for (; i <= w - vw; i += vw)
         {
             nuint c = (nuint)(offsets[r] + i);
-            var ux = Vector.LoadUnsafe(ref fb, c) * wc;
-            var uy = Vector.LoadUnsafe(ref fb, c + p1) * wc;
-            var uss = Vector.LoadUnsafe(ref fb, c + p2) * wc;
-            var uxy = Vector.LoadUnsafe(ref fb, c + p3) * wc;
+            var ux = TL.Multiply(TL.Load(ref fb, c), wc);
+            var uy = TL.Multiply(TL.Load(ref fb, c + p1), wc);
+            var uss = TL.Multiply(TL.Load(ref fb, c + p2), wc);
+            var uxy = TL.Multiply(TL.Load(ref fb, c + p3), wc);
             for (int k = 0; k < r; k++)
             {
-                var wk = new Vector<double>(weights[k]);
+                var wk = TL.Broadcast(weights[k]);
                 nuint lo = (nuint)(offsets[k] + i), hi = (nuint)(offsets[2 * r - k] + i);
-                ux = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref fb, lo) + Vector.LoadUnsafe(ref fb, hi), wk, ux);
-                uy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref fb, lo + p1) + Vector.LoadUnsafe(ref fb, hi + p1), wk, uy);
-                uss = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref fb, lo + p2) + Vector.LoadUnsafe(ref fb, hi + p2), wk, uss);
-                uxy = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref fb, lo + p3) + Vector.LoadUnsafe(ref fb, hi + p3), wk, uxy);
+                ux = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo), TL.Load(ref fb, hi)), wk, ux);
+                uy = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo + p1), TL.Load(ref fb, hi + p1)), wk, uy);
+                uss = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo + p2), TL.Load(ref fb, hi + p2)), wk, uss);
+                uxy = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo + p3), TL.Load(ref fb, hi + p3)), wk, uxy);
             }
-            var uxuy = ux * uy;
-            var squares = ux * ux + uy * uy;
-            var a2 = Vector.FusedMultiplyAdd(new Vector<double>(2.0), uxy - uxuy, vc2);
-            var b2 = (uss - squares) + vc2;
-            var a1 = Vector.FusedMultiplyAdd(new Vector<double>(2.0), uxuy, vc1);
-            var b1 = squares + vc1;
-            if (wantSsim) (a1 * a2 / (b1 * b2)).StoreUnsafe(ref sb, (nuint)i);
-            if (wantCs) (a2 / b2).StoreUnsafe(ref cb, (nuint)i);
+            var uxuy = TL.Multiply(ux, uy);
+            var squares = TL.MultiplyAdd(ux, ux, TL.Multiply(uy, uy));
+            var a2 = TL.MultiplyAdd(two, TL.Subtract(uxy, uxuy), vc2);
+            var b2 = TL.Add(TL.Subtract(uss, squares), vc2);
+            var a1 = TL.MultiplyAdd(two, uxuy, vc1);
+            var b1 = TL.Add(squares, vc1);
+            if (wantSsim) TL.Store(TL.Divide(TL.Multiply(a1, a2), TL.Multiply(b1, b2)), ref sb, (nuint)i);
+            if (wantCs) TL.Store(TL.Divide(a2, b2), ref cb, (nuint)i);
         }
         for (; i < w; i++)
         {
@@ -201,10 +207,51 @@ internal ref struct SsimKernel
                 uss = Math.FusedMultiplyAdd(_filtered[lo + 2 * w] + _filtered[hi + 2 * w], weights[k], uss);
                 uxy = Math.FusedMultiplyAdd(_filtered[lo + 3 * w] + _filtered[hi + 3 * w], weights[k], uxy);
             }
-            double uxuy = ux * uy, squares = ux * ux + uy * uy;
+            double uxuy = ux * uy, squares = Math.FusedMultiplyAdd(ux, ux, uy * uy);
             double a2 = Math.FusedMultiplyAdd(2, uxy - uxuy, _c2), b2 = (uss - squares) + _c2;
             if (wantSsim) ssimRow[i] = Math.FusedMultiplyAdd(2, uxuy, _c1) * a2 / ((squares + _c1) * b2);
             if (wantCs) csRow[i] = a2 / b2;
         }
     }
+}
+
+/// <summary>The vector operations the SSIM passes use, so one generic body runs on 512-bit or 256-bit registers (the JIT specialises it per struct).</summary>
+internal interface ILanes<TV> where TV : struct
+{
+    static abstract int Count { get; }
+    static abstract TV Broadcast(double value);
+    static abstract TV Load(ref double source, nuint offset);
+    static abstract void Store(TV value, ref double destination, nuint offset);
+    static abstract TV Add(TV a, TV b);
+    static abstract TV Subtract(TV a, TV b);
+    static abstract TV Multiply(TV a, TV b);
+    static abstract TV Divide(TV a, TV b);
+    /// <summary>a b + c, fused (one rounding).</summary>
+    static abstract TV MultiplyAdd(TV a, TV b, TV c);
+}
+
+internal readonly struct Lanes512 : ILanes<Vector512<double>>
+{
+    public static int Count => Vector512<double>.Count;
+    public static Vector512<double> Broadcast(double value) => Vector512.Create(value);
+    public static Vector512<double> Load(ref double source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
+    public static void Store(Vector512<double> value, ref double destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
+    public static Vector512<double> Subtract(Vector512<double> a, Vector512<double> b) => a - b;
+    public static Vector512<double> Multiply(Vector512<double> a, Vector512<double> b) => a * b;
+    public static Vector512<double> Divide(Vector512<double> a, Vector512<double> b) => a / b;
+    public static Vector512<double> MultiplyAdd(Vector512<double> a, Vector512<double> b, Vector512<double> c) => Vector512.FusedMultiplyAdd(a, b, c);
+}
+
+internal readonly struct Lanes256 : ILanes<Vector256<double>>
+{
+    public static int Count => Vector256<double>.Count;
+    public static Vector256<double> Broadcast(double value) => Vector256.Create(value);
+    public static Vector256<double> Load(ref double source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
+    public static void Store(Vector256<double> value, ref double destination, nuint offset) => value.StoreUnsafe(ref destination, offset);
+    public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
+    public static Vector256<double> Subtract(Vector256<double> a, Vector256<double> b) => a - b;
+    public static Vector256<double> Multiply(Vector256<double> a, Vector256<double> b) => a * b;
+    public static Vector256<double> Divide(Vector256<double> a, Vector256<double> b) => a / b;
+    public static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) => Vector256.FusedMultiplyAdd(a, b, c);
 }
