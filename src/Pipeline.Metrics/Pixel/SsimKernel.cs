@@ -32,6 +32,8 @@ internal ref struct SsimKernel
     private readonly double[] _filtered;   // ring x Planes x width: horizontally filtered input rows
     private int _nextInputRow;
 
+    private static bool Wide => StructuralSimilarity.Lanes == LaneWidth.Bits512;
+
     public SsimKernel(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int width, int height, SsimOptions options)
     {
         _x = x; _y = y; _width = width; _height = height;
@@ -66,7 +68,7 @@ internal ref struct SsimKernel
         Span<int> offsets = stackalloc int[taps];
         for (int k = 0; k < taps; k++)
             offsets[k] = (BorderIndex(row + k - r, _height, _symmetric) & (_ring - 1)) * Planes * _width;
-        if (Vector512.IsHardwareAccelerated) VerticalAndCombine<Lanes512, Vector512<double>>(offsets, ssimRow, csRow);
+        if (Wide) VerticalAndCombine<Lanes512, Vector512<double>>(offsets, ssimRow, csRow);
         else VerticalAndCombine<Lanes256, Vector256<double>>(offsets, ssimRow, csRow);
     }
 
@@ -119,7 +121,7 @@ internal ref struct SsimKernel
         int slot = (j & (_ring - 1)) * Planes * w;
         for (int q = 0; q < Planes; q++)
         {
-            if (Vector512.IsHardwareAccelerated) Horizontal<Lanes512, Vector512<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
+            if (Wide) Horizontal<Lanes512, Vector512<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
             else Horizontal<Lanes256, Vector256<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
         }
     }
@@ -214,6 +216,9 @@ internal ref struct SsimKernel
         }
     }
 }
+
+/// <summary>The register width of the SSIM passes (both give the same values to rounding).</summary>
+public enum LaneWidth { Bits256, Bits512 }
 
 /// <summary>The vector operations the SSIM passes use, so one generic body runs on 512-bit or 256-bit registers (the JIT specialises it per struct).</summary>
 internal interface ILanes<TV> where TV : struct

@@ -14,6 +14,12 @@ namespace Pipeline.Metrics.Pixel;
 /// </summary>
 public static class StructuralSimilarity
 {
+    /// <summary>
+    /// The register width of the SSIM and MS-SSIM kernels: 512-bit where the hardware accelerates it, otherwise
+    /// 256-bit. Both give the same values to rounding; set it only to compare them.
+    /// </summary>
+    public static LaneWidth Lanes { get; set; } = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? LaneWidth.Bits512 : LaneWidth.Bits256;
+
     /// <summary>SSIM on the whole image and, when <paramref name="mask"/> is given, inside and outside it.</summary>
     public static RegionScores Compute(ReadOnlySpan<float> a, ReadOnlySpan<float> b, PlaneShape shape, SsimOptions options, ReadOnlySpan<byte> mask = default)
     {
