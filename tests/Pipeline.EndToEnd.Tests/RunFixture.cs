@@ -2,14 +2,16 @@ using Pipeline.Core.Contracts;
 using Pipeline.Imaging.Synthetic;
 using Pipeline.Storage;
 using Pipeline.Storage.Azurite;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>One Azurite and one small synthetic mammography dataset ("mammo") uploaded and ingested, shared by the class.</summary>
-public sealed class RunFixture : IAsyncLifetime
+public sealed class RunFixture : AzuriteFixture
 {
     public const string Dataset = "mammo";
-    public AzuriteServer Azurite { get; private set; } = null!;
+    /// <summary>The shared fixture's Azurite.</summary>
+    public AzuriteServer Azurite => Server;
     public string DatasetFolder { get; } = Path.Combine(Path.GetTempPath(), $"e2e-mammo-{Guid.NewGuid():N}");
 
     /// <summary>The tiny random-weight inpainting package (64 px, reference 64 px) of training/test_models.</summary>
@@ -25,9 +27,9 @@ public sealed class RunFixture : IAsyncLifetime
         }
     }
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Azurite = await AzuriteServer.StartAsync();
+        await base.InitializeAsync();
         await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = 8, Seed = 7, Rows = 512, Columns = 416 }, DatasetFolder);
         await UploadAsync(Azurite.ConnectionString, DatasetFolder, Dataset);
     }
@@ -46,10 +48,9 @@ public sealed class RunFixture : IAsyncLifetime
         await new Pipeline.Host.Ingestion.ValidatingDatasetIngestor(storage).IngestAsync(name, CancellationToken.None);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        Azurite.Dispose();
+        await base.DisposeAsync();
         try { Directory.Delete(DatasetFolder, recursive: true); } catch (IOException) { }
-        await Task.CompletedTask;
     }
 }

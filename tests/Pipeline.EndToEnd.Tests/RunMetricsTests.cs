@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Local;
@@ -241,18 +242,18 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
     [Fact]
     public void A_folder_of_the_wrong_kind_or_without_a_model_fails_with_the_setting_named()
     {
-        using var wrongKind = new RunFeatureNetworks(new RunMetricsOptions { Lpips = FeatureModel("tiny-feat") });
+        using var wrongKind = new RunFeatureNetworks(Options.Create(new RunMetricsOptions { Lpips = FeatureModel("tiny-feat") }));
         Assert.True(wrongKind.HasLpips);
         var e = Assert.Throws<InvalidOperationException>(() => wrongKind.Lpips);
         Assert.Contains("Pipeline:Metrics:Lpips", e.Message, StringComparison.Ordinal);
         Assert.Contains("kind lpips", e.Message, StringComparison.Ordinal);
 
-        using var missing = new RunFeatureNetworks(new RunMetricsOptions { Features = Path.Combine(Path.GetTempPath(), "no-such-feature-model") });
+        using var missing = new RunFeatureNetworks(Options.Create(new RunMetricsOptions { Features = Path.Combine(Path.GetTempPath(), "no-such-feature-model") }));
         var m = Assert.Throws<InvalidOperationException>(() => missing.Features);
         Assert.Contains("Pipeline:Metrics:Features", m.Message, StringComparison.Ordinal);
         Assert.Contains("feature-model.json", m.Message, StringComparison.Ordinal);
 
-        using var none = new RunFeatureNetworks(new RunMetricsOptions());
+        using var none = new RunFeatureNetworks(Options.Create(new RunMetricsOptions()));
         Assert.False(none.HasFeatures || none.HasLpips || none.HasEmbedding);
         Assert.Null(none.Features);
     }

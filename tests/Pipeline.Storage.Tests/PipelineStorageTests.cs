@@ -1,3 +1,4 @@
+using Pipeline.Tests.Shared;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;

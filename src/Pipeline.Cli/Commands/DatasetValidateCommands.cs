@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pipeline.Core.Contracts;
+using Pipeline.Driving.Ingestion;
 using Pipeline.Imaging.Ingestion;
 using Spectre.Console;
 
@@ -7,7 +8,8 @@ namespace Pipeline.Cli.Commands;
 
 /// <summary>
 /// <c>pipeline dataset validate &lt;folder&gt;</c>: the checks ingestion runs (every referenced file opens and has its
-/// annotated size, boxes inside images), with class counts and box statistics. Contributes the "validate" verb to the
+/// annotated size, boxes inside images; for nuScenes-format driving datasets the table, token and file checks of
+/// NuScenesIngestion), with class counts and box statistics. Contributes the "validate" verb to the
 /// "dataset" group (Program merges groups of the same name).
 /// </summary>
 public sealed class DatasetValidateCommands : ICommandGroup
@@ -29,8 +31,9 @@ public sealed class DatasetValidateCommands : ICommandGroup
             DatasetIngestionResult result;
             try
             {
-                result = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir.FullName),
-                    new DatasetIngestionOptions { DecodePixels = !parse.GetValue(headerOnly) }, null, ct);
+                var source = new FolderDatasetSource(dir.FullName);
+                result = await NuScenesIngestion.TryRunAsync(source, cancellationToken: ct)
+                         ?? await DatasetIngestion.RunAsync(source, new DatasetIngestionOptions { DecodePixels = !parse.GetValue(headerOnly) }, null, ct);
             }
             catch (OperationCanceledException) { return ExitCodes.Cancelled; }
             var r = result.Report;

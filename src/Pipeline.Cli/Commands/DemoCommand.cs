@@ -32,19 +32,19 @@ public sealed class DemoCommand : ICommandGroup
         var model = new Option<DirectoryInfo?>("--model") { Description = "Model package folder (default models/mammo-tiny)." };
         var fresh = new Option<bool>("--fresh") { Description = "Start from empty storage (deletes .pipeline/demo)." };
         foreach (var o in new Option[] { count, items, steps, seed, model, fresh }) cmd.Options.Add(o);
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
                 return await RunAsync(parse.GetValue(count), parse.GetValue(items), parse.GetValue(steps), parse.GetValue(seed),
-                    parse.GetValue(model)?.FullName, parse.GetValue(fresh), ct);
+                    parse.GetValue(model)?.FullName, parse.GetValue(fresh), cancellationToken);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return ExitCodes.Cancelled; }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return ExitCodes.Cancelled; }
         });
         return cmd;
     }
 
-    private static async Task<int> RunAsync(int images, int itemsPerTask, int? steps, long seed, string? modelFolder, bool fresh, CancellationToken ct)
+    private static async Task<int> RunAsync(int images, int itemsPerTask, int? steps, long seed, string? modelFolder, bool fresh, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         string root = CliStorage.RepositoryRoot;
@@ -66,7 +66,7 @@ public sealed class DemoCommand : ICommandGroup
             if (DevelopmentStorage.IsDevelopmentStorage(cs))
             {
                 // the demo's own Azurite on free ports, data kept for reruns
-                azurite = await AzuriteServer.StartAsync(new AzuriteOptions { Location = Path.Combine(work, "azurite"), RepositoryRoot = root }, ct);
+                azurite = await AzuriteServer.StartAsync(new AzuriteOptions { Location = Path.Combine(work, "azurite"), RepositoryRoot = root }, cancellationToken);
                 cs = azurite.ConnectionString;
                 Step($"Azurite started (pid {azurite.ProcessId}, blob port {azurite.BlobPort}, data in {Path.Combine(work, "azurite")})");
             }
@@ -84,7 +84,7 @@ public sealed class DemoCommand : ICommandGroup
                 ["Pipeline:Metrics:Lpips"] = FeatureModel(root, "tiny-lpips"),
                 ["Pipeline:Metrics:Embedding"] = FeatureModel(root, "tiny-embed"),
                 ["Pipeline:Metrics:MinSetSamples"] = "4",
-            }, cancellationToken: ct);
+            }, cancellationToken: cancellationToken);
             var storage = host.Storage;
 
             // 1. synthetic dataset
@@ -92,7 +92,7 @@ public sealed class DemoCommand : ICommandGroup
             string datasetFolder = Path.Combine(work, "datasets", datasetName);
             if (!File.Exists(Path.Combine(datasetFolder, SyntheticMammoDataset.AnnotationFileName)))
             {
-                var summary = await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = images, Seed = 42 }, datasetFolder, cancellationToken: ct);
+                var summary = await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = images, Seed = 42 }, datasetFolder, cancellationToken: cancellationToken);
                 Step($"Generated {summary.Images} synthetic mammograms ({summary.Findings} findings: {string.Join(", ", summary.FindingsByCategory.Select(p => $"{p.Key} {p.Value}"))})");
             }
             else Step($"Reusing the synthetic dataset in {datasetFolder}");
@@ -103,24 +103,24 @@ public sealed class DemoCommand : ICommandGroup
             foreach (var file in Directory.EnumerateFiles(datasetFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 await using var s = File.OpenRead(file);
-                if ((await dataset.UploadAsync(Path.GetRelativePath(datasetFolder, file).Replace('\\', '/'), s, cancellationToken: ct)).Written) uploaded++;
+                if ((await dataset.UploadAsync(Path.GetRelativePath(datasetFolder, file).Replace('\\', '/'), s, cancellationToken: cancellationToken)).Written) uploaded++;
             }
             Step($"Uploaded {uploaded} files to datasets/{datasetName}/");
             var waitUntil = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-            while (await dataset.ReadIndexAsync(ct) is null)
+            while (await dataset.ReadIndexAsync(cancellationToken) is null)
             {
                 if (DateTime.UtcNow > waitUntil) { Console.Error.WriteLine("demo: ingestion did not write _index.json within 2 minutes"); return ExitCodes.Unavailable; }
-                await Task.Delay(500, ct);
+                await Task.Delay(500, cancellationToken);
             }
-            var index = (await dataset.ReadIndexAsync(ct))!;
+            var index = (await dataset.ReadIndexAsync(cancellationToken))!;
             Step($"Ingested: {index.FileCount} files, {index.TotalBytes / 1e6:0.0} MB{(index.Problems.Count > 0 ? $", {index.Problems.Count} problems" : "")}");
 
             // 3. the model package under models/{name}/{version}/
-            var package = await Pipeline.Inference.Packages.ModelPackage.LoadAsync(modelFolder, ct);
+            var package = await Pipeline.Inference.Packages.ModelPackage.LoadAsync(modelFolder, cancellationToken);
             foreach (var file in Directory.EnumerateFiles(modelFolder).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal))
             {
                 await using var s = File.OpenRead(file);
-                await storage.WriteIfAbsentAsync(BlobPath.Model(package.Name, package.Version, Path.GetFileName(file)), s, cancellationToken: ct);
+                await storage.WriteIfAbsentAsync(BlobPath.Model(package.Name, package.Version, Path.GetFileName(file)), s, cancellationToken: cancellationToken);
             }
             string modelRef = $"models/{package.Name}/{package.Version}";
             Step($"Model {modelRef} ({package.Kind}, {package.Resolution} px, sha256 {package.ManifestSha256[..12]})");
@@ -139,29 +139,29 @@ public sealed class DemoCommand : ICommandGroup
                 Sampler = steps is null ? null : new SamplerSettings { Steps = steps },
                 RealismGate = new RealismGate { MinSsim = 0.5 },
             };
-            if (await host.Orchestrations.GetInstanceAsync(runId, ct) is null)
+            if (await host.Orchestrations.GetInstanceAsync(runId, cancellationToken) is null)
             {
-                await host.SubmitAsync(request, ct);
+                await host.SubmitAsync(request, cancellationToken);
                 Step($"Enqueued run {runId} on augment-requests ({request.TotalItems} items)");
             }
             else Step($"Run {runId} exists; following it");
 
             var waitInstance = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (await host.Orchestrations.GetInstanceAsync(runId, ct) is null && DateTime.UtcNow < waitInstance) await Task.Delay(300, ct);
-            int exit = await StatusCommand.FollowAsync(storage, runId, TimeSpan.FromMinutes(60), ct);
+            while (await host.Orchestrations.GetInstanceAsync(runId, cancellationToken) is null && DateTime.UtcNow < waitInstance) await Task.Delay(300, cancellationToken);
+            int exit = await StatusCommand.FollowAsync(storage, runId, TimeSpan.FromMinutes(60), cancellationToken);
 
             // 5. results to the local folder
-            var final = await host.Orchestrations.GetInstanceAsync(runId, ct);
+            var final = await host.Orchestrations.GetInstanceAsync(runId, cancellationToken);
             var result = final?.ReadOutput<Pipeline.Core.Runs.RunSummary>();
             string outFolder = Path.Combine(work, "runs", runId);
             int files = 0;
-            await foreach (var e in storage.Run(runId).ListAsync(null, ct))
+            await foreach (var e in storage.Run(runId).ListAsync(null, cancellationToken))
             {
                 string rel = e.Path.Name[(runId.Length + 1)..];
                 if (!(rel.StartsWith("out/") || rel is RunBlobs.ReportHtml or RunBlobs.ReportJson or RunBlobs.Plan or "status.json")) continue;
                 string local = Path.Combine(outFolder, rel.Replace('/', Path.DirectorySeparatorChar));
                 Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-                await File.WriteAllBytesAsync(local, (await storage.ReadAsync(e.Path, ct))!.ToArray(), ct);
+                await File.WriteAllBytesAsync(local, (await storage.ReadAsync(e.Path, cancellationToken))!.ToArray(), cancellationToken);
                 files++;
             }
             var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("");

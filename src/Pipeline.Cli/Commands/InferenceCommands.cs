@@ -32,11 +32,11 @@ public sealed class SampleCommand : ICommandGroup
         var cuda = new Option<bool>("--cuda") { Description = "Run on the CUDA execution provider (falls back to the CPU with a notice when unavailable)." };
         var output = new Option<FileInfo>("-o", "--output") { Description = "Output PNG (16-bit grey or RGB, model resolution).", Required = true };
         foreach (var o in new Option[] { model, context, mask, reference, hf, scheduler, steps, guidance, eta, seed, itemId, repaint, cuda, output }) cmd.Options.Add(o);
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
-                var package = await ModelPackage.LoadAsync(parse.GetValue(model)!.FullName, ct);
+                var package = await ModelPackage.LoadAsync(parse.GetValue(model)!.FullName, cancellationToken);
                 RePaintOptions? rp = null;
                 if (parse.GetValue(repaint) is { } r)
                 {
@@ -49,10 +49,10 @@ public sealed class SampleCommand : ICommandGroup
                 if (needsHf && parse.GetValue(hf) is null) throw new ArgumentException($"model '{package.Name}' takes a detail map: pass --hf");
                 var res = package.Resolution;
                 var item = new InpaintingItem(parse.GetValue(itemId),
-                    await ReadPlanarAsync(parse.GetValue(context)!, res, package.ImageChannels, package.ValueRange, ct),
-                    Binarize(await ReadPlanarAsync(parse.GetValue(mask)!, res, 1, (0, 1), ct)),
-                    await ReadPlanarAsync(parse.GetValue(reference)!, package.Reference.Size, package.Reference.Channels, package.ValueRange, ct),
-                    needsHf ? await ReadPlanarAsync(parse.GetValue(hf)!, res, package.ImageChannels, (0, 1), ct) : null);
+                    await ReadPlanarAsync(parse.GetValue(context)!, res, package.ImageChannels, package.ValueRange, cancellationToken),
+                    Binarize(await ReadPlanarAsync(parse.GetValue(mask)!, res, 1, (0, 1), cancellationToken)),
+                    await ReadPlanarAsync(parse.GetValue(reference)!, package.Reference.Size, package.Reference.Channels, package.ValueRange, cancellationToken),
+                    needsHf ? await ReadPlanarAsync(parse.GetValue(hf)!, res, package.ImageChannels, (0, 1), cancellationToken) : null);
                 var sessionOptions = new OrtSessionOptions { ExecutionProvider = parse.GetValue(cuda) ? OrtExecutionProvider.Cuda : OrtExecutionProvider.Cpu, FallbackToCpu = true };
                 using var m = InpaintingModel.Open(package, options: sessionOptions);
                 if (m.Denoiser.ExecutionProviderNote is { } note) AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
@@ -68,10 +68,10 @@ public sealed class SampleCommand : ICommandGroup
                         Scheduler = parse.GetValue(scheduler), Steps = parse.GetValue(steps), GuidanceScale = parse.GetValue(guidance),
                         Eta = parse.GetValue(eta), Seed = parse.GetValue(seed), RePaint = rp, Progress = progress,
                     };
-                    image = (await sampler.SampleAsync([item], options, ct))[0];
+                    image = (await sampler.SampleAsync([item], options, cancellationToken))[0];
                 });
                 var outFile = parse.GetValue(output)!.FullName;
-                await WritePngAsync(outFile, image, res, package.ImageChannels, package.ValueRange, ct);
+                await WritePngAsync(outFile, image, res, package.ImageChannels, package.ValueRange, cancellationToken);
                 Console.WriteLine($"wrote {outFile} ({res}x{res}, model '{package.Name}' {package.Version}, {m.Denoiser.ExecutionProvider}) in {sw.Elapsed.TotalSeconds:0.00} s");
                 return ExitCodes.Ok;
             }
@@ -94,10 +94,10 @@ public sealed class SampleCommand : ICommandGroup
     }
 
     /// <summary>Reads a PNG into planar C x size x size floats mapped from [0, max] to <paramref name="range"/>, resized to size.</summary>
-    internal static async Task<float[]> ReadPlanarAsync(FileInfo file, int size, int channels, (double Min, double Max) range, CancellationToken ct)
+    internal static async Task<float[]> ReadPlanarAsync(FileInfo file, int size, int channels, (double Min, double Max) range, CancellationToken cancellationToken)
     {
         if (!file.Exists) throw new FileNotFoundException($"image '{file.FullName}' does not exist", file.FullName);
-        using var decoded = await PngCodec.ReadAsync(file.FullName, cancellationToken: ct);
+        using var decoded = await PngCodec.ReadAsync(file.FullName, cancellationToken: cancellationToken);
         var max = decoded.PixelType switch { PixelType.UInt8 => 255f, PixelType.UInt16 => 65535f, _ => 1f };
         using var f = decoded.ToFloat32();
         using var resized = ImageBuffer.Create(size, size, f.Channels, PixelType.Float32);
@@ -120,7 +120,7 @@ public sealed class SampleCommand : ICommandGroup
         return result;
     }
 
-    private static async Task WritePngAsync(string path, float[] planar, int size, int channels, (double Min, double Max) range, CancellationToken ct)
+    private static async Task WritePngAsync(string path, float[] planar, int size, int channels, (double Min, double Max) range, CancellationToken cancellationToken)
     {
         int plane = size * size;
         var interleaved = new ushort[channels * plane];
@@ -131,7 +131,7 @@ public sealed class SampleCommand : ICommandGroup
                 interleaved[k * channels + c] = (ushort)Math.Clamp(Math.Round(v * 65535.0), 0, 65535);
             }
         using var image = ImageBuffer.FromSamples<ushort>(size, size, channels, interleaved);
-        await PngCodec.WriteAsync(path, image, cancellationToken: ct);
+        await PngCodec.WriteAsync(path, image, cancellationToken: cancellationToken);
     }
 }
 
@@ -144,12 +144,12 @@ public sealed class ModelCommands : ICommandGroup
         var inspect = new Command("inspect", "Verify a model package (SHA-256 of every file, bindings against the ONNX graphs) and print its contents.");
         var path = new Argument<DirectoryInfo>("package") { Description = "Model package folder." };
         inspect.Arguments.Add(path);
-        inspect.SetAction(async (parse, ct) =>
+        inspect.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(path)!;
             try
             {
-                var p = await ModelPackage.LoadAsync(dir.FullName, ct);
+                var p = await ModelPackage.LoadAsync(dir.FullName, cancellationToken);
                 using var m = InpaintingModel.Open(p);
                 AnsiConsole.MarkupLineInterpolated($"[bold]{p.Name}[/] {p.Version}: {p.Description}");
                 Console.WriteLine($"kind {p.Kind}, {p.Resolution}x{p.Resolution}x{p.ImageChannels}, value range [{p.ValueRange.Min}, {p.ValueRange.Max}], inpainting {p.Inpainting}" +

@@ -44,19 +44,19 @@ public sealed class MetricsCommands : ICommandGroup
         cmd.Arguments.Add(a); cmd.Arguments.Add(b);
         cmd.Options.Add(range); cmd.Options.Add(mask);
         if (name != "psnr") cmd.Options.Add(border);
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
-                var (pa, shapeA, maxA, notesA) = await ReadFloatAsync(parse.GetValue(a)!, ct);
-                var (pb, shapeB, maxB, notesB) = await ReadFloatAsync(parse.GetValue(b)!, ct);
+                var (pa, shapeA, maxA, notesA) = await ReadFloatAsync(parse.GetValue(a)!, cancellationToken);
+                var (pb, shapeB, maxB, notesB) = await ReadFloatAsync(parse.GetValue(b)!, cancellationToken);
                 if (shapeA != shapeB)
                     return Fail($"metrics {name}: the images differ in shape ({parse.GetValue(a)!.Name} is {shapeA}, {parse.GetValue(b)!.Name} is {shapeB})");
                 double dataRange = parse.GetValue(range) ?? Math.Max(maxA, maxB);
                 byte[] m = [];
                 if (parse.GetValue(mask) is { } mf)
                 {
-                    var (pm, shapeM, _, _) = await ReadFloatAsync(mf, ct);
+                    var (pm, shapeM, _, _) = await ReadFloatAsync(mf, cancellationToken);
                     if (shapeM.Width != shapeA.Width || shapeM.Height != shapeA.Height)
                         return Fail($"metrics {name}: the mask {mf.Name} is {shapeM.Width}x{shapeM.Height}, the images {shapeA.Width}x{shapeA.Height}");
                     m = new byte[shapeM.PixelCount];
@@ -104,15 +104,15 @@ public sealed class MetricsCommands : ICommandGroup
         var shrink = new Option<bool>("--shrink-subsets") { Description = "KID: shrink the subset size to the smaller folder instead of failing (clean-fid's min(n, 1000))." };
         cmd.Arguments.Add(dirA); cmd.Arguments.Add(dirB); cmd.Options.Add(features);
         if (name == "kid") { cmd.Options.Add(subset); cmd.Options.Add(subsets); cmd.Options.Add(seed); cmd.Options.Add(shrink); }
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
                 using var net = FeatureNetwork.Open(parse.GetValue(features)!.FullName);
                 if (net.Descriptor.Kind != FeatureModelKind.Features)
                     return Fail($"metrics {name}: '{net.Descriptor.Name}' is a {net.Descriptor.Kind} model; FD and KID need kind 'features'");
-                var fa = await FolderFeaturesAsync(net, parse.GetValue(dirA)!, ct);
-                var fb = await FolderFeaturesAsync(net, parse.GetValue(dirB)!, ct);
+                var fa = await FolderFeaturesAsync(net, parse.GetValue(dirA)!, cancellationToken);
+                var fb = await FolderFeaturesAsync(net, parse.GetValue(dirB)!, cancellationToken);
                 int d = net.Descriptor.Output!.Dim;
                 var o = new JsonObject { ["dirA"] = parse.GetValue(dirA)!.FullName, ["dirB"] = parse.GetValue(dirB)!.FullName, ["samplesA"] = fa.Count, ["samplesB"] = fb.Count, ["features"] = net.Descriptor.Folder };
                 if (name == "fid")
@@ -151,7 +151,7 @@ public sealed class MetricsCommands : ICommandGroup
 
     private static JsonObject Regions(RegionScores r) => new() { ["whole"] = r.Whole, ["inside"] = r.Inside, ["outside"] = r.Outside };
 
-    private static async Task<(float[] Features, int Count)> FolderFeaturesAsync(FeatureNetwork net, DirectoryInfo dir, CancellationToken ct)
+    private static async Task<(float[] Features, int Count)> FolderFeaturesAsync(FeatureNetwork net, DirectoryInfo dir, CancellationToken cancellationToken)
     {
         if (!dir.Exists) throw new DirectoryNotFoundException($"folder '{dir.FullName}' does not exist");
         var files = dir.EnumerateFiles().Where(f => f.Extension.ToLowerInvariant() is ".png" or ".jpg" or ".jpeg").OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
@@ -163,20 +163,20 @@ public sealed class MetricsCommands : ICommandGroup
             var images = new List<FeatureImage>();
             foreach (var f in files.Skip(start).Take(chunk))
             {
-                var (pixels, shape, max, _) = await ReadFloatAsync(f, ct);
+                var (pixels, shape, max, _) = await ReadFloatAsync(f, cancellationToken);
                 for (int i = 0; i < pixels.Length; i++) pixels[i] /= (float)max;
                 images.Add(new FeatureImage(pixels, shape, f.Name));
             }
-            all.AddRange(net.Extract(images, ct));
+            all.AddRange(net.Extract(images, cancellationToken));
         }
         return (all.ToArray(), files.Count);
     }
 
     /// <summary>Decodes a PNG/JPEG to float samples (alpha dropped), with the sample type's maximum (255 or 65535).</summary>
-    internal static async Task<(float[] Pixels, PlaneShape Shape, double Max, List<string> Notes)> ReadFloatAsync(FileInfo file, CancellationToken ct)
+    internal static async Task<(float[] Pixels, PlaneShape Shape, double Max, List<string> Notes)> ReadFloatAsync(FileInfo file, CancellationToken cancellationToken)
     {
         if (!file.Exists) throw new FileNotFoundException($"'{file.FullName}' does not exist", file.FullName);
-        var bytes = await File.ReadAllBytesAsync(file.FullName, ct);
+        var bytes = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
         using var image = PngCodec.IsPng(bytes) ? PngCodec.Decode(bytes, file.Name)
             : JpegCodec.IsJpeg(bytes) ? JpegCodec.Decode(bytes, file.Name)
             : throw new ImageFormatException(file.Name, "image", "neither a PNG nor a JPEG signature");

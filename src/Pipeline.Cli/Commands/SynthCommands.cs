@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Pipeline.Driving.Synthetic;
 using Pipeline.Imaging.Synthetic;
 using Spectre.Console;
 
 namespace Pipeline.Cli.Commands;
 
-/// <summary><c>pipeline synth mammo</c>: a procedural, seeded mammography dataset in VinDr-Mammo's layout.</summary>
+/// <summary>
+/// <c>pipeline synth mammo</c>: a procedural, seeded mammography dataset in VinDr-Mammo's layout.
+/// <c>pipeline synth driving</c>: ray-cast driving scenes (camera + lidar) in the nuScenes layout.
+/// </summary>
 public sealed class SynthCommands : ICommandGroup
 {
     public Command Build()
@@ -47,6 +51,47 @@ public sealed class SynthCommands : ICommandGroup
             return ExitCodes.Ok;
         });
         synth.Subcommands.Add(mammo);
+        synth.Subcommands.Add(Driving());
         return synth;
+    }
+
+    private static Command Driving()
+    {
+        var driving = new Command("driving", "Write synthetic driving scenes in the nuScenes layout: per scene one ray-cast street seen by CAM_FRONT (JPEG) and a 32-beam LIDAR_TOP (.pcd.bin) at 2 Hz key frames, cars and pedestrians annotated in the global frame (docs/driving.md).");
+        var scenes = new Option<int>("--scenes") { Description = "Number of scenes.", DefaultValueFactory = _ => 2 };
+        var samples = new Option<int>("--samples") { Description = "Key frames per scene (0.5 s apart).", DefaultValueFactory = _ => 6 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder (the nuScenes dataroot).", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed; the same seed gives byte-identical files.", DefaultValueFactory = _ => 0UL };
+        var width = new Option<int>("--width") { Description = "Camera image width (nuScenes: 1600).", DefaultValueFactory = _ => 800 };
+        var height = new Option<int>("--height") { Description = "Camera image height (nuScenes: 900).", DefaultValueFactory = _ => 450 };
+        var version = new Option<string>("--version-name") { Description = "Name of the tables' version folder.", DefaultValueFactory = _ => "v1.0-synthetic" };
+        foreach (var o in new Option[] { scenes, samples, output, seed, width, height, version }) driving.Options.Add(o);
+        driving.SetAction(async (parse, ct) =>
+        {
+            var options = new SyntheticDrivingOptions
+            {
+                Scenes = parse.GetValue(scenes), SamplesPerScene = parse.GetValue(samples), Seed = parse.GetValue(seed),
+                CameraWidth = parse.GetValue(width), CameraHeight = parse.GetValue(height), Version = parse.GetValue(version)!,
+            };
+            try { options.Validate(); }
+            catch (ArgumentOutOfRangeException ex) { Console.Error.WriteLine($"synth driving: {ex.Message}"); return ExitCodes.Usage; }
+            var folder = parse.GetValue(output)!.FullName;
+            var sw = Stopwatch.StartNew();
+            SyntheticDrivingSummary summary = null!;
+            try
+            {
+                await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("ray casting key frames", maxValue: options.Scenes * options.SamplesPerScene);
+                    summary = await SyntheticDrivingDataset.WriteToFolderAsync(options, folder, new Progress<int>(n => task.Value = n), ct);
+                });
+            }
+            catch (OperationCanceledException) { return ExitCodes.Cancelled; }
+            Console.WriteLine($"wrote {summary.Scenes} scenes, {summary.Samples} samples ({summary.LidarPoints} lidar points), {summary.Annotations} annotations of {summary.Instances} objects (" +
+                              string.Join(", ", summary.AnnotationsByCategory.Select(kv => $"{kv.Value} {kv.Key}")) +
+                              $") to {folder} in {sw.Elapsed.TotalSeconds:0.0} s; tables: {Path.Combine(folder, summary.Version)}");
+            return ExitCodes.Ok;
+        });
+        return driving;
     }
 }

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Core.Contracts;
 
-/// <summary>What a task does with the anomaly of a reference crop (AnydoorMed terms, see thesis-notes).</summary>
+/// <summary>What a task does with the anomaly of a reference crop (AnydoorMed terms; docs/reference.md, "Evaluation sampling").</summary>
 [JsonConverter(typeof(CamelCaseEnumConverter<TaskMode>))]
 public enum TaskMode
 {

@@ -30,7 +30,8 @@ public sealed record RunStatus
     public required RunState State { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
-    /// <summary>Current stage (plan, preprocess, infer, compose, measure, aggregate, report).</summary>
+    /// <summary>Current stage as the run orchestration reports it (Pipeline.Core.Runs.RunStages: plan, estimate,
+    /// generate, aggregate, report).</summary>
     public string? Stage { get; init; }
     public RunProgress? Progress { get; init; }
     public JsonElement? CustomStatus { get; init; }

@@ -55,4 +55,23 @@ public readonly record struct Box3(Vector3d Center, double Width, double Length,
         }
         return n;
     }
+
+    /// <summary>
+    /// Counts points given in another frame inside the box: each point (interleaved floats, x y z first) is taken to the
+    /// box's frame by <paramref name="pointsToBoxFrame"/> (e.g. a lidar's sensor -> global transform) in double precision.
+    /// The count behind num_lidar_pts, written by the generator and checked by ingestion with this same function.
+    /// </summary>
+    public int CountInside(ReadOnlySpan<float> points, int stride, RigidTransform pointsToBoxFrame)
+    {
+        var toParent = pointsToBoxFrame.Rotation.ToMatrix();
+        var m = Rotation.ToMatrix();
+        int n = 0;
+        for (int i = 0; i + 2 < points.Length; i += stride)
+        {
+            var p = toParent.Apply(new Vector3d(points[i], points[i + 1], points[i + 2])) + pointsToBoxFrame.Translation;
+            var local = m.ApplyTransposed(p - Center);
+            if (Math.Abs(local.X) <= Length / 2 && Math.Abs(local.Y) <= Width / 2 && Math.Abs(local.Z) <= Height / 2) n++;
+        }
+        return n;
+    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
@@ -34,7 +35,7 @@ public sealed class AzureTriggerHandlers(
     public int MaxDequeueCount { get; init; } = 5;
 
     /// <summary>The orchestrator a valid request starts.</summary>
-    public string OrchestratorName { get; init; } = "AugmentationRun";
+    public string OrchestratorName { get; init; } = RunActivityNames.AugmentationRun;
 
     /// <summary>augment-requests: an invalid request is recorded as Rejected (runs/{id}/status.json, every problem
     /// listed) and consumed; a valid one starts the orchestration with its run id (or one derived from the message

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
 
 namespace Pipeline.Host.AzureFunctions;
@@ -123,7 +124,7 @@ public static class DurableStatusMapping
             Input = Parse(state.SerializedInput),
             Output = runState == RunState.Completed ? Parse(state.SerializedOutput) : null,
             CustomStatus = customStatus,
-            Progress = ReadProgress(customStatus),
+            Progress = RunCustomStatus.TryRead(customStatus)?.Progress,
             // A terminated instance's output is the termination reason.
             Error = runState switch
             {
@@ -132,22 +133,6 @@ public static class DurableStatusMapping
                 _ => null,
             },
         };
-    }
-
-    /// <summary>The "progress" object of a custom status ({total, completed, failed}), as the local engine reads it.</summary>
-    public static RunProgress? ReadProgress(JsonElement? customStatus)
-    {
-        if (customStatus is not { ValueKind: JsonValueKind.Object } status)
-            return null;
-        foreach (var p in status.EnumerateObject())
-        {
-            if (p.NameEquals("progress") && p.Value.ValueKind == JsonValueKind.Object)
-            {
-                try { return p.Value.Deserialize<RunProgress>(OrchestrationJson.Options); }
-                catch (JsonException) { return null; }
-            }
-        }
-        return null;
     }
 
     private static JsonElement? Parse(string? json)

@@ -6,6 +6,7 @@ using Azure;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
 
 namespace Pipeline.Host.Engine;
 
@@ -511,20 +512,9 @@ internal sealed class OrchestrationExecution : IRunContext
     {
         EnsureOrchestratorThread();
         var element = JsonSerializer.SerializeToElement(status, OrchestrationJson.Options);
-        string? stage = null;
-        RunProgress? progress = null;
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var p in element.EnumerateObject())
-            {
-                if (p.NameEquals("stage") && p.Value.ValueKind == JsonValueKind.String) stage = p.Value.GetString();
-                else if (p.NameEquals("progress") && p.Value.ValueKind == JsonValueKind.Object)
-                {
-                    try { progress = p.Value.Deserialize<RunProgress>(OrchestrationJson.Options); }
-                    catch (JsonException) { }
-                }
-            }
-        }
+        var run = RunCustomStatus.TryRead(element);
+        string? stage = run?.Stage;
+        RunProgress? progress = run?.Progress;
         _customStatus = new CustomStatusSnapshot(element.GetRawText(), stage, progress);
         Volatile.Write(ref _statusVersion, _statusVersion + 1);
     }

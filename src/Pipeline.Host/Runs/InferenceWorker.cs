@@ -52,7 +52,7 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
         }
     }
 
-    private async Task HandleAsync(QueueMessage message, CancellationToken ct)
+    private async Task HandleAsync(QueueMessage message, CancellationToken cancellationToken)
     {
         InferenceRequestMessage request;
         try
@@ -61,27 +61,27 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {
-            await PoisonAsync(message, $"malformed message: {e.Message}", ct).ConfigureAwait(false);
+            await PoisonAsync(message, $"malformed message: {e.Message}", cancellationToken).ConfigureAwait(false);
             return;
         }
         if (message.DequeueCount > options.MaxDequeueCount)
         {
             string reason = $"shard {request.ShardIndex} of run {request.RunId} failed {options.MaxDequeueCount} times";
-            await PoisonAsync(message, reason, ct).ConfigureAwait(false);
-            await RaiseAsync(request, new InferenceDone(request.ShardIndex, 0, 0, reason), ct).ConfigureAwait(false);
+            await PoisonAsync(message, reason, cancellationToken).ConfigureAwait(false);
+            await RaiseAsync(request, new InferenceDone(request.ShardIndex, 0, 0, reason), cancellationToken).ConfigureAwait(false);
             return;
         }
-        var done = await sampler.SampleShardAsync(request, ct).ConfigureAwait(false);
-        await RaiseAsync(request, done, ct).ConfigureAwait(false);
+        var done = await sampler.SampleShardAsync(request, cancellationToken).ConfigureAwait(false);
+        await RaiseAsync(request, done, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task RaiseAsync(InferenceRequestMessage request, InferenceDone done, CancellationToken ct) =>
-        orchestrations.RaiseEventAsync(request.InstanceId, RunActivityNames.InferenceDoneEvent(request.ShardIndex), done, ct);
+    private Task RaiseAsync(InferenceRequestMessage request, InferenceDone done, CancellationToken cancellationToken) =>
+        orchestrations.RaiseEventAsync(request.InstanceId, RunActivityNames.InferenceDoneEvent(request.ShardIndex), done, cancellationToken);
 
-    private async Task PoisonAsync(QueueMessage message, string reason, CancellationToken ct)
+    private async Task PoisonAsync(QueueMessage message, string reason, CancellationToken cancellationToken)
     {
         logger.LogError("Inference request {MessageId} moved to poison: {Reason}", message.MessageId, reason);
         var body = JsonSerializer.Serialize(new { reason, message = message.MessageText, dequeueCount = message.DequeueCount });
-        await QueueMessages.SendAsync(storage.Queue(StorageLayout.InferenceRequestsPoisonQueue), Encoding.UTF8.GetBytes(body), ct).ConfigureAwait(false);
+        await QueueMessages.SendAsync(storage.Queue(StorageLayout.InferenceRequestsPoisonQueue), Encoding.UTF8.GetBytes(body), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -3,6 +3,8 @@ namespace Pipeline.Host.Runs;
 /// <summary>Tuning of the GPU-worker role.</summary>
 public sealed class InferenceWorkerOptions
 {
+    public const string SectionName = "Pipeline:InferenceWorker";
+
     /// <summary>Whether this process consumes "inference-requests" (the GPU role; on by default in the local host).</summary>
     public bool Enabled { get; set; } = true;
     /// <summary>How long a received shard stays invisible to other workers (longer than a shard takes).</summary>

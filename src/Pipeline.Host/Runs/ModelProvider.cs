@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
@@ -7,20 +8,14 @@ using Pipeline.Storage.Blobs;
 
 namespace Pipeline.Host.Runs;
 
-/// <summary>Where model packages are cached locally (blob packages are downloaded once per model.json hash).</summary>
-public sealed class ModelProviderOptions
-{
-    public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "pipeline-model-cache");
-}
-
 /// <summary>
 /// Resolves a request's model reference (models/{name}/{version} in blob storage, or a local folder) to a verified
 /// <see cref="ModelPackage"/>, and keeps one opened <see cref="InpaintingModel"/> per package hash for the GPU worker
 /// (loading ONNX sessions is the expensive part).
 /// </summary>
-public sealed class ModelProvider(PipelineStorage storage, ModelProviderOptions options) : IDisposable
+public sealed class ModelProvider(PipelineStorage storage, IOptions<ModelProviderOptions> options) : IDisposable
 {
-    private readonly ModelPackageCache _cache = new(options.CacheDirectory);
+    private readonly ModelPackageCache _cache = new(options.Value.CacheDirectory);
     private readonly ConcurrentDictionary<string, Lazy<InpaintingModel>> _models = new(StringComparer.Ordinal);
 
     public async Task<ModelPackage> GetPackageAsync(string reference, CancellationToken cancellationToken)

@@ -138,10 +138,10 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
 
     private static string Box(BoundingBox b) => string.Create(CultureInfo.InvariantCulture, $"{b.X0:0.##},{b.Y0:0.##},{b.X1:0.##},{b.Y1:0.##}");
 
-    private static async Task<IReadOnlyList<ReportImage>> ThumbnailsAsync(RunStore run, string itemId, CancellationToken ct)
+    private static async Task<IReadOnlyList<ReportImage>> ThumbnailsAsync(RunStore run, string itemId, CancellationToken cancellationToken)
     {
-        var prepData = await run.ReadAsync(RunBlobs.PrepTensors(itemId), ct).ConfigureAwait(false);
-        var genData = await run.ReadAsync(RunBlobs.GenTensors(itemId), ct).ConfigureAwait(false);
+        var prepData = await run.ReadAsync(RunBlobs.PrepTensors(itemId), cancellationToken).ConfigureAwait(false);
+        var genData = await run.ReadAsync(RunBlobs.GenTensors(itemId), cancellationToken).ConfigureAwait(false);
         if (prepData is null || genData is null) return [];
         var prep = TensorBundle.Parse(prepData.ToArray(), itemId);
         var gen = TensorBundle.Parse(genData.ToArray(), itemId);

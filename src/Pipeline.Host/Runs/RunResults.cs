@@ -6,22 +6,22 @@ namespace Pipeline.Host.Runs;
 /// <summary>Reading a run's per-item results and plan, shared by Aggregate, Report and the CLI.</summary>
 public static class RunResults
 {
-    public static async Task<IReadOnlyList<ItemResult>> ReadItemsAsync(RunStore run, CancellationToken ct)
+    public static async Task<IReadOnlyList<ItemResult>> ReadItemsAsync(RunStore run, CancellationToken cancellationToken)
     {
         var list = new List<ItemResult>();
-        await foreach (var entry in run.ListAsync("items/", ct).ConfigureAwait(false))
+        await foreach (var entry in run.ListAsync("items/", cancellationToken).ConfigureAwait(false))
         {
             var rel = entry.Path.Name[(run.RunId.Length + 1)..];
-            var r = await run.ReadJsonAsync<ItemResult>(rel, ct).ConfigureAwait(false);
+            var r = await run.ReadJsonAsync<ItemResult>(rel, cancellationToken).ConfigureAwait(false);
             if (r is not null) list.Add(r.Value);
         }
         return list.OrderBy(r => r.ItemId, StringComparer.Ordinal).ToList();
     }
 
-    public static async Task<IReadOnlyList<WorkItem>> ReadPlannedItemsAsync(RunStore run, RunPlan plan, CancellationToken ct)
+    public static async Task<IReadOnlyList<WorkItem>> ReadPlannedItemsAsync(RunStore run, RunPlan plan, CancellationToken cancellationToken)
     {
         var items = new List<WorkItem>();
-        foreach (var s in plan.Shards) items.AddRange((await ShardDocuments.ReadPlanAsync(run, s, ct).ConfigureAwait(false)).Items);
+        foreach (var s in plan.Shards) items.AddRange((await ShardDocuments.ReadPlanAsync(run, s, cancellationToken).ConfigureAwait(false)).Items);
         return items;
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Pipeline.Core.Domains;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
@@ -19,16 +18,8 @@ public static class RunServiceCollectionExtensions
     /// (Enabled = the GPU role in this process; batch size, poll interval).</summary>
     public static IServiceCollection AddPipelineRuns(this IServiceCollection services, IConfiguration configuration)
     {
-        var runOptions = new AugmentationRunOptions();
-        var section = configuration.GetSection("Pipeline:Run");
-        if (section.GetValue<int?>("ShardsPerGroup") is { } g) runOptions = runOptions with { ShardsPerGroup = g };
-        if (section.GetValue<TimeSpan?>("InferenceTimeout") is { } t) runOptions = runOptions with { InferenceTimeout = t };
-        if (section.GetValue<int?>("InferenceAttempts") is { } a) runOptions = runOptions with { InferenceAttempts = a };
-        services.TryAddSingleton(runOptions);
-
-        var modelOptions = new ModelProviderOptions();
-        configuration.GetSection("Pipeline:Models").Bind(modelOptions);
-        services.TryAddSingleton(modelOptions);
+        services.AddOptions<AugmentationRunOptions>().Bind(configuration.GetSection(AugmentationRunOptions.SectionName));
+        services.AddOptions<ModelProviderOptions>().Bind(configuration.GetSection(ModelProviderOptions.SectionName));
         services.TryAddSingleton<ModelProvider>();
         services.AddRunMetrics(configuration); // Pipeline:Metrics (Runs/Metrics/RunMetricsOptions.cs)
         // The domains (docs/architecture.md, "The domain seam"); the first registered is the default.
@@ -47,7 +38,7 @@ public static class RunServiceCollectionExtensions
         services.AddActivity<AggregateActivity>();
         services.AddActivity<ReportActivity>();
 
-        var workerSection = configuration.GetSection("Pipeline:InferenceWorker");
+        var workerSection = configuration.GetSection(InferenceWorkerOptions.SectionName);
         services.AddOptions<InferenceWorkerOptions>().Bind(workerSection);
         services.TryAddSingleton<ShardSampler>();
         if (workerSection.Get<InferenceWorkerOptions>()?.Enabled ?? new InferenceWorkerOptions().Enabled)

@@ -1,10 +1,12 @@
+using Pipeline.Core.Runs;
+
 namespace Pipeline.Host.Triggers;
 
 /// <summary>Options of <see cref="AugmentRequestListener"/> (configuration section Pipeline:Triggers:AugmentQueue).</summary>
 public sealed class AugmentRequestListenerOptions
 {
     /// <summary>The orchestrator started for each valid request.</summary>
-    public string OrchestratorName { get; set; } = "AugmentationRun";
+    public string OrchestratorName { get; set; } = RunActivityNames.AugmentationRun;
 
     /// <summary>A message whose processing failed this many times goes to the poison queue (Functions' maxDequeueCount).</summary>
     public int MaxDequeueCount { get; set; } = 5;

@@ -4,7 +4,7 @@ namespace Pipeline.Imaging.Preprocessing;
 
 /// <summary>
 /// AnyDoor's high-frequency (detail) map and its collage into the model-space context
-/// (docs/preprocessing.md, "High-frequency (detail) map"; thesis notes: <c>I_hf = (I * K_h + I * K_v) . I . M_erode</c>).
+/// (docs/preprocessing.md, "High-frequency (detail) map"; docs/reference.md, "High-frequency map": <c>I_hf = (I * K_h + I * K_v) . I . M_erode</c>).
 /// </summary>
 public static class HighFrequencyMap
 {

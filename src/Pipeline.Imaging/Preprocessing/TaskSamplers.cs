@@ -1,6 +1,6 @@
 namespace Pipeline.Imaging.Preprocessing;
 
-/// <summary>The three AnydoorMed evaluation tasks (thesis notes 1A, "Evaluation sampling").</summary>
+/// <summary>The three AnydoorMed evaluation tasks (docs/reference.md, "Evaluation sampling").</summary>
 public enum AugmentationTask
 {
     /// <summary>A reference lesion placed into healthy tissue of another image.</summary>

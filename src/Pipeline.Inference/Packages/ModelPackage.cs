@@ -5,44 +5,6 @@ using Pipeline.Inference.Schedulers;
 
 namespace Pipeline.Inference.Packages;
 
-/// <summary>Pixel-space or latent-space diffusion.</summary>
-public enum ModelKind { Pixel, Latent }
-
-/// <summary>How the model inpaints (docs/model-package.md "inpainting").</summary>
-public enum InpaintingMode
-{
-    /// <summary>Mask and masked context are denoiser inputs (SD-inpainting's 9-channel style).</summary>
-    Model,
-    /// <summary>No mask input: the known region is re-noised to the current step and blended in each iteration.</summary>
-    Blend,
-}
-
-/// <summary>What the denoiser's reference input receives.</summary>
-public enum ReferenceInput { Image, Embedding }
-
-/// <summary>Latent space geometry of a latent model.</summary>
-public sealed record LatentSpec(int Channels, int Downsample, double ScalingFactor);
-
-/// <summary>The reference crop the model conditions on, and the unconditional (null) reference of CFG.</summary>
-public sealed record ReferenceSpec(ReferenceInput Input, int Size, int Channels, string Null)
-{
-    /// <summary>True when the unconditional reference is all zeros; otherwise <see cref="Null"/> names a raw float32 LE file.</summary>
-    public bool NullIsZeros => Null == "zeros";
-}
-
-/// <summary>One ONNX file of the package with its role bindings (role -> graph name).</summary>
-public sealed record ModelComponent(string Name, string File, string Sha256, IReadOnlyDictionary<string, string> Inputs, IReadOnlyDictionary<string, string> Outputs)
-{
-    /// <summary>The graph input bound to <paramref name="role"/>, or null when the model does not use the role.</summary>
-    public string? Input(string role) => Inputs.TryGetValue(role, out var n) ? n : null;
-}
-
-/// <summary>Default sampler settings of the package.</summary>
-public sealed record SamplerDefaults(string Scheduler, int Steps, double Eta, TimestepSpacing TimestepSpacing, int StepsOffset, bool SetAlphaToOne);
-
-/// <summary>Default guidance of the package.</summary>
-public sealed record GuidanceDefaults(double Scale, double ReferenceDropout);
-
 /// <summary>
 /// A model package: <c>model.json</c> and the ONNX files it names, read and checked per docs/model-package.md (every
 /// file exists and matches its SHA-256; required components present). Graph-level checks (bound inputs exist, no
@@ -279,13 +241,4 @@ public sealed record ModelPackage
             return new ModelComponent(name, file, sha.ToLowerInvariant(), Map(c["inputs"]), Map(c["outputs"]));
         }
     }
-}
-
-/// <summary>A model package is invalid: names the package, the component (if any) and the problem.</summary>
-public sealed class ModelPackageException(string package, string? component, string problem, Exception? inner = null)
-    : Exception($"Model package '{package}'{(component is null ? "" : $", component '{component}'")}: {problem}.", inner)
-{
-    public string Package { get; } = package;
-    public string? Component { get; } = component;
-    public string Problem { get; } = problem;
 }

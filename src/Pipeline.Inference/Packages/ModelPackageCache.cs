@@ -82,7 +82,7 @@ public sealed class ModelPackageCache(string cacheDirectory)
         return await ModelPackage.LoadAsync(packageDir, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<string> FetchBlobAsync(IModelBlobSource source, string blobName, string sha256, string package, string component, CancellationToken ct)
+    private async Task<string> FetchBlobAsync(IModelBlobSource source, string blobName, string sha256, string package, string component, CancellationToken cancellationToken)
     {
         var dir = Path.Combine(CacheDirectory, "blobs");
         Directory.CreateDirectory(dir);
@@ -90,22 +90,22 @@ public sealed class ModelPackageCache(string cacheDirectory)
         if (File.Exists(target))
         {
             await using var existing = File.OpenRead(target);
-            if (Convert.ToHexStringLower(await SHA256.HashDataAsync(existing, ct).ConfigureAwait(false)) == sha256) return target;
+            if (Convert.ToHexStringLower(await SHA256.HashDataAsync(existing, cancellationToken).ConfigureAwait(false)) == sha256) return target;
         }
         var temp = target + "." + Guid.NewGuid().ToString("N") + ".part";
         try
         {
             string actual;
-            await using (var s = await OpenAsync(source, blobName, package, component, ct).ConfigureAwait(false))
+            await using (var s = await OpenAsync(source, blobName, package, component, cancellationToken).ConfigureAwait(false))
             await using (var f = File.Create(temp))
             using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 var buffer = new byte[1 << 16];
                 int n;
-                while ((n = await s.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                while ((n = await s.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     hash.AppendData(buffer, 0, n);
-                    await f.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    await f.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                 }
                 actual = Convert.ToHexStringLower(hash.GetHashAndReset());
             }
@@ -117,9 +117,9 @@ public sealed class ModelPackageCache(string cacheDirectory)
         finally { if (File.Exists(temp)) File.Delete(temp); }
     }
 
-    private static async Task<Stream> OpenAsync(IModelBlobSource source, string blobName, string package, string component, CancellationToken ct)
+    private static async Task<Stream> OpenAsync(IModelBlobSource source, string blobName, string package, string component, CancellationToken cancellationToken)
     {
-        try { return await source.OpenReadAsync(blobName, ct).ConfigureAwait(false); }
+        try { return await source.OpenReadAsync(blobName, cancellationToken).ConfigureAwait(false); }
         catch (FileNotFoundException e) { throw new ModelPackageException(package, component, $"the blob '{blobName}' does not exist", e); }
     }
 

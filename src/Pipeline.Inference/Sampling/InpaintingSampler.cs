@@ -92,7 +92,7 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
         if (p.Denoiser.Input(R.DetailMap) is not null) Check(item.DetailMap, imageLen, $"detail map ({p.ImageChannels}x{p.Resolution}x{p.Resolution})");
     }
 
-    private float[][] SampleBatch(InpaintingItem[] items, Plan plan, SamplingOptions options, int batchIndex, int batchCount, CancellationToken ct)
+    private float[][] SampleBatch(InpaintingItem[] items, Plan plan, SamplingOptions options, int batchIndex, int batchCount, CancellationToken cancellationToken)
     {
         var p = Model.Package;
         var rt = Model.Runtime;
@@ -164,7 +164,7 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
             var total = plan.Iterations(evaluations);
             for (var i = 0; i < evaluations;)
             {
-                ct.ThrowIfCancellationRequested();
+                cancellationToken.ThrowIfCancellationRequested();
                 var t = timesteps[i];
                 if (blend)
                     for (var b = 0; b < B; b++)
@@ -180,7 +180,7 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
                 scheduler.ScaleModelInput(modelIn, i);
                 Array.Fill(tLong, t);
                 Array.Fill(tFloat, t);
-                Model.Denoiser.Run(inputNames, inputTensors, outputNames, outputTensors, ct);
+                Model.Denoiser.Run(inputNames, inputTensors, outputNames, outputTensors, cancellationToken);
 
                 if (plan.Cfg) Guide(pred.AsSpan(0, B * sampleLen), pred.AsSpan(B * sampleLen, B * sampleLen), (float)plan.Guidance, guided);
                 if (scheduler.NeedsNoise)

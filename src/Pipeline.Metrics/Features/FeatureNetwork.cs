@@ -83,7 +83,7 @@ public sealed class FeatureNetwork : IDisposable
         return values.Select((v, i) => (v, specs[i].shape)).ToList();
     }
 
-    private float[][] Run(IReadOnlyList<FeatureImage> images, int start, int n, IReadOnlyList<(string Name, long[] Shape)> outputs, CancellationToken ct)
+    private float[][] Run(IReadOnlyList<FeatureImage> images, int start, int n, IReadOnlyList<(string Name, long[] Shape)> outputs, CancellationToken cancellationToken)
     {
         var s = Descriptor.Input;
         int plane = 3 * s.Width * s.Height;
@@ -94,7 +94,7 @@ public sealed class FeatureNetwork : IDisposable
         var tensors = outputs.Select((o, i) => OrtTensor.Create(_runtime, buffers[i], o.Shape)).ToArray();
         try
         {
-            _session.Run([s.Name], [tin], outputs.Select(o => o.Name).ToArray(), tensors, ct);
+            _session.Run([s.Name], [tin], outputs.Select(o => o.Name).ToArray(), tensors, cancellationToken);
         }
         finally
         {

@@ -69,7 +69,7 @@ public static class Lpips
 }
 
 /// <summary>
-/// D-LPIPS / I-LPIPS for lidar range views (MObI, thesis §5A): the depth or intensity channel, normalised to [0, 1],
+/// D-LPIPS / I-LPIPS for lidar range views (MObI; docs/reference.md, "Metrics"): the depth or intensity channel, normalised to [0, 1],
 /// tiled to three channels and compared with LPIPS. Reported as D-LPIPS[backbone] and I-LPIPS[backbone].
 /// </summary>
 public static class RangeViewLpips
@@ -88,8 +88,8 @@ public static class RangeViewLpips
 }
 
 /// <summary>
-/// Embedding similarity: 100 x cosine(e(generated box region), e(reference)), as the thesis' ref_score.py computes
-/// CLIP-I (CLIP ViT-B/32) and DINOv2 (224 x 224). Reported as CLIP-I[name] / DINOv2[name] per the network used.
+/// Embedding similarity: 100 x cosine(e(generated box region), e(reference)), as the thesis code's ref_score.py computes
+/// CLIP-I (CLIP ViT-B/32) and DINOv2 (224 x 224) (docs/reference.md, "Metrics"). Reported as CLIP-I[name] / DINOv2[name] per the network used.
 /// </summary>
 public static class EmbeddingSimilarity
 {

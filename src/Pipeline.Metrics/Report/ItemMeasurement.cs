@@ -8,7 +8,7 @@ namespace Pipeline.Metrics.Report;
 public readonly record struct PixelBox(int X, int Y, int Width, int Height);
 
 /// <summary>
-/// One item to measure, as the thesis defines the regions (§5): the <em>patch</em> is the extended crop around the
+/// One item to measure, as the thesis defines the regions (docs/reference.md, "Metrics"): the <em>patch</em> is the extended crop around the
 /// object taken from the original and from the composited result (FID/LPIPS, SSIM/PSNR); the <em>box</em> is the
 /// object's box inside it, compared with the reference crop (CLIP-I / DINOv2). Images are interleaved floats in [0, 1].
 /// </summary>

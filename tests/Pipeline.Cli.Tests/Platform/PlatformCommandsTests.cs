@@ -4,6 +4,7 @@ using Pipeline.Core.Contracts;
 using Pipeline.Storage;
 using Pipeline.Storage.Azurite;
 using Pipeline.Storage.Queues;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Cli.Tests.Platform;
 
@@ -12,24 +13,19 @@ namespace Pipeline.Cli.Tests.Platform;
 [CollectionDefinition("cli-storage", DisableParallelization = true)]
 public sealed class CliStorageCollection : ICollectionFixture<CliAzuriteFixture>;
 
-public sealed class CliAzuriteFixture : IAsyncLifetime
+/// <summary>The shared Azurite, named to the CLI through AzureWebJobsStorage (as a user's environment would).</summary>
+public sealed class CliAzuriteFixture : AzuriteFixture
 {
-    public AzuriteServer Server { get; private set; } = null!;
-    public PipelineStorage Storage { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Server = await AzuriteServer.StartAsync();
-        Storage = new PipelineStorage(Server.ConnectionString);
-        await Storage.EnsureCreatedAsync();
-        Environment.SetEnvironmentVariable("AzureWebJobsStorage", Server.ConnectionString);
+        await base.InitializeAsync();
+        Environment.SetEnvironmentVariable("AzureWebJobsStorage", ConnectionString);
     }
 
-    public Task DisposeAsync()
+    public override Task DisposeAsync()
     {
         Environment.SetEnvironmentVariable("AzureWebJobsStorage", null);
-        Server.Dispose();
-        return Task.CompletedTask;
+        return base.DisposeAsync();
     }
 }
 

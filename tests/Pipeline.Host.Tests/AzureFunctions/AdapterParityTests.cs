@@ -5,6 +5,7 @@ using Pipeline.Core.Orchestration;
 using Pipeline.Host.AzureFunctions;
 using Pipeline.Host.Engine;
 using Pipeline.Host.Tests.Engine;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.AzureFunctions;
 

@@ -29,6 +29,9 @@ public class SettingsSampleTests
     [InlineData(typeof(Pipeline.Host.Engine.DurableEngineOptions), "Pipeline__Engine__")]
     [InlineData(typeof(Pipeline.Host.Runs.InferenceWorkerOptions), "Pipeline__InferenceWorker__")]
     [InlineData(typeof(Pipeline.Host.Runs.ModelProviderOptions), "Pipeline__Models__")]
+    [InlineData(typeof(Pipeline.Core.Runs.AugmentationRunOptions), "Pipeline__Run__")]
+    [InlineData(typeof(Pipeline.Core.Runs.RetryOptions), "Pipeline__Run__ActivityRetry__")]
+    [InlineData(typeof(Pipeline.Host.Runs.Metrics.RunMetricsOptions), "Pipeline__Metrics__")]
     public void EveryBoundOptionHasASampleKey(Type options, string prefix)
     {
         var keys = SampleKeys();

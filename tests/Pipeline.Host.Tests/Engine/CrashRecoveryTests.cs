@@ -4,6 +4,7 @@ using Pipeline.Core.Contracts;
 using Pipeline.EngineHarness;
 using Pipeline.Host.Engine;
 using Xunit.Abstractions;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Engine;
 

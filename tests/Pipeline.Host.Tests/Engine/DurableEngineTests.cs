@@ -5,6 +5,7 @@ using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.EngineHarness;
 using Pipeline.Host.Engine;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Engine;
 

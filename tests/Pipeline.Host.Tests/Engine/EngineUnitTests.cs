@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Engine;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Engine;
 

@@ -5,6 +5,7 @@ using Pipeline.Core.Contracts;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Triggers;
 
@@ -23,9 +24,9 @@ public class AugmentRequestListenerTests
             Tasks = [new AugmentationTask { Mode = TaskMode.Insertion, Count = 3 }],
         });
 
-    private static async Task<(TriggerAzuriteFixture Azurite, AugmentRequestListener Listener)> StartAsync(RecordingOrchestrationClient client, AugmentRequestListenerOptions? options = null)
+    private static async Task<(AzuriteFixture Azurite, AugmentRequestListener Listener)> StartAsync(RecordingOrchestrationClient client, AugmentRequestListenerOptions? options = null)
     {
-        var azurite = new TriggerAzuriteFixture();
+        var azurite = new AzuriteFixture();
         await azurite.InitializeAsync();
         var listener = new AugmentRequestListener(azurite.Storage, client, Options.Create(options ?? FastOptions), NullLogger<AugmentRequestListener>.Instance);
         await listener.StartAsync(CancellationToken.None);

@@ -5,10 +5,11 @@ using Pipeline.Core.Contracts;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Datasets;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Triggers;
 
-public class DatasetDropListenerTests(TriggerAzuriteFixture azurite) : IClassFixture<TriggerAzuriteFixture>
+public class DatasetDropListenerTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private static DatasetDropListenerOptions Fast => new()
     {

@@ -2,25 +2,8 @@ using System.Collections.Concurrent;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Storage;
-using Pipeline.Storage.Azurite;
 
 namespace Pipeline.Host.Tests.Triggers;
-
-/// <summary>One in-memory Azurite per test class, with the layout created.</summary>
-public sealed class TriggerAzuriteFixture : IAsyncLifetime
-{
-    public AzuriteServer Server { get; private set; } = null!;
-    public PipelineStorage Storage { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await AzuriteServer.StartAsync();
-        Storage = new PipelineStorage(Server.ConnectionString);
-        await Storage.EnsureCreatedAsync();
-    }
-
-    public Task DisposeAsync() { Server.Dispose(); return Task.CompletedTask; }
-}
 
 /// <summary>An orchestration client that records the instances it is asked to start; <see cref="Fail"/> decides,
 /// per call, whether the call throws (to exercise retries and the poison queue).</summary>

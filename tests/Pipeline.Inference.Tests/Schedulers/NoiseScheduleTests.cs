@@ -18,7 +18,7 @@ public class NoiseScheduleTests
             Assert.True(Math.Abs(expected[t] - schedule.AlphasCumprod[t]) <= 1e-14 + 1e-12 * expected[t], $"{name} t={t}: {schedule.AlphasCumprod[t]} vs {expected[t]}");
     }
 
-    // diffusion-notes.md §1 "Test vectors for abar_t" (1-based t; 6 significant digits).
+    // docs/reference.md, "Diffusion": the abar_t table (1-based t; 6 significant digits).
     [Theory]
     [InlineData(BetaSchedule.Linear, 0.0001, 0.02, new[] { 0.9999, 0.524085, 0.0785872, 0.00335055, 4.03583e-05 })]
     [InlineData(BetaSchedule.ScaledLinear, 0.00085, 0.012, new[] { 0.99915, 0.675432, 0.27767, 0.0566235, 0.0046601 })]
@@ -38,7 +38,7 @@ public class NoiseScheduleTests
     [Fact]
     public void AlphaBarIsTheProductOfOneMinusBeta()
     {
-        // Guards the errata in diffusion-notes.md: abar_t = prod_{i<=t} alpha_i, not prod up to T, not alpha_t itself.
+        // Guards a common misprint (docs/reference.md, "Diffusion"): abar_t = prod_{i<=t} alpha_i, not prod up to T, not alpha_t itself.
         var s = new NoiseSchedule(new SchedulerConfig { BetaSchedule = BetaSchedule.Linear, BetaStart = 1e-4, BetaEnd = 0.02 });
         Assert.Equal(1e-4, s.Betas[0], 15);
         Assert.Equal(0.02, s.Betas[999], 15);

@@ -1,27 +1,20 @@
 using Azure.Storage.Blobs;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Engine;
-using Pipeline.Storage.Azurite;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Host.Tests.Engine;
 
-/// <summary>One in-memory Azurite for the engine tests (each test uses its own containers).</summary>
-public sealed class AzuriteFixture : IAsyncLifetime
+/// <summary>The engine tests' use of the shared <see cref="AzuriteFixture"/> (each test uses its own containers).</summary>
+internal static class EngineAzurite
 {
-    public AzuriteServer Server { get; private set; } = null!;
-    public string ConnectionString => Server.ConnectionString;
-
-    public async Task InitializeAsync() => Server = await AzuriteServer.StartAsync();
-
-    public Task DisposeAsync() { Server.Dispose(); return Task.CompletedTask; }
-
     /// <summary>Engine options on fresh containers, with short poll intervals for tests.</summary>
-    public DurableEngineOptions NewOptions(string? container = null)
+    public static DurableEngineOptions NewOptions(this AzuriteFixture azurite, string? container = null)
     {
         container ??= "eng-" + Guid.NewGuid().ToString("N")[..12];
         return new DurableEngineOptions
         {
-            ConnectionString = ConnectionString,
+            ConnectionString = azurite.ConnectionString,
             ContainerName = container,
             StatusContainerName = container + "-runs",
             PollInterval = TimeSpan.FromMilliseconds(100),
@@ -29,9 +22,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
         };
     }
 
-    public BlobContainerClient NewContainer()
+    public static BlobContainerClient NewContainer(this AzuriteFixture azurite)
     {
-        var c = new BlobContainerClient(ConnectionString, "toy-" + Guid.NewGuid().ToString("N")[..12]);
+        var c = new BlobContainerClient(azurite.ConnectionString, "toy-" + Guid.NewGuid().ToString("N")[..12]);
         c.CreateIfNotExists();
         return c;
     }
