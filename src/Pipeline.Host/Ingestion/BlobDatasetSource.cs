@@ -14,7 +14,7 @@ public sealed class BlobDatasetSource(PipelineStorage storage, string name) : ID
     public async IAsyncEnumerable<DatasetSourceFile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var e in _dataset.ListFilesAsync(cancellationToken).ConfigureAwait(false))
-            yield return new DatasetSourceFile(_dataset.RelativeName(e.Path), e.Size);
+            yield return new DatasetSourceFile(_dataset.RelativeName(e.Path), e.Size, e.ETag.ToString());
     }
 
     public async Task<Stream> OpenReadAsync(string path, CancellationToken cancellationToken) =>

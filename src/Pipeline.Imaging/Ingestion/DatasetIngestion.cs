@@ -36,8 +36,8 @@ public sealed record DatasetValidationReport
     public bool IsValid => Errors.Count == 0;
 }
 
-/// <summary>The two documents ingestion produces.</summary>
-public sealed record DatasetIngestionResult(DatasetIndex Index, DatasetValidationReport Report);
+/// <summary>The two documents ingestion produces, and how many files were taken unchanged from the previous index.</summary>
+public sealed record DatasetIngestionResult(DatasetIndex Index, DatasetValidationReport Report, int ReusedFiles = 0);
 
 /// <summary>Options of <see cref="DatasetIngestion"/>.</summary>
 public sealed class DatasetIngestionOptions
@@ -61,15 +61,24 @@ public sealed class DatasetIngestionOptions
 /// annotation file (<see cref="DatasetAnnotations"/>), checks every referenced image opens and has its annotated size
 /// and that every box lies inside it, and produces the _index.json content (<see cref="DatasetIndex"/>, problems
 /// included) and a <see cref="DatasetValidationReport"/>. A bad file is an entry in the report, never an exception.
+/// <para>
+/// Incremental: given the previous index, a file whose version (ETag) and size are unchanged, and that was indexed
+/// under the same validation settings, is not read again. Its hash and image facts (size, Presentation Intent, or why
+/// it cannot be opened) are reused, and only the checks against the annotations (which are always re-read) run again.
+/// </para>
 /// </summary>
 public static class DatasetIngestion
 {
     private static readonly HashSet<string> Generated = new(StringComparer.Ordinal) { DatasetIndex.BlobName, DatasetValidationReport.BlobName };
 
     public static async Task<DatasetIngestionResult> RunAsync(IDatasetSource source, DatasetIngestionOptions? options = null,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<int>? progress = null, DatasetIndex? previous = null, CancellationToken cancellationToken = default)
     {
         options ??= new DatasetIngestionOptions();
+        string settings = $"decodePixels={options.DecodePixels}; {options.Limits}";
+        var known = previous?.ValidatedWith == settings
+            ? previous.Files.Where(f => f.ETag != null && f.Sha256.Length == 64).ToDictionary(f => f.Path, StringComparer.Ordinal)
+            : new Dictionary<string, DatasetFile>(StringComparer.Ordinal);
         var files = new List<DatasetSourceFile>();
         await foreach (var f in source.ListAsync(cancellationToken).ConfigureAwait(false))
             if (!Generated.Contains(f.Path)) files.Add(f);
@@ -104,7 +113,7 @@ public static class DatasetIngestion
         var valid = new bool[files.Count];
         var forProcessing = new List<string>();
         var fileErrors = new List<DatasetFileError>[files.Count];
-        int done = 0;
+        int done = 0, reused = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions
         {
             MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken,
@@ -112,6 +121,16 @@ public static class DatasetIngestion
         {
             var f = files[i];
             var local = fileErrors[i] = [];
+            bool referenced = byImage.TryGetValue(f.Path, out var rows);
+            if (known.TryGetValue(f.Path, out var before) && f.Version != null && before.ETag == f.Version && before.Size == f.Size
+                && (!referenced || before.Image != null))
+            {
+                indexFiles[i] = before with { ContentType = ContentTypeOf(f.Path), Image = referenced ? before.Image : null };
+                if (referenced) Check(f.Path, before.Image!, rows!, options, local, valid, i, forProcessing);
+                Interlocked.Increment(ref reused);
+                progress?.Report(Interlocked.Increment(ref done));
+                return;
+            }
             byte[] bytes;
             try
             {
@@ -126,13 +145,10 @@ public static class DatasetIngestion
                 indexFiles[i] = new DatasetFile(f.Path, f.Size, "", ContentTypeOf(f.Path));
                 return;
             }
-            indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path));
-            if (byImage.TryGetValue(f.Path, out var rows))
-            {
-                var (ok, fp) = ValidateImage(f.Path, bytes, rows, options, local);
-                valid[i] = ok;
-                if (fp) lock (forProcessing) forProcessing.Add(f.Path);
-            }
+            var facts = referenced ? OpenImage(f.Path, bytes, options) : null;
+            indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path),
+                bytes.Length == f.Size ? f.Version : null, facts);
+            if (referenced) Check(f.Path, facts!, rows!, options, local, valid, i, forProcessing);
             progress?.Report(Interlocked.Increment(ref done));
         }).ConfigureAwait(false);
         foreach (var list in fileErrors) if (list != null) errors.AddRange(list);
@@ -180,12 +196,21 @@ public static class DatasetIngestion
             TotalBytes = indexFiles.Sum(f => f.Size),
             Files = indexFiles,
             Problems = errors.Select(e => e.Path.Length == 0 ? e.Message : $"{e.Path}: {e.Message}").ToList(),
+            ValidatedWith = settings,
         };
-        return new DatasetIngestionResult(index, report);
+        return new DatasetIngestionResult(index, report, reused);
     }
 
-    /// <summary>Opens one image and checks it against its annotation rows; returns (usable, FOR PROCESSING).</summary>
-    private static (bool Ok, bool ForProcessing) ValidateImage(string path, byte[] bytes, List<AnnotatedFinding> rows, DatasetIngestionOptions options, List<DatasetFileError> errors)
+    private static void Check(string path, DatasetImageFacts facts, List<AnnotatedFinding> rows, DatasetIngestionOptions options, List<DatasetFileError> errors,
+        bool[] valid, int i, List<string> forProcessing)
+    {
+        var (ok, fp) = CheckImage(path, facts, rows, options, errors);
+        valid[i] = ok;
+        if (fp) lock (forProcessing) forProcessing.Add(path);
+    }
+
+    /// <summary>Opens one image: its size and Presentation Intent, or why it cannot be opened.</summary>
+    private static DatasetImageFacts OpenImage(string path, byte[] bytes, DatasetIngestionOptions options)
     {
         int width, height;
         bool forProcessing = false;
@@ -214,10 +239,20 @@ public static class DatasetIngestion
         }
         catch (Exception ex) when (ex is DicomException or ImageFormatException or ArgumentException or InvalidDataException)
         {
-            var message = ex is DicomException de ? de.Problem : ex.Message;
-            errors.Add(new DatasetFileError(path, "cannot be opened: " + message));
+            return new DatasetImageFacts(0, 0, false, ex is DicomException de ? de.Problem : ex.Message);
+        }
+        return new DatasetImageFacts(width, height, forProcessing);
+    }
+
+    /// <summary>Checks an opened image against its annotation rows; returns (usable, FOR PROCESSING).</summary>
+    private static (bool Ok, bool ForProcessing) CheckImage(string path, DatasetImageFacts facts, List<AnnotatedFinding> rows, DatasetIngestionOptions options, List<DatasetFileError> errors)
+    {
+        if (facts.OpenError is { } problem)
+        {
+            errors.Add(new DatasetFileError(path, "cannot be opened: " + problem));
             return (false, false);
         }
+        var (width, height, forProcessing) = (facts.Width, facts.Height, facts.ForProcessing);
         bool ok = true;
         if (forProcessing && options.SkipForProcessing)
         {

@@ -22,7 +22,8 @@ public class SchemaTests
         { "dataset-index", new DatasetIndex
             {
                 Dataset = "vindr-sample", FileCount = 1, TotalBytes = 10,
-                Files = [new DatasetFile("a/b.dcm", 10, Sha, "application/dicom")], Problems = ["a/b.dcm: no pixel data"],
+                Files = [new DatasetFile("a/b.dcm", 10, Sha, "application/dicom", "\"0x8DC1\"", new DatasetImageFacts(130, 160, true, null)), new DatasetFile("c.png", 5, Sha, "image/png", "\"0x8DC2\"", new DatasetImageFacts(0, 0, false, "not a PNG"))],
+                Problems = ["a/b.dcm: no pixel data"], ValidatedWith = "decodePixels=True",
             } },
         { "lineage", new Lineage
             {
