@@ -21,7 +21,10 @@ namespace Pipeline.Host.Ingestion;
 public sealed class ValidatingDatasetIngestor(PipelineStorage storage, ILogger<ValidatingDatasetIngestor>? logger = null,
     IOptions<DatasetIngestionOptions>? options = null) : IDatasetIngestor
 {
-    public async Task IngestAsync(string datasetName, CancellationToken cancellationToken)
+    public Task IngestAsync(string datasetName, CancellationToken cancellationToken) => IngestAndReportAsync(datasetName, cancellationToken);
+
+    /// <summary><see cref="IngestAsync"/>, returning what ingestion found (and how many files it did not need to read again).</summary>
+    public async Task<DatasetIngestionResult> IngestAndReportAsync(string datasetName, CancellationToken cancellationToken)
     {
         var source = new BlobDatasetSource(storage, datasetName);
         var dataset = storage.Dataset(datasetName);
@@ -32,6 +35,7 @@ public sealed class ValidatingDatasetIngestor(PipelineStorage storage, ILogger<V
         await dataset.WriteIndexAsync(result.Index, cancellationToken).ConfigureAwait(false);
         logger?.LogInformation("Dataset {Dataset}: {Files} files ({Reused} unchanged since the last index, not read again), {Valid}/{Referenced} images valid, {Findings} findings, {Errors} problems",
             datasetName, result.Report.Files, result.ReusedFiles, result.Report.ValidImages, result.Report.ReferencedImages, result.Report.Findings, result.Report.Errors.Count);
+        return result;
     }
 
     /// <summary>The index the last ingestion wrote, whose per-file results are reused for unchanged blobs; null when absent or unreadable.</summary>
