@@ -173,11 +173,11 @@ public static class DatasetIngestion
             if (isMask) facts[i] = OpenMask(f.Path, bytes, options, local);
             else if (isImage || (segmentationMode && isDicomFile))
             {
-                int before = local.Count;
+                int errorsBefore = local.Count;
                 var fact = facts[i] = OpenImage(f.Path, bytes, options, local);
                 if (isImage && !fact.IsSegmentation)
                     recorded = fact.Opened ? new DatasetImageFacts(fact.Width, fact.Height, fact.ForProcessing)
-                        : new DatasetImageFacts(0, 0, false, local.Count > before ? local[before].Message : "cannot be opened");
+                        : new DatasetImageFacts(0, 0, false, local.Count > errorsBefore ? local[errorsBefore].Message : "cannot be opened");
             }
             indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path),
                 bytes.Length == f.Size ? f.Version : null, recorded);
