@@ -33,6 +33,7 @@ from evaluate import batch_inputs, reinsertion_proxy, snr_weight, validation_los
 from model import Denoiser, count_parameters  # noqa: E402
 from package import write_package  # noqa: E402
 from preprocess import PreprocessError, build_pair  # noqa: E402
+import transfer_pairs  # noqa: E402
 
 CHECKPOINT_FORMAT = 1
 
@@ -62,6 +63,13 @@ def parse_args(argv=None):
     a("--ref-dropout", type=float, default=float(_env("ref-dropout", 0.2)), help="CFG: P(reference -> zeros)")
     a("--ref-jitter", default=_env("ref-jitter", "0.15,0.08"),
       help="reference brightness/contrast augmentation: contrast +-c, brightness +-b (display space)")
+    a("--transfer-pairs", default=_env("transfer-pairs", None),
+      help="lesion-transfer pair dataset (pipeline synth lesion-transfer): trains on a mix with the reinsertion pairs")
+    a("--transfer-fraction", type=float, default=float(_env("transfer-fraction", 0.5)),
+      help="with --transfer-pairs: probability that a batch element is a transfer pair")
+    a("--placement", default=_env("placement", "collage"), choices=["collage", "harmonised"],
+      help="in-graph reference placement: the reference's pixels (collage) or its excess over its own tissue on the "
+           "target's tissue estimate (harmonised; model.harmonize_reference)")
     a("--mask-weight", type=float, default=float(_env("mask-weight", 4.0)), help="extra loss weight in the box")
     a("--val-every", type=int, default=int(_env("val-every", 200)))
     a("--ckpt-every", type=int, default=int(_env("ckpt-every", 50)))
@@ -101,6 +109,8 @@ def parse_args(argv=None):
                  "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if not 0 <= args.transfer_fraction <= 1:
+        p.error("--transfer-fraction must be in [0, 1]")
     if not 0 <= args.ref_dropout < 1:
         p.error("--ref-dropout must be in [0, 1)")
     if args.max_minutes <= 0 and args.max_steps <= 0:
@@ -207,12 +217,17 @@ def main(argv=None) -> int:
         for k in ("seed", "batch_size", "lr", "warmup", "ema", "resolution", "ref_size", "channels", "variants",
                   "crop_ratio", "ref_expand", "ref_dropout", "ref_jitter", "mask_weight", "val_fraction", "name", "version"):
             setattr(args, k, saved[k])
+        for k, default in (("transfer_pairs", None), ("transfer_fraction", 0.5), ("placement", "collage")):
+            setattr(args, k, saved.get(k, default))
         log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
     log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
         max_steps=args.max_steps, threads=torch.get_num_threads(), device=device)
 
     findings = read_findings(args.data)
     fingerprint = _data_fingerprint(findings)
+    pairs = transfer_pairs.read_transfer_pairs(args.transfer_pairs) if args.transfer_pairs else []
+    if pairs:
+        fingerprint += "+" + transfer_pairs.fingerprint(pairs)
     if resume is not None and resume["data_fingerprint"] != fingerprint:
         raise SystemExit(f"{out}: checkpoint was trained on different data (fingerprint {resume['data_fingerprint']}"
                          f" vs {fingerprint}); use a new --out")
@@ -222,6 +237,9 @@ def main(argv=None) -> int:
     pp_hash = hashlib.sha256((Path(__file__).resolve().parent / "preprocess.py").read_bytes()).hexdigest()[:16]
     cache_key = dict(fp=fingerprint, pp=pp_hash, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
                      res=args.resolution, ref=args.ref_size, e=args.ref_expand)
+    if pairs:
+        tp_hash = hashlib.sha256((Path(__file__).resolve().parent / "transfer_pairs.py").read_bytes()).hexdigest()[:16]
+        cache_key["transfer"] = tp_hash
     caches = torch.load(cache_path, map_location="cpu") if cache_path.exists() else None
     if caches is None or caches.get("key") != cache_key:
         t0 = time.time()
@@ -232,15 +250,29 @@ def main(argv=None) -> int:
         # validation: one crop per lesion at a ratio drawn from its own seeded RNG
         val_c = build_cache(val_f, variants=1, rng=np.random.default_rng(args.seed + 1), what="val", **kw)
         caches = {"key": cache_key, "train": train_c, "val": val_c}
+        if pairs:
+            tkw = dict(kw, log=log)
+            caches["transfer_train"] = transfer_pairs.build_transfer_cache(
+                [p for p in pairs if p.split == "training"], variants=args.variants, rng=np.random.default_rng(args.seed + 2),
+                what="transfer-train", **tkw)
+            caches["transfer_val"] = transfer_pairs.build_transfer_cache(
+                [p for p in pairs if p.split != "training"], variants=1, rng=np.random.default_rng(args.seed + 3),
+                what="transfer-val", **tkw)
         _atomic_save(caches, cache_path)
         log("preprocess", seconds=time.time() - t0)
     train_c, val_c = caches["train"], caches["val"]
     n_train = train_c["target"].shape[0]
+    n_transfer = 0
+    if pairs:
+        # transfer items follow the reinsertion items in one cache; validation and selection score both kinds
+        n_transfer = int(caches["transfer_train"]["target"].shape[0])
+        train_c = transfer_pairs.concat(train_c, caches["transfer_train"])
+        val_c = transfer_pairs.concat(val_c, caches["transfer_val"])
 
     torch.manual_seed(args.seed)
     schedule = LinearSchedule(1000, 1e-4, 0.02)
     model = Denoiser(args.resolution, args.ref_size, channels=args.channels, ref_expand=args.ref_expand,
-                     num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
+                     placement=args.placement, num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
     model = model.to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
@@ -254,8 +286,8 @@ def main(argv=None) -> int:
         opt.load_state_dict(resume["opt"])
         gen.set_state(resume["gen"])
         step, elapsed, history, top = resume["step"], resume["elapsed"], resume["history"], resume["top"]
-    log("model", parameters=count_parameters(model), train_items=n_train, val_items=int(val_c["target"].shape[0]),
-        channels=str(args.channels))
+    log("model", parameters=count_parameters(model), train_items=n_train, transfer_items=n_transfer,
+        val_items=int(val_c["target"].shape[0]), channels=str(args.channels), placement=args.placement)
 
     def save_last():
         _atomic_save({"format": CHECKPOINT_FORMAT, "args": vars(args), "model": model.state_dict(),
@@ -292,7 +324,12 @@ def main(argv=None) -> int:
             if stop["signal"] is not None:
                 raise Interrupted()
             model.train()
-            idx = torch.randint(0, n_train, (args.batch_size,), generator=gen)
+            if n_transfer:
+                pick = torch.rand(args.batch_size, generator=gen) < args.transfer_fraction
+                idx = torch.where(pick, n_train + torch.randint(0, n_transfer, (args.batch_size,), generator=gen),
+                                  torch.randint(0, n_train, (args.batch_size,), generator=gen))
+            else:
+                idx = torch.randint(0, n_train, (args.batch_size,), generator=gen)
             flip = torch.rand(args.batch_size, generator=gen) < 0.5
             target, context, mask, ref, hf = batch_inputs(train_c, idx, flip=flip)
             # AnydoorMed's reference brightness-contrast augmentation (display space): the lesion's look comes from
@@ -381,12 +418,15 @@ def main(argv=None) -> int:
     training = {
         "data": {"folder": str(args.data), "fingerprint": fingerprint, "trainLesions": len(train_f),
                  "valLesions": len(val_f), "trainItems": n_train, "variants": args.variants,
+                 "transferPairs": args.transfer_pairs, "transferItems": n_transfer, "transferFraction": args.transfer_fraction,
                  "cropRatio": list(args.crop_ratio), "referenceExpand": args.ref_expand},
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
         "lr": args.lr, "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
-        "maskWeight": args.mask_weight, "selectedStep": best["step"], "valLoss": best["valLoss"],
+        "maskWeight": args.mask_weight, "placement": args.placement, "selectedStep": best["step"], "valLoss": best["valLoss"],
         "reinsertionProxy": chosen, "torch": torch.__version__,
-        "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}",
+        "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}"
+                   + (f" --transfer-pairs {args.transfer_pairs} --transfer-fraction {args.transfer_fraction}" if pairs else "")
+                   + f" --placement {args.placement}",
     }
     doc = write_package(final.cpu(), out / "package", name=args.name, version=args.version,
                         description="Tiny AnydoorMed-style reference-guided inpainting denoiser for 64 px mammography "

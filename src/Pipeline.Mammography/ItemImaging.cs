@@ -45,9 +45,27 @@ public static class ItemImaging
         var refModel = new float[refDisplay.Length];
         ModelSpace.FromDisplay(refDisplay, refModel);
 
+        // The copy&paste baseline with the run's compositing and that compositing's alpha, cut like the target crop; and the
+        // reference lesion in its own image, cut the same way (the real lesions FD is measured against).
+        var referenceBox = LesionPlanner.ToBoxF(item.ReferenceBox);
+        var (pasted, alphaFull) = CopyPasteBaseline.Composite(target.Display.Pixels<float>(), target.Width, target.Height, box,
+            reference.Display.Pixels<float>(), reference.Width, reference.Height, referenceBox);
+        var copyPaste = new float[n];
+        crop.Extract(pasted, target.Width, target.Height, copyPaste);
+        var copyPasteModel = new float[n];
+        ModelSpace.FromDisplay(copyPaste, copyPasteModel);
+        var alpha = new float[n];
+        crop.Extract(alphaFull, target.Width, target.Height, alpha);
+        var objectCrop = ZoomInCrop.Plan(reference.Width, reference.Height, referenceBox, ratio, resolution);
+        var objectDisplay = new float[n];
+        objectCrop.Extract(reference.Display.Pixels<float>(), reference.Width, reference.Height, objectDisplay);
+        var objectModel = new float[n];
+        ModelSpace.FromDisplay(objectDisplay, objectModel);
+
         var bundle = new TensorBundle()
             .Add(ModelTensorNames.Context, context).Add(ModelTensorNames.Mask, mask).Add(ModelTensorNames.Reference, refModel).Add(ModelTensorNames.Detail, detail)
-            .Add(ModelTensorNames.Original, model); // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
+            .Add(ModelTensorNames.Original, model) // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
+            .Add(ModelTensorNames.CopyPaste, copyPasteModel).Add(ModelTensorNames.CompositeAlpha, alpha).Add(ModelTensorNames.RealObject, objectModel);
         return new PreparedItem(bundle, Geometry(crop, ratio));
     }
 

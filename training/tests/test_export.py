@@ -21,9 +21,9 @@ from package import INPUT_NAMES, verify_package, write_package  # noqa: E402
 ORT_MODULE = os.environ.get("ORT_NODE_MODULE", os.path.join(HERE, "..", "..", "node_modules", "onnxruntime-node"))
 
 
-def tiny_model(seed=0):
+def tiny_model(seed=0, placement="collage"):
     torch.manual_seed(seed)
-    m = Denoiser(32, 32, channels=[8, 16, 16], emb_dim=32, ref_dim=16, attn_levels=[1, 2])
+    m = Denoiser(32, 32, channels=[8, 16, 16], emb_dim=32, ref_dim=16, attn_levels=[1, 2], placement=placement)
     # zero-initialised output layers would make every output 0; perturb all weights so parity is meaningful
     with torch.no_grad():
         for p in m.parameters():
@@ -112,14 +112,22 @@ class ExportTests(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("node") and os.path.isdir(ORT_MODULE), "node + onnxruntime-node not installed")
     def test_onnx_matches_torch_in_onnxruntime(self):
-        model = tiny_model(1)
+        self._parity(tiny_model(1))
+
+    @unittest.skipUnless(shutil.which("node") and os.path.isdir(ORT_MODULE), "node + onnxruntime-node not installed")
+    def test_harmonised_placement_onnx_matches_torch_in_onnxruntime(self):
+        self._parity(tiny_model(2, placement="harmonised"))
+
+    def _parity(self, model):
         write(self.tmp, model)
         g = torch.Generator().manual_seed(5)
         n = 3   # not the export batch (2): checks the dynamic batch axis
         x = torch.randn(n, 1, 32, 32, generator=g)
         t = torch.tensor([0, 500, 999])
         ctx = torch.randn(n, 1, 32, 32, generator=g)
-        mask = (torch.rand(n, 1, 32, 32, generator=g) > 0.5).float()
+        mask = torch.zeros(n, 1, 32, 32)   # box masks, as the pipeline gives (the harmonised placement needs a box)
+        for k, (y0, x0, hh, ww) in enumerate([(8, 9, 10, 12), (4, 14, 14, 9), (12, 6, 8, 8)]):
+            mask[k, :, y0:y0 + hh, x0:x0 + ww] = 1
         ref = torch.randn(n, 1, 32, 32, generator=g)
         hf = torch.randn(n, 1, 32, 32, generator=g)
         with torch.no_grad():
