@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine of this kind (Debian 12, .NET 10 SDK, Node 20, root or sudo).
-# Installs: Debian packages, the pinned npm packages (Azurite, onnxruntime-node's native library),
-# GDCM's C# binding (extracted, without Mono), a local NuGet feed holding System.IO.Hashing
-# packed from the SDK's own DLL (see DEPENDENCIES.md), and the Bicep compiler (a NuGet package).
-# A second run does nothing and takes < 1 s.
+# Installs: Debian packages, the pinned npm packages (Azurite), GDCM's C# binding (extracted, without Mono) and the
+# Bicep compiler (a NuGet package). Other NuGet packages are restored by the build. A second run does nothing and
+# takes < 1 s.
 # Usage: infra/setup.sh [--quiet]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +16,7 @@ for tool in dotnet node npm /usr/bin/python3 dpkg-query; do
   command -v "$tool" >/dev/null 2>&1 || { echo "setup: '$tool' is required but not found (README: Prerequisites)" >&2; exit 1; }
 done
 
-APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk libturbojpeg0 liblapacke libopenblas0-pthread
+APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk liblapacke libopenblas0-pthread
   python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
   python3-scipy python3-pil python3-jsonschema chromium)
 
@@ -48,7 +47,7 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
   fi
 fi
 
-# 3. npm packages pinned in package.json + package-lock.json (onnxruntime-node's download script skipped).
+# 3. npm packages pinned in package.json + package-lock.json.
 #    Installed when a pinned package is missing or at another version (timestamps are not used: a checkout or merge
 #    touches package-lock.json without changing it).
 npm_ok() {
@@ -60,50 +59,14 @@ for name, version in want.items():
     p = os.path.join(root, "node_modules", name, "package.json")
     if not os.path.isfile(p) or json.load(open(p)).get("version") != version:
         sys.exit(1)
-if not os.path.isfile(os.path.join(root, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1")):
-    sys.exit(1)
 PY
 }
 if ! npm_ok; then
-  log "npm: installing azurite and onnxruntime-node"
-  ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  log "npm: installing azurite"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
-# 4. Local NuGet feed: System.IO.Hashing packed from the SDK's own copy (never committed).
-FEED="$ROOT/.nuget-local"; PKG_VERSION=10.0.0
-if [ ! -f "$FEED/system.io.hashing.$PKG_VERSION.nupkg" ]; then
-  SDK_DIR="$(dirname "$(dotnet --list-sdks | tail -n1 | sed -E 's/^([^ ]+) \[(.*)\]$/\2\/\1/')/x")"
-  DLL=$(find "$SDK_DIR" -path '*Sdks/Microsoft.NET.Sdk/tools/net*' -name System.IO.Hashing.dll 2>/dev/null | grep -v net4 | head -n1)
-  [ -n "$DLL" ] || { echo "setup: System.IO.Hashing.dll not found under $SDK_DIR" >&2; exit 1; }
-  log "nuget: packing System.IO.Hashing $PKG_VERSION from $DLL"
-  mkdir -p "$FEED"
-  /usr/bin/python3 - "$DLL" "$FEED/system.io.hashing.$PKG_VERSION.nupkg" "$PKG_VERSION" <<'PY'
-import sys, zipfile
-dll, out, ver = sys.argv[1:4]
-nuspec = f'''<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
-  <metadata><id>System.IO.Hashing</id><version>{ver}</version><authors>local</authors>
-  <description>System.IO.Hashing packed at setup time from the installed .NET SDK's own copy.</description>
-  <dependencies><group targetFramework="net10.0" /></dependencies></metadata>
-</package>'''
-with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
-    z.writestr('System.IO.Hashing.nuspec', nuspec)
-    z.write(dll, 'lib/net10.0/System.IO.Hashing.dll')
-PY
-fi
-# NuGet's global cache is shared by every clone on the machine: drop its copy only when it is broken or holds another
-# DLL than the one packed here (removing it unconditionally broke builds running in other clones at that moment).
-CACHED="${NUGET_PACKAGES:-$HOME/.nuget/packages}/system.io.hashing/$PKG_VERSION"
-if [ -f "$CACHED/.nupkg.metadata" ]; then   # written last by NuGet: the extraction is complete
-  PACKED_DLL_SHA=$(/usr/bin/python3 -c 'import sys, zipfile, hashlib; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("lib/net10.0/System.IO.Hashing.dll")).hexdigest())' "$FEED/system.io.hashing.$PKG_VERSION.nupkg")
-  CACHED_DLL="$CACHED/lib/net10.0/System.IO.Hashing.dll"
-  if [ ! -f "$CACHED_DLL" ] || [ "$(sha256sum "$CACHED_DLL" | cut -d' ' -f1)" != "$PACKED_DLL_SHA" ]; then
-    log "nuget: refreshing the cached System.IO.Hashing $PKG_VERSION"
-    rm -rf "$CACHED"
-  fi
-fi
-
-# 5. The Bicep compiler: Azure.Bicep.CommandLine.linux-x64 (the real `bicep` binary inside a NuGet package), restored
+# 4. The Bicep compiler: Azure.Bicep.CommandLine.linux-x64 (the real `bicep` binary inside a NuGet package), restored
 #    like any package by the restore-only infra/bicep-cli/bicep-cli.csproj; .pipeline/bicep/bicep links to tools/bicep
 #    in the package folder (tests run `bicep build` and `bicep lint` through it).
 BICEP_VERSION=$(sed -n 's:.*<BicepVersion>\(.*\)</BicepVersion>.*:\1:p' infra/bicep-cli/bicep-cli.csproj)

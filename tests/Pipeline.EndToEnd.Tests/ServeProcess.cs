@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Models;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -142,7 +143,7 @@ public static class RunStorage
         var store = Store(connectionString);
         var container = new Azure.Storage.Blobs.BlobContainerClient(connectionString, new DurableEngineOptions().ContainerName);
         var parents = new Dictionary<string, string?>(StringComparer.Ordinal);
-        await foreach (var b in container.GetBlobsAsync(prefix: "instances/"))
+        await foreach (var b in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "instances/", default))
         {
             // instances/{key}/instance.json, {key} = the id with '/' written as '~'
             if (!b.Name.EndsWith("/instance.json", StringComparison.Ordinal)) continue;

@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Models;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -210,7 +211,7 @@ public sealed class EngineFanOutBenchmark : IBenchmark
 
         int appends = 0;
         var container = new BlobContainerClient(options.ConnectionString, options.ContainerName);
-        await foreach (var b in container.GetBlobsAsync(prefix: $"instances/{id}/log/"))
+        await foreach (var b in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"instances/{id}/log/", default))
             appends += (await container.GetAppendBlobClient(b.Name).GetPropertiesAsync()).Value.BlobCommittedBlockCount;
 
         await engine1.Client.RaiseEventAsync(id, "finish", n);

@@ -172,7 +172,7 @@ public sealed class ModelCommands : ICommandGroup
                 var sch = p.Schedule;
                 Console.WriteLine($"schedule: T={sch.NumTrainTimesteps} {SchedulerNames.ToName(sch.BetaSchedule)} {sch.BetaStart}..{sch.BetaEnd}, prediction {SchedulerNames.ToName(sch.PredictionType)}, clip {sch.ClipSample}");
                 Console.WriteLine($"sampler: {p.Sampler.Scheduler}, {p.Sampler.Steps} steps, eta {p.Sampler.Eta}, spacing {SchedulerNames.ToName(p.Sampler.TimestepSpacing)} offset {p.Sampler.StepsOffset}; guidance {p.Guidance.Scale}");
-                Console.WriteLine($"ONNX Runtime {m.Runtime.Version} (C API {m.Runtime.ApiVersion}, {string.Join(", ", m.Runtime.AvailableProviders)}) at {m.Runtime.LibraryPath}");
+                Console.WriteLine($"ONNX Runtime {OrtEnvironment.Version} ({string.Join(", ", OrtEnvironment.AvailableProviders)}), sessions on {m.Denoiser.ExecutionProvider}");
                 Console.WriteLine("all files verified");
                 return ExitCodes.Ok;
             }

@@ -102,7 +102,7 @@ public sealed class BlobCheckpointStore : ICheckpointStore
 
     public async IAsyncEnumerable<string> ListActiveAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var item in _container.GetBlobsAsync(prefix: "active/", cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "active/", cancellationToken).ConfigureAwait(false))
             yield return InstanceIds.FromKey(item.Name["active/".Length..]);
     }
 
@@ -153,7 +153,7 @@ public sealed class BlobCheckpointStore : ICheckpointStore
     public async IAsyncEnumerable<CheckpointRecord> ReadLogAsync(string instanceId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var segments = new List<string>();
-        await foreach (var item in _container.GetBlobsAsync(prefix: LogPrefix(instanceId), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, LogPrefix(instanceId), cancellationToken).ConfigureAwait(false))
             segments.Add(item.Name);
         segments.Sort(StringComparer.Ordinal);
         foreach (var name in segments)
@@ -196,7 +196,7 @@ public sealed class BlobCheckpointStore : ICheckpointStore
     {
         string prefix = EventsPrefix(instanceId);
         var names = new List<string>();
-        await foreach (var item in _container.GetBlobsAsync(prefix: prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
         {
             string id = item.Name[prefix.Length..];
             if (skip is null || !skip(id)) names.Add(id);
@@ -289,7 +289,7 @@ public sealed class BlobCheckpointStore : ICheckpointStore
             {
                 if (_segmentNumber < 0)
                 {
-                    await foreach (var item in container.GetBlobsAsync(prefix: prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+                    await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
                         if (int.TryParse(Path.GetFileNameWithoutExtension(item.Name.AsSpan(prefix.Length)), out int n))
                             _segmentNumber = Math.Max(_segmentNumber, n);
                 }

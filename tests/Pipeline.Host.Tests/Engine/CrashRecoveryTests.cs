@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Models;
 using System.Diagnostics;
 using System.Text.Json;
 using Pipeline.Core.Contracts;
@@ -102,7 +103,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper
 
         // Every output exists, exactly once, with the right content.
         var outputs = new List<string>();
-        await foreach (var b in toy.GetBlobsAsync(prefix: "out/")) outputs.Add(b.Name);
+        await foreach (var b in toy.GetBlobsAsync(BlobTraits.None, BlobStates.None, "out/", default)) outputs.Add(b.Name);
         Assert.Equal(Enumerable.Range(0, Items).Select(WriteItem.OutputBlob), outputs.Order());
         for (int i = 0; i < Items; i += 37)
             Assert.Equal($"item {i}", (await toy.GetBlobClient(WriteItem.OutputBlob(i)).DownloadContentAsync()).Value.Content.ToString());

@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.Engine;
@@ -47,7 +48,7 @@ internal static class EngineTestExtensions
     public static async Task<int> CountAsync(this BlobContainerClient container, string prefix)
     {
         int n = 0;
-        await foreach (var _ in container.GetBlobsAsync(prefix: prefix)) n++;
+        await foreach (var _ in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, default)) n++;
         return n;
     }
 
