@@ -3,12 +3,17 @@
 # Installs: Debian packages, the pinned npm packages (Azurite), GDCM's C# binding (extracted, without Mono) and the
 # Bicep compiler (a NuGet package). Other NuGet packages are restored by the build. A second run does nothing and
 # takes < 1 s.
-# Usage: infra/setup.sh [--quiet]
+# Usage: infra/setup.sh [--quiet]   (--quiet drops the final "ready" line; installing steps always say what they do,
+# with a rough duration, so a first run of ./pipeline never sits silent for minutes)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
 log() { [ $QUIET -eq 1 ] || echo "[setup] $*" >&2; }
+# step "what (usually ~N s)": announced before a slow step; done reports how long it took.
+STEP_START=0
+step() { STEP_START=$SECONDS; echo "[setup] $*" >&2; }
+done_step() { echo "[setup]   done in $((SECONDS - STEP_START)) s" >&2; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 # 0. Tools the commands cannot install themselves (see README, Prerequisites).
@@ -28,9 +33,10 @@ for p in "${APT_PACKAGES[@]}"; do
   grep -qx "$p" <<<"$installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  log "apt: installing ${missing[*]}"
+  step "first-run setup: installing ${#missing[@]} Debian package(s): ${missing[*]} (usually 1-3 min on a fresh machine)"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  done_step
 fi
 
 # 2. GDCM's C# binding without Mono: extract libgdcm-cil's files into .pipeline/gdcm.
@@ -39,11 +45,12 @@ if [ ! -f "$GDCM_DIR/gdcm-sharp.dll" ]; then
   if [ -f /usr/lib/cli/gdcm-sharp-3.0/gdcm-sharp.dll ]; then
     mkdir -p "$GDCM_DIR"; cp /usr/lib/cli/gdcm-sharp-3.0/* "$GDCM_DIR/"
   else
-    log "gdcm: extracting libgdcm-cil"
+    step "first-run setup: extracting GDCM's C# binding (libgdcm-cil) into .pipeline/gdcm (usually ~5 s)"
     tmp=$(mktemp -d); ( cd "$tmp" && apt-get download libgdcm-cil >/dev/null 2>&1 || { $SUDO apt-get update -qq && apt-get download libgdcm-cil >/dev/null; } )
     dpkg-deb -x "$tmp"/libgdcm-cil_*.deb "$tmp/x"
     mkdir -p "$GDCM_DIR"; cp "$tmp"/x/usr/lib/cli/gdcm-sharp-3.0/* "$GDCM_DIR/"
     rm -rf "$tmp"
+    done_step
   fi
 fi
 
@@ -62,8 +69,9 @@ for name, version in want.items():
 PY
 }
 if ! npm_ok; then
-  log "npm: installing azurite"
+  step "first-run setup: installing the pinned npm packages (Azurite) (usually 20-60 s)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  done_step
 fi
 
 # 4. The Bicep compiler: Azure.Bicep.CommandLine.linux-x64 (the real `bicep` binary inside a NuGet package), restored
@@ -72,12 +80,13 @@ fi
 BICEP_VERSION=$(sed -n 's:.*<BicepVersion>\(.*\)</BicepVersion>.*:\1:p' infra/bicep-cli/bicep-cli.csproj)
 BICEP_LINK="$ROOT/.pipeline/bicep/bicep"
 if [ ! -x "$BICEP_LINK" ] || [[ "$(readlink "$BICEP_LINK")" != */azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep ]]; then
-  log "nuget: restoring Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION"
+  step "first-run setup: restoring the Bicep compiler (Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION, NuGet; usually 10-40 s)"
   dotnet restore infra/bicep-cli/bicep-cli.csproj -nologo -v q >/dev/null
   PKG_ROOT=$(/usr/bin/python3 -c 'import json, sys; print(next(iter(json.load(open(sys.argv[1]))["packageFolders"])))' infra/bicep-cli/obj/project.assets.json)
   BICEP_BIN="${PKG_ROOT%/}/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
   [ -f "$BICEP_BIN" ] || { echo "setup: $BICEP_BIN not found after restoring Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION" >&2; exit 1; }
   [ -x "$BICEP_BIN" ] || chmod +x "$BICEP_BIN"
   mkdir -p "$(dirname "$BICEP_LINK")"; ln -sfn "$BICEP_BIN" "$BICEP_LINK"
+  done_step
 fi
 log "ready"

@@ -70,8 +70,18 @@ public static class ItemImaging
     }
 
     /// <summary>Pastes the generated crop (model space) back into the target's stored pixels.</summary>
-    public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null) =>
-        PasteBack.Composite(target.Dicom.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
+    public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null)
+    {
+        int channels = target.Stored.Channels;
+        if (channels > 1)
+        {
+            // The model generates gray; an RGB target receives it in every channel (interleaved as the buffer is).
+            var replicated = new float[generated.Length * channels];
+            for (int i = 0; i < generated.Length; i++) replicated.AsSpan(i * channels, channels).Fill(generated[i]);
+            generated = replicated;
+        }
+        return PasteBack.Composite(target.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
+    }
 
     /// <summary>The zoom-in crop a geometry describes.</summary>
     public static ZoomInCrop ToCrop(CropGeometry g) => new(new PixelRect(g.Left, g.Top, g.Side, g.Side), g.Resolution, new PixelRect(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight));

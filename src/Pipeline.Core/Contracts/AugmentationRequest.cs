@@ -30,7 +30,7 @@ public enum OutputFormat
 
 /// <summary>Metrics a run can compute (Pipeline.Metrics).</summary>
 [JsonConverter(typeof(CamelCaseEnumConverter<MetricKind>))]
-public enum MetricKind { Ssim, MsSsim, Psnr, Fid, Kid, Lpips, EmbeddingSimilarity }
+public enum MetricKind { Ssim, Psnr, Fid, Kid, Lpips, EmbeddingSimilarity }
 
 /// <summary>
 /// One task of a run: a mode and how many items, either a total <see cref="Count"/> (classes drawn from the dataset's
