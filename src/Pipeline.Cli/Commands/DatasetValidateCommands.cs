@@ -36,7 +36,7 @@ public sealed class DatasetValidateCommands : ICommandGroup
             {
                 var source = new FolderDatasetSource(dir.FullName);
                 result = await NuScenesIngestion.TryRunAsync(source, cancellationToken: ct)
-                         ?? await DatasetIngestion.RunAsync(source, new DatasetIngestionOptions { DecodePixels = !parse.GetValue(headerOnly) }, null, ct);
+                         ?? await DatasetIngestion.RunAsync(source, new DatasetIngestionOptions { DecodePixels = !parse.GetValue(headerOnly) }, cancellationToken: ct);
             }
             catch (OperationCanceledException) { return ExitCodes.Cancelled; }
             var r = result.Report;
