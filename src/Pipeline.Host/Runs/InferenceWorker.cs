@@ -25,6 +25,9 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // settings that cannot work are refused once, at start, not per message in the receive loop
+        if (options.VisibilityRenewInterval <= TimeSpan.Zero || options.VisibilityRenewInterval >= options.VisibilityTimeout)
+            throw new InvalidOperationException($"{InferenceWorkerOptions.SectionName}: VisibilityRenewInterval ({options.VisibilityRenewInterval}) must be positive and shorter than VisibilityTimeout ({options.VisibilityTimeout}).");
         var queue = storage.Queue(StorageLayout.InferenceRequestsQueue);
         var backoff = options.PollInterval;
         while (!stoppingToken.IsCancellationRequested)
