@@ -18,7 +18,7 @@ done
 
 APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk libturbojpeg0 liblapacke libopenblas0-pthread
   python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
-  python3-scipy python3-pil chromium)
+  python3-scipy python3-pil python3-jsonschema chromium)
 
 # 1. Debian packages (only the missing ones, found with one dpkg query; apt-get update only when something is missing).
 # (dpkg-query exits 1 when a package is unknown to dpkg: that is "missing", not an error)

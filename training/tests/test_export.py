@@ -42,6 +42,41 @@ def read_json(*parts):
         return json.load(f)
 
 
+SCHEMA = os.path.join(HERE, "..", "..", "schemas", "model-package.schema.json")
+
+
+def validate_model_json(doc):
+    """Validates against schemas/model-package.schema.json, the file the C# reader (ModelPackage.Parse) checks too."""
+    import jsonschema  # Debian python3-jsonschema (infra/setup.sh)
+    schema = read_json(SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+class ModelPackageSchemaTests(unittest.TestCase):
+    def test_committed_packages_match_the_schema(self):
+        root = os.path.join(HERE, "..", "..")
+        found = [os.path.join(d, "model.json") for base in ("models", os.path.join("training", "test_models"))
+                 for d in sorted(os.scandir(os.path.join(root, base)), key=lambda e: e.name) if d.is_dir()
+                 and os.path.isfile(os.path.join(d, "model.json"))]
+        self.assertGreaterEqual(len(found), 5)
+        for path in found:
+            with self.subTest(path=path):
+                validate_model_json(read_json(path))
+
+    def test_the_schema_refuses_what_the_reader_refuses(self):
+        import jsonschema
+        doc = read_json(HERE, "..", "..", "models", "mammo-tiny", "model.json")
+        for mutate in (lambda d: d.update(kind="voxel"), lambda d: d["schedule"].update(betaSchedule="cosine"),
+                       lambda d: d["components"]["denoiser"].update(file="../x.onnx"),
+                       lambda d: d["components"]["denoiser"].update(sha256="abc"), lambda d: d.update(extra=1),
+                       lambda d: d["sampler"].update(scheduler="lms")):
+            bad = json.loads(json.dumps(doc))
+            mutate(bad)
+            with self.assertRaises(jsonschema.ValidationError):
+                validate_model_json(bad)
+
+
 class ExportTests(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="export-test-")
@@ -59,6 +94,7 @@ class ExportTests(unittest.TestCase):
         self.assertEqual(doc["schedule"]["numTrainTimesteps"], 1000)
         on_disk = read_json(self.tmp, "model.json")
         self.assertEqual(on_disk, doc)
+        validate_model_json(on_disk)
         verify_package(self.tmp)
         import onnx
         g = onnx.load(os.path.join(self.tmp, "denoiser.onnx"))

@@ -140,7 +140,7 @@ public sealed class ModelCommands : ICommandGroup
 {
     public Command Build()
     {
-        var modelCmd = new Command("model", "Inspect model packages.");
+        var modelCmd = new Command("model", "Model packages: inspect a folder, upload it to models/.");
         var inspect = new Command("inspect", "Verify a model package (SHA-256 of every file, bindings against the ONNX graphs) and print its contents.");
         var path = new Argument<DirectoryInfo>("package") { Description = "Model package folder." };
         inspect.Arguments.Add(path);

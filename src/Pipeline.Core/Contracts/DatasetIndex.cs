@@ -19,4 +19,20 @@ public sealed record DatasetIndex
     public required IReadOnlyList<DatasetFile> Files { get; init; }
     /// <summary>Problems found by validation (file path: message); empty when none or when the ingestor only indexes.</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
+    /// <summary>The annotation format ingestion recognised (VinDrMammo, CbisDdsm, GenericCsv, GenericJson, DicomSeg), when any.</summary>
+    public string? AnnotationFormat { get; init; }
+    /// <summary>
+    /// The findings of every usable image, resolved by ingestion (boxes of ROI masks and DICOM Segmentations included),
+    /// one per finding and one without a box for an image without findings, in annotation order. Null from an ingestor
+    /// that does not validate (the planner then parses the annotation file itself).
+    /// </summary>
+    public IReadOnlyList<DatasetFinding>? Findings { get; init; }
 }
+
+/// <summary>
+/// One finding of an image as ingestion resolved it: <see cref="Image"/> is the path relative to datasets/{name}/,
+/// <see cref="Box"/> null for an image without findings. <see cref="Source"/> says where it came from
+/// ("annotations.csv:12", "seg/a.dcm frame 1").
+/// </summary>
+public sealed record DatasetFinding(string Image, string ImageId, int Width, int Height, string? ClassName, BoundingBox? Box,
+    string? Split = null, string? Laterality = null, string? View = null, string? Source = null);

@@ -107,20 +107,26 @@ public static class DerivedImageWriter
 
         if (options.Lineage is { } lineage)
         {
-            ds.SetString(CreatorTag, DicomVR.LO, PrivateCreator);
-            ds.SetString(LineageJsonTag, DicomVR.UT, Encoding.UTF8.GetString(PipelineJson.SerializeToUtf8Bytes(lineage)));
-            ds.SetString(ModelIdTag, DicomVR.LO, Truncate(lineage.Model.Id, 64));
-            ds.SetString(ModelSha256Tag, DicomVR.LT, lineage.Model.Sha256);
-            ds.SetString(SeedTag, DicomVR.LO, lineage.Seed.ToString(CultureInfo.InvariantCulture));
-            ds.SetString(SamplerTag, DicomVR.LO, Truncate(SamplerText(lineage.Sampler), 64));
-            ds.SetString(ReferenceImageTag, DicomVR.LT, lineage.ReferenceImage);
-            ds.SetDecimals(ReferenceBoxTag, lineage.ReferenceBox.X0, lineage.ReferenceBox.Y0, lineage.ReferenceBox.X1, lineage.ReferenceBox.Y1);
-            ds.SetDecimals(TargetBoxTag, lineage.TargetBox.X0, lineage.TargetBox.Y0, lineage.TargetBox.X1, lineage.TargetBox.Y1);
+            WriteLineage(ds, lineage);
             ds.SetString(DicomTag.ImageComments, DicomVR.LT, Truncate(Summary(lineage), 10240));
         }
         ds.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, ds.TextEncoding == Encoding.UTF8 ? "ISO_IR 192" : "ISO_IR 100");
         var sop = ds.GetString(DicomTag.SOPInstanceUID)!;
         return new DicomFile(new DicomDataset { SourceName = sop }, ds, TransferSyntax.ExplicitVRLittleEndian, sop);
+    }
+
+    /// <summary>Writes the lineage private block (creator, JSON, and the main fields as separate elements).</summary>
+    internal static void WriteLineage(DicomDataset ds, Lineage lineage)
+    {
+        ds.SetString(CreatorTag, DicomVR.LO, PrivateCreator);
+        ds.SetString(LineageJsonTag, DicomVR.UT, Encoding.UTF8.GetString(PipelineJson.SerializeToUtf8Bytes(lineage)));
+        ds.SetString(ModelIdTag, DicomVR.LO, Truncate(lineage.Model.Id, 64));
+        ds.SetString(ModelSha256Tag, DicomVR.LT, lineage.Model.Sha256);
+        ds.SetString(SeedTag, DicomVR.LO, lineage.Seed.ToString(CultureInfo.InvariantCulture));
+        ds.SetString(SamplerTag, DicomVR.LO, Truncate(SamplerText(lineage.Sampler), 64));
+        ds.SetString(ReferenceImageTag, DicomVR.LT, lineage.ReferenceImage);
+        ds.SetDecimals(ReferenceBoxTag, lineage.ReferenceBox.X0, lineage.ReferenceBox.Y0, lineage.ReferenceBox.X1, lineage.ReferenceBox.Y1);
+        ds.SetDecimals(TargetBoxTag, lineage.TargetBox.X0, lineage.TargetBox.Y0, lineage.TargetBox.X1, lineage.TargetBox.Y1);
     }
 
     /// <summary>The lineage stored in a derived file's private block, or null when it has none.</summary>
@@ -142,10 +148,10 @@ public static class DerivedImageWriter
     private static string SamplerText(SamplerSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.Scheduler?.ToString() ?? "default"} steps={s.Steps?.ToString(CultureInfo.InvariantCulture) ?? "default"} cfg={s.Guidance?.ToString(CultureInfo.InvariantCulture) ?? "default"}");
 
-    private static string Summary(Lineage l) => string.Create(CultureInfo.InvariantCulture,
+    internal static string Summary(Lineage l) => string.Create(CultureInfo.InvariantCulture,
         $"SYNTHETIC: {l.Mode} of '{l.ClassName}' at [{l.TargetBox.X0:0.#},{l.TargetBox.Y0:0.#},{l.TargetBox.X1:0.#},{l.TargetBox.Y1:0.#}] " +
         $"from {l.ReferenceImage} [{l.ReferenceBox.X0:0.#},{l.ReferenceBox.Y0:0.#},{l.ReferenceBox.X1:0.#},{l.ReferenceBox.Y1:0.#}]; " +
         $"model {l.Model.Id} sha256 {l.Model.Sha256[..Math.Min(12, l.Model.Sha256.Length)]}; seed {l.Seed}; {SamplerText(l.Sampler)}; run {l.RunId} item {l.ItemId}");
 
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+    internal static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

@@ -159,6 +159,41 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
     public static readonly DicomTag VOILUTSequence = new(0x0028, 0x3010);
 
     public static readonly DicomTag RequestAttributesSequence = new(0x0040, 0x0275);
+    // Segmentation (PS3.3 C.8.20) and multi-frame functional groups (C.7.6.16, C.7.6.17), Common Instance Reference (C.12.2).
+    public static readonly DicomTag ReferencedSeriesSequence = new(0x0008, 0x1115);
+    public static readonly DicomTag ReferencedInstanceSequence = new(0x0008, 0x114A);
+    public static readonly DicomTag DerivationImageSequence = new(0x0008, 0x9124);
+    public static readonly DicomTag DerivationCodeSequence = new(0x0008, 0x9215);
+    public static readonly DicomTag PositionReferenceIndicator = new(0x0020, 0x1040);
+    public static readonly DicomTag FrameContentSequence = new(0x0020, 0x9111);
+    public static readonly DicomTag PlanePositionSequence = new(0x0020, 0x9113);
+    public static readonly DicomTag PlaneOrientationSequence = new(0x0020, 0x9116);
+    public static readonly DicomTag DimensionIndexValues = new(0x0020, 0x9157);
+    public static readonly DicomTag DimensionOrganizationUID = new(0x0020, 0x9164);
+    public static readonly DicomTag DimensionIndexPointer = new(0x0020, 0x9165);
+    public static readonly DicomTag FunctionalGroupPointer = new(0x0020, 0x9167);
+    public static readonly DicomTag DimensionOrganizationSequence = new(0x0020, 0x9221);
+    public static readonly DicomTag DimensionIndexSequence = new(0x0020, 0x9222);
+    public static readonly DicomTag DimensionDescriptionLabel = new(0x0020, 0x9421);
+    public static readonly DicomTag PixelMeasuresSequence = new(0x0028, 0x9110);
+    public static readonly DicomTag SegmentationType = new(0x0062, 0x0001);
+    public static readonly DicomTag SegmentSequence = new(0x0062, 0x0002);
+    public static readonly DicomTag SegmentedPropertyCategoryCodeSequence = new(0x0062, 0x0003);
+    public static readonly DicomTag SegmentNumber = new(0x0062, 0x0004);
+    public static readonly DicomTag SegmentLabel = new(0x0062, 0x0005);
+    public static readonly DicomTag SegmentDescription = new(0x0062, 0x0006);
+    public static readonly DicomTag SegmentAlgorithmType = new(0x0062, 0x0008);
+    public static readonly DicomTag SegmentAlgorithmName = new(0x0062, 0x0009);
+    public static readonly DicomTag SegmentIdentificationSequence = new(0x0062, 0x000A);
+    public static readonly DicomTag ReferencedSegmentNumber = new(0x0062, 0x000B);
+    public static readonly DicomTag MaximumFractionalValue = new(0x0062, 0x000E);
+    public static readonly DicomTag SegmentedPropertyTypeCodeSequence = new(0x0062, 0x000F);
+    public static readonly DicomTag SegmentationFractionalType = new(0x0062, 0x0010);
+    public static readonly DicomTag ContentLabel = new(0x0070, 0x0080);
+    public static readonly DicomTag ContentDescription = new(0x0070, 0x0081);
+    public static readonly DicomTag ContentCreatorName = new(0x0070, 0x0084);
+    public static readonly DicomTag SharedFunctionalGroupsSequence = new(0x5200, 0x9229);
+    public static readonly DicomTag PerFrameFunctionalGroupsSequence = new(0x5200, 0x9230);
     public static readonly DicomTag PixelData = new(0x7FE0, 0x0010);
     public static readonly DicomTag DataSetTrailingPadding = new(0xFFFC, 0xFFFC);
 }

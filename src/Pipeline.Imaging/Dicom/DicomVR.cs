@@ -94,11 +94,44 @@ public static class DicomDictionary
         [DicomTag.ModalityLUTSequence] = DicomVR.SQ, [DicomTag.LUTDescriptor] = DicomVR.US, [DicomTag.LUTExplanation] = DicomVR.LO,
         [DicomTag.ModalityLUTType] = DicomVR.LO, [DicomTag.LUTData] = DicomVR.OW, [DicomTag.VOILUTSequence] = DicomVR.SQ,
         [DicomTag.RequestAttributesSequence] = DicomVR.SQ, [DicomTag.PixelData] = DicomVR.OW,
+        [DicomTag.ReferencedSeriesSequence] = DicomVR.SQ,
+        [DicomTag.ReferencedInstanceSequence] = DicomVR.SQ,
+        [DicomTag.DerivationImageSequence] = DicomVR.SQ,
+        [DicomTag.DerivationCodeSequence] = DicomVR.SQ,
+        [DicomTag.PositionReferenceIndicator] = DicomVR.LO,
+        [DicomTag.FrameContentSequence] = DicomVR.SQ,
+        [DicomTag.PlanePositionSequence] = DicomVR.SQ,
+        [DicomTag.PlaneOrientationSequence] = DicomVR.SQ,
+        [DicomTag.DimensionIndexValues] = DicomVR.UL,
+        [DicomTag.DimensionOrganizationUID] = DicomVR.UI,
+        [DicomTag.DimensionIndexPointer] = DicomVR.AT,
+        [DicomTag.FunctionalGroupPointer] = DicomVR.AT,
+        [DicomTag.DimensionOrganizationSequence] = DicomVR.SQ,
+        [DicomTag.DimensionIndexSequence] = DicomVR.SQ,
+        [DicomTag.DimensionDescriptionLabel] = DicomVR.LO,
+        [DicomTag.PixelMeasuresSequence] = DicomVR.SQ,
+        [DicomTag.SegmentationType] = DicomVR.CS,
+        [DicomTag.SegmentSequence] = DicomVR.SQ,
+        [DicomTag.SegmentedPropertyCategoryCodeSequence] = DicomVR.SQ,
+        [DicomTag.SegmentNumber] = DicomVR.US,
+        [DicomTag.SegmentLabel] = DicomVR.LO,
+        [DicomTag.SegmentDescription] = DicomVR.ST,
+        [DicomTag.SegmentAlgorithmType] = DicomVR.CS,
+        [DicomTag.SegmentAlgorithmName] = DicomVR.LO,
+        [DicomTag.SegmentIdentificationSequence] = DicomVR.SQ,
+        [DicomTag.ReferencedSegmentNumber] = DicomVR.US,
+        [DicomTag.MaximumFractionalValue] = DicomVR.US,
+        [DicomTag.SegmentedPropertyTypeCodeSequence] = DicomVR.SQ,
+        [DicomTag.SegmentationFractionalType] = DicomVR.CS,
+        [DicomTag.ContentLabel] = DicomVR.CS,
+        [DicomTag.ContentDescription] = DicomVR.LO,
+        [DicomTag.ContentCreatorName] = DicomVR.PN,
+        [DicomTag.SharedFunctionalGroupsSequence] = DicomVR.SQ,
+        [DicomTag.PerFrameFunctionalGroupsSequence] = DicomVR.SQ,
         [new DicomTag(0x0008, 0x1140)] = DicomVR.SQ, // Referenced Image Sequence
         [new DicomTag(0x0008, 0x1110)] = DicomVR.SQ, // Referenced Study Sequence
         [new DicomTag(0x0008, 0x1111)] = DicomVR.SQ, // Referenced Performed Procedure Step Sequence
         [new DicomTag(0x0008, 0x1120)] = DicomVR.SQ, // Referenced Patient Sequence
-        [new DicomTag(0x0008, 0x9215)] = DicomVR.SQ, // Derivation Code Sequence
         [new DicomTag(0x0040, 0x0260)] = DicomVR.SQ, // Performed Protocol Code Sequence
         [new DicomTag(0x0008, 0x1032)] = DicomVR.SQ, // Procedure Code Sequence
         [new DicomTag(0x0054, 0x0222)] = DicomVR.SQ, // View Modifier Code Sequence

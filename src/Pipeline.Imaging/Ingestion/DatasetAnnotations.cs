@@ -4,12 +4,22 @@ using System.Text.Json;
 
 namespace Pipeline.Imaging.Ingestion;
 
-/// <summary>One annotated finding (or a "no finding" row when <see cref="Box"/> is null) of one image.</summary>
+/// <summary>
+/// One annotated finding (or a "no finding" row when <see cref="Box"/> and <see cref="MaskPath"/> are null) of one image.
+/// A finding given by a mask (a CBIS-DDSM ROI mask image) has <see cref="MaskPath"/> and no box until ingestion reads
+/// the mask. <see cref="Source"/> names where it came from for messages ("annotations.csv:12", "seg.dcm frame 2").
+/// </summary>
 public sealed record AnnotatedFinding(string ImagePath, string ImageId, string? StudyId, int? Width, int? Height, string? ClassName,
-    double[]? Box, string? Split, string? Laterality, string? View, int Line);
+    double[]? Box, string? Split, string? Laterality, string? View, int Line, string? MaskPath = null, string? Source = null);
 
-/// <summary>The annotation formats ingestion understands.</summary>
-public enum AnnotationFormat { VinDrMammo, GenericCsv, GenericJson }
+/// <summary>The annotation formats ingestion understands (<see cref="DicomSeg"/>: no annotation file, DICOM Segmentations).</summary>
+public enum AnnotationFormat { VinDrMammo, CbisDdsm, GenericCsv, GenericJson, DicomSeg }
+
+/// <summary>The annotation file(s) found at a dataset's root: one, or CBIS-DDSM's mass/calc description CSVs.</summary>
+public sealed record DetectedAnnotations(AnnotationFormat Format, IReadOnlyList<string> Files)
+{
+    public string File => Files[0];
+}
 
 /// <summary>
 /// Reads a dataset's annotation file. Formats (first found wins):
@@ -17,6 +27,10 @@ public enum AnnotationFormat { VinDrMammo, GenericCsv, GenericJson }
 /// <item><c>finding_annotations.csv</c> - VinDr-Mammo: study_id, image_id, laterality, view_position, height, width,
 /// breast_birads, finding_categories (a Python list string such as <c>['Mass']</c>), finding_birads, xmin, ymin, xmax,
 /// ymax, split; images at <c>images/{study_id}/{image_id}.dicom</c>.</item>
+/// <item><c>mass_case_description_{train,test}_set.csv</c>, <c>calc_case_description_{train,test}_set.csv</c> -
+/// CBIS-DDSM: patient_id, left or right breast, image view, abnormality id, abnormality type, pathology, image file path,
+/// ROI mask file path (column names with spaces or underscores); the box of a finding is the bounding box of its ROI
+/// mask image, read by ingestion; split from the file name (train -> training, test -> test).</item>
 /// <item><c>annotations.csv</c> - generic: file, width, height, class, x0, y0, x1, y1 and optional split; one row per box,
 /// empty class and box for an image without findings; file is relative to the dataset root (DICOM, PNG or JPEG).</item>
 /// <item><c>annotations.json</c> - generic: <c>{"images": [{"file", "width", "height", "split"?, "boxes": [{"class", "box": [x0, y0, x1, y1]}]}]}</c>.</item>
@@ -26,11 +40,20 @@ public static class DatasetAnnotations
 {
     public const string VinDrFile = "finding_annotations.csv", GenericCsvFile = "annotations.csv", GenericJsonFile = "annotations.json";
 
-    public static (AnnotationFormat Format, string File)? Detect(IReadOnlyCollection<string> paths)
+    /// <summary>CBIS-DDSM's description files, in the order they are read.</summary>
+    public static readonly string[] CbisDdsmFiles =
+        ["mass_case_description_train_set.csv", "mass_case_description_test_set.csv", "calc_case_description_train_set.csv", "calc_case_description_test_set.csv"];
+
+    /// <summary>What the "no annotation file" message lists.</summary>
+    public static string ExpectedFiles => $"{VinDrFile}, {CbisDdsmFiles[0]} (or another CBIS-DDSM description CSV), {GenericCsvFile}, {GenericJsonFile}, or DICOM Segmentation objects";
+
+    public static DetectedAnnotations? Detect(IReadOnlyCollection<string> paths)
     {
-        if (paths.Contains(VinDrFile)) return (AnnotationFormat.VinDrMammo, VinDrFile);
-        if (paths.Contains(GenericCsvFile)) return (AnnotationFormat.GenericCsv, GenericCsvFile);
-        if (paths.Contains(GenericJsonFile)) return (AnnotationFormat.GenericJson, GenericJsonFile);
+        if (paths.Contains(VinDrFile)) return new(AnnotationFormat.VinDrMammo, [VinDrFile]);
+        var cbis = CbisDdsmFiles.Where(paths.Contains).ToList();
+        if (cbis.Count > 0) return new(AnnotationFormat.CbisDdsm, cbis);
+        if (paths.Contains(GenericCsvFile)) return new(AnnotationFormat.GenericCsv, [GenericCsvFile]);
+        if (paths.Contains(GenericJsonFile)) return new(AnnotationFormat.GenericJson, [GenericJsonFile]);
         return null;
     }
 
@@ -40,8 +63,10 @@ public static class DatasetAnnotations
         return format switch
         {
             AnnotationFormat.VinDrMammo => ParseVinDr(file, text, errors),
+            AnnotationFormat.CbisDdsm => ParseCbisDdsm(file, text, errors),
             AnnotationFormat.GenericCsv => ParseGenericCsv(file, text, errors),
-            _ => ParseGenericJson(file, text, errors),
+            AnnotationFormat.GenericJson => ParseGenericJson(file, text, errors),
+            _ => throw new ArgumentException($"{format} has no annotation file to parse", nameof(format)),
         };
     }
 
@@ -70,6 +95,49 @@ public static class DatasetAnnotations
                 result.Add(new AnnotatedFinding(InsideDataset($"images/{study}/{image}.dicom"), image, study, ParseInt(Get("width"), "width"), ParseInt(Get("height"), "height"),
                     box == null ? null : string.Join("|", categories.Where(c => c != "No Finding")), box, NullIfEmpty(Get("split")),
                     NullIfEmpty(Get("laterality")), NullIfEmpty(Get("view_position")), r + 1));
+            }
+            catch (FormatException ex) { errors.Add($"{file}:{r + 1}: {ex.Message}"); }
+        }
+        return result;
+    }
+
+    private static List<AnnotatedFinding> ParseCbisDdsm(string file, string text, List<string> errors)
+    {
+        var rows = Csv.Parse(text);
+        var result = new List<AnnotatedFinding>();
+        if (rows.Count == 0) { errors.Add($"{file}: empty"); return result; }
+        // CBIS-DDSM writes "left or right breast" in one file and "left_or_right_breast" elsewhere: spaces are underscores here.
+        var header = rows[0].Select((h, i) => (h.Trim().ToLowerInvariant().Replace(' ', '_'), i))
+            .GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => g.First().i);
+        string[] required = ["patient_id", "left_or_right_breast", "image_view", "abnormality_type", "image_file_path", "roi_mask_file_path"];
+        var missing = required.Where(c => !header.ContainsKey(c)).ToList();
+        if (missing.Count > 0) { errors.Add($"{file}: missing column(s) {string.Join(", ", missing)} (CBIS-DDSM case description CSV)"); return result; }
+        string? split = file.Contains("_train_", StringComparison.Ordinal) ? "training" : file.Contains("_test_", StringComparison.Ordinal) ? "test" : null;
+        for (int r = 1; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            if (row.Length == 1 && row[0].Length == 0) continue;
+            // Paths in the published CSVs end with a stray newline inside the quotes: Trim() takes it off.
+            string Get(string c) => header.TryGetValue(c, out var i) && i < row.Length ? row[i].Trim() : "";
+            try
+            {
+                string patient = Get("patient_id");
+                if (patient.Length == 0) throw new FormatException("empty patient_id");
+                string image = InsideDataset(Get("image_file_path"));
+                string mask = Get("roi_mask_file_path");
+                if (mask.Length == 0) throw new FormatException("empty ROI mask file path");
+                mask = InsideDataset(mask);
+                string cls = Get("abnormality_type").ToLowerInvariant() switch
+                {
+                    "mass" => "Mass",
+                    "calcification" => "Calcification",
+                    var other => throw new FormatException($"abnormality type '{other}' is not mass or calcification"),
+                };
+                string side = Get("left_or_right_breast").ToUpperInvariant();
+                string? laterality = side switch { "LEFT" => "L", "RIGHT" => "R", "" => null, _ => side };
+                string view = Get("image_view").ToUpperInvariant();
+                result.Add(new AnnotatedFinding(image, $"{patient}_{side}_{view}", patient, null, null, cls, null, split, laterality,
+                    NullIfEmpty(view), r + 1, mask, $"{file}:{r + 1}"));
             }
             catch (FormatException ex) { errors.Add($"{file}:{r + 1}: {ex.Message}"); }
         }

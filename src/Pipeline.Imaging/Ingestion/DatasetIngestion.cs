@@ -59,12 +59,28 @@ public sealed class DatasetIngestionOptions
 /// <summary>
 /// Dataset ingestion as pure code over an <see cref="IDatasetSource"/>: lists the files, hashes each, reads the
 /// annotation file (<see cref="DatasetAnnotations"/>), checks every referenced image opens and has its annotated size
-/// and that every box lies inside it, and produces the _index.json content (<see cref="DatasetIndex"/>, problems
-/// included) and a <see cref="DatasetValidationReport"/>. A bad file is an entry in the report, never an exception.
+/// and that every box lies inside it, and produces the _index.json content (<see cref="DatasetIndex"/>, problems and
+/// resolved findings included) and a <see cref="DatasetValidationReport"/>. A bad file is an entry in the report, never
+/// an exception. Findings given by masks are resolved here: CBIS-DDSM ROI mask images and, in a dataset without an
+/// annotation file, DICOM Segmentation objects (<see cref="DicomSegmentation"/>) whose frames reference the dataset's
+/// images by SOP Instance UID; each mask's bounding box becomes the finding's box.
 /// </summary>
 public static class DatasetIngestion
 {
     private static readonly HashSet<string> Generated = new(StringComparer.Ordinal) { DatasetIndex.BlobName, DatasetValidationReport.BlobName };
+    private static readonly string[] ImageExtensions = [".dcm", ".dicom", ".png", ".jpg", ".jpeg"];
+
+    /// <summary>What reading one file found (every field optional: a file may be an image, a mask or a Segmentation).</summary>
+    private sealed class FileFacts
+    {
+        public bool Opened;
+        public int Width, Height;
+        public bool ForProcessing;
+        public string? SopInstanceUid;
+        public double[]? MaskBox;
+        public List<(SegmentationFrame Frame, SegmentDescription Segment, double[]? Box)>? SegmentationFrames;
+        public bool IsSegmentation => SegmentationFrames != null;
+    }
 
     public static async Task<DatasetIngestionResult> RunAsync(IDatasetSource source, DatasetIngestionOptions? options = null,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
@@ -77,32 +93,35 @@ public static class DatasetIngestion
         var paths = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
 
         var errors = new List<DatasetFileError>();
-        var annotationErrors = new List<string>();
         List<AnnotatedFinding> findings = [];
         var detected = DatasetAnnotations.Detect(paths);
         if (detected is { } d)
-        {
-            string text;
-            await using (var s = await source.OpenReadAsync(d.File, cancellationToken).ConfigureAwait(false))
-            using (var reader = new StreamReader(s, Encoding.UTF8))
-                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            findings = DatasetAnnotations.Parse(d.Format, d.File, text, annotationErrors);
-            foreach (var e in annotationErrors) errors.Add(new DatasetFileError(d.File, e));
-        }
-        else errors.Add(new DatasetFileError("", $"no annotation file: expected {DatasetAnnotations.VinDrFile}, {DatasetAnnotations.GenericCsvFile} or {DatasetAnnotations.GenericJsonFile} at the dataset root"));
+            foreach (var file in d.Files)
+            {
+                string text;
+                await using (var s = await source.OpenReadAsync(file, cancellationToken).ConfigureAwait(false))
+                using (var reader = new StreamReader(s, Encoding.UTF8))
+                    text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                var annotationErrors = new List<string>();
+                findings.AddRange(DatasetAnnotations.Parse(d.Format, file, text, annotationErrors));
+                foreach (var e in annotationErrors) errors.Add(new DatasetFileError(file, e));
+            }
+        // Without an annotation file every DICOM file is opened: Segmentations among them give the findings.
+        bool segmentationMode = detected is null;
 
-        var byImage = findings.GroupBy(f => f.ImagePath, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        foreach (var (path, rows) in byImage)
+        // Rows whose mask file is absent are dropped with their row named; the rest go on.
+        findings = findings.Where(f =>
         {
-            var sizes = rows.Select(r => (r.Width, r.Height)).Distinct().ToList();
-            if (sizes.Count > 1) errors.Add(new DatasetFileError(path, $"annotated with different sizes: {string.Join(", ", sizes.Select(s => $"{s.Width}x{s.Height}"))}"));
-            if (!paths.Contains(path)) errors.Add(new DatasetFileError(path, "referenced by the annotations but not in the dataset"));
-        }
+            if (f.MaskPath is null || paths.Contains(f.MaskPath)) return true;
+            errors.Add(new DatasetFileError(f.Source?.Split(':')[0] ?? f.MaskPath, $"{f.Source}: ROI mask '{f.MaskPath}' is not in the dataset; row skipped"));
+            return false;
+        }).ToList();
+        var maskPaths = findings.Where(f => f.MaskPath != null).Select(f => f.MaskPath!).ToHashSet(StringComparer.Ordinal);
+        var referenced = findings.Select(f => f.ImagePath).ToHashSet(StringComparer.Ordinal);
 
-        // Hash every file; validate referenced images.
+        // Hash every file; open referenced images, masks and (without an annotation file) every DICOM file.
         var indexFiles = new DatasetFile[files.Count];
-        var valid = new bool[files.Count];
-        var forProcessing = new List<string>();
+        var facts = new FileFacts?[files.Count];
         var fileErrors = new List<DatasetFileError>[files.Count];
         int done = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions
@@ -127,18 +146,44 @@ public static class DatasetIngestion
                 return;
             }
             indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path));
-            if (byImage.TryGetValue(f.Path, out var rows))
-            {
-                var (ok, fp) = ValidateImage(f.Path, bytes, rows, options, local);
-                valid[i] = ok;
-                if (fp) lock (forProcessing) forProcessing.Add(f.Path);
-            }
+            bool isDicomFile = f.Path.EndsWith(".dcm", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".dicom", StringComparison.OrdinalIgnoreCase);
+            if (maskPaths.Contains(f.Path)) facts[i] = OpenMask(f.Path, bytes, options, local);
+            else if (referenced.Contains(f.Path) || (segmentationMode && isDicomFile)) facts[i] = OpenImage(f.Path, bytes, options, local);
             progress?.Report(Interlocked.Increment(ref done));
         }).ConfigureAwait(false);
         foreach (var list in fileErrors) if (list != null) errors.AddRange(list);
+        var factsByPath = new Dictionary<string, FileFacts>(StringComparer.Ordinal);
+        for (int i = 0; i < files.Count; i++) if (facts[i] is { } x) factsByPath[files[i].Path] = x;
 
-        var imageExtensions = new[] { ".dcm", ".dicom", ".png", ".jpg", ".jpeg" };
-        var unreferenced = files.Where(f => imageExtensions.Any(e => f.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase)) && !byImage.ContainsKey(f.Path))
+        AnnotationFormat? format = detected?.Format;
+        if (segmentationMode)
+        {
+            if (factsByPath.Values.Any(x => x.IsSegmentation))
+            {
+                format = AnnotationFormat.DicomSeg;
+                findings = SegmentationFindings(files, factsByPath, errors);
+            }
+            else errors.Add(new DatasetFileError("", $"no annotation file: expected {DatasetAnnotations.ExpectedFiles} at the dataset root"));
+        }
+        else findings = ResolveMasks(findings, factsByPath, errors);
+
+        // Per image: opened, the annotated size, every box inside.
+        var byImage = findings.GroupBy(f => f.ImagePath, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var validImages = new HashSet<string>(StringComparer.Ordinal);
+        var forProcessing = new List<string>();
+        foreach (var (path, rows) in byImage)
+        {
+            var sizes = rows.Where(r => r.Width != null || r.Height != null).Select(r => (r.Width, r.Height)).Distinct().ToList();
+            if (sizes.Count > 1) errors.Add(new DatasetFileError(path, $"annotated with different sizes: {string.Join(", ", sizes.Select(s => $"{s.Width}x{s.Height}"))}"));
+            if (!paths.Contains(path)) { errors.Add(new DatasetFileError(path, "referenced by the annotations but not in the dataset")); continue; }
+            if (!factsByPath.TryGetValue(path, out var fact) || !fact.Opened) continue; // its error is already listed
+            if (fact.IsSegmentation) { errors.Add(new DatasetFileError(path, "is a DICOM Segmentation, referenced as an image")); continue; }
+            if (fact.ForProcessing) forProcessing.Add(path);
+            if (CheckImage(path, fact, rows, options, errors)) validImages.Add(path);
+        }
+
+        var unreferenced = files.Where(f => ImageExtensions.Any(e => f.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase))
+                && !byImage.ContainsKey(f.Path) && !maskPaths.Contains(f.Path) && !(factsByPath.TryGetValue(f.Path, out var x) && (x.IsSegmentation || !x.Opened)))
             .Select(f => f.Path).ToList();
 
         var boxes = findings.Where(f => f.Box != null && f.ClassName != null).ToList();
@@ -159,11 +204,11 @@ public static class DatasetIngestion
         var report = new DatasetValidationReport
         {
             Dataset = source.Name,
-            AnnotationFormat = detected?.Format.ToString(),
-            AnnotationFile = detected?.File,
+            AnnotationFormat = format?.ToString(),
+            AnnotationFile = detected is { } det ? string.Join(", ", det.Files) : null,
             Files = files.Count,
             ReferencedImages = byImage.Count,
-            ValidImages = valid.Count(v => v),
+            ValidImages = validImages.Count,
             ImagesWithFindings = byImage.Count(kv => kv.Value.Any(r => r.Box != null)),
             Findings = boxes.Count,
             Errors = errors,
@@ -180,54 +225,181 @@ public static class DatasetIngestion
             TotalBytes = indexFiles.Sum(f => f.Size),
             Files = indexFiles,
             Problems = errors.Select(e => e.Path.Length == 0 ? e.Message : $"{e.Path}: {e.Message}").ToList(),
+            AnnotationFormat = format?.ToString(),
+            Findings = findings.Where(f => validImages.Contains(f.ImagePath)).Select(f =>
+            {
+                var fact = factsByPath[f.ImagePath];
+                return new DatasetFinding(f.ImagePath, f.ImageId, fact.Width, fact.Height, f.Box == null ? null : f.ClassName,
+                    f.Box is { } b ? new BoundingBox(b[0], b[1], b[2], b[3]) : null, f.Split, f.Laterality, f.View, f.Source ?? (detected is { } dd ? $"{dd.File}:{f.Line}" : null));
+            }).ToList(),
         };
         return new DatasetIngestionResult(index, report);
     }
 
-    /// <summary>Opens one image and checks it against its annotation rows; returns (usable, FOR PROCESSING).</summary>
-    private static (bool Ok, bool ForProcessing) ValidateImage(string path, byte[] bytes, List<AnnotatedFinding> rows, DatasetIngestionOptions options, List<DatasetFileError> errors)
+    /// <summary>Findings of a dataset given by Segmentations: each non-empty frame's mask box on the image it references;
+    /// each DICOM image no Segmentation covers is an image without findings.</summary>
+    private static List<AnnotatedFinding> SegmentationFindings(List<DatasetSourceFile> files, Dictionary<string, FileFacts> facts, List<DatasetFileError> errors)
     {
-        int width, height;
-        bool forProcessing = false;
+        var byUid = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var f in files)
+            if (facts.TryGetValue(f.Path, out var x) && x.Opened && !x.IsSegmentation && x.SopInstanceUid is { } uid && !byUid.TryAdd(uid, f.Path))
+                errors.Add(new DatasetFileError(f.Path, $"SOP Instance UID {uid} is also used by {byUid[uid]}"));
+        var result = new List<AnnotatedFinding>();
+        var covered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in files)
+        {
+            if (!facts.TryGetValue(f.Path, out var seg) || !seg.IsSegmentation) continue;
+            foreach (var (frame, segment, box) in seg.SegmentationFrames!)
+            {
+                string where = $"{f.Path} frame {frame.Index + 1}";
+                if (frame.ReferencedSopInstanceUid is not { } uid)
+                { errors.Add(new DatasetFileError(f.Path, $"frame {frame.Index + 1} does not say which image it segments (no Derivation Image Sequence and not exactly one referenced instance)")); continue; }
+                if (!byUid.TryGetValue(uid, out var image))
+                { errors.Add(new DatasetFileError(f.Path, $"frame {frame.Index + 1} segments SOP Instance UID {uid}, which no image of the dataset has")); continue; }
+                covered.Add(image);
+                if (box is null) continue; // an empty frame marks no finding
+                result.Add(new AnnotatedFinding(image, Path.GetFileNameWithoutExtension(image), null, seg.Width, seg.Height, segment.ClassName, box,
+                    null, null, null, frame.Index + 1, f.Path, where));
+            }
+        }
+        foreach (var f in files)
+            if (facts.TryGetValue(f.Path, out var x) && x.Opened && !x.IsSegmentation && !covered.Contains(f.Path))
+                result.Add(new AnnotatedFinding(f.Path, Path.GetFileNameWithoutExtension(f.Path), null, null, null, null, null, null, null, null, 0, null, f.Path));
+        return result;
+    }
+
+    /// <summary>Gives each mask-annotated row its mask's box; a mask that cannot be read or is empty drops its row, named.</summary>
+    private static List<AnnotatedFinding> ResolveMasks(List<AnnotatedFinding> findings, Dictionary<string, FileFacts> facts, List<DatasetFileError> errors)
+    {
+        var result = new List<AnnotatedFinding>(findings.Count);
+        foreach (var f in findings)
+        {
+            if (f.MaskPath is null) { result.Add(f); continue; }
+            string file = f.Source?.Split(':')[0] ?? f.MaskPath;
+            if (!facts.TryGetValue(f.MaskPath, out var mask) || !mask.Opened) { errors.Add(new DatasetFileError(file, $"{f.Source}: ROI mask '{f.MaskPath}' cannot be opened; row skipped")); continue; }
+            if (facts.TryGetValue(f.ImagePath, out var image) && image.Opened && (image.Width != mask.Width || image.Height != mask.Height))
+            {
+                errors.Add(new DatasetFileError(file, $"{f.Source}: ROI mask '{f.MaskPath}' is {mask.Width}x{mask.Height} but the image '{f.ImagePath}' is {image.Width}x{image.Height}; row skipped"));
+                continue;
+            }
+            if (mask.MaskBox is null) { errors.Add(new DatasetFileError(file, $"{f.Source}: ROI mask '{f.MaskPath}' is empty; row skipped")); continue; }
+            result.Add(f with { Box = mask.MaskBox, Width = mask.Width, Height = mask.Height });
+        }
+        return result;
+    }
+
+    /// <summary>Opens a DICOM, PNG or JPEG image (or, for a DICOM, a Segmentation) and records what it is.</summary>
+    private static FileFacts OpenImage(string path, byte[] bytes, DatasetIngestionOptions options, List<DatasetFileError> errors)
+    {
+        var fact = new FileFacts();
         try
         {
             if (PngCodec.IsPng(bytes) || JpegCodec.IsJpeg(bytes))
             {
-                long maxPixels = options.Limits.MaxFramePixels;
-                using var img = PngCodec.IsPng(bytes)
-                    ? PngCodec.Decode(bytes, path, new ImageDecodeOptions { MaxPixels = maxPixels })
-                    : JpegCodec.Decode(bytes, path, new JpegDecodeOptions { MaxPixels = maxPixels });
-                (width, height) = (img.Width, img.Height);
-            }
-            else if (options.DecodePixels)
-            {
-                using var img = DicomImage.Read(bytes, path, new DicomImageReadOptions { SkipForProcessing = false, Limits = options.Limits });
-                (width, height, forProcessing) = (img.Attributes.Columns, img.Attributes.Rows, img.Attributes.IsForProcessing);
+                using var img = DecodeRaster(path, bytes, options);
+                (fact.Width, fact.Height) = (img.Width, img.Height);
             }
             else
             {
-                var file = DicomFile.Read(bytes, path, new DicomReadOptions { StopBeforePixelData = true });
-                var a = DicomImageAttributes.From(file);
-                options.Limits.Check(path, a.Rows, a.Columns, a.SamplesPerPixel, a.NumberOfFrames, a.BitsAllocated);
-                (width, height, forProcessing) = (a.Columns, a.Rows, a.IsForProcessing);
+                var header = DicomFile.Read(bytes, path, new DicomReadOptions { StopBeforePixelData = true });
+                if (DicomSegmentation.IsSegmentation(header.Dataset))
+                {
+                    var seg = DicomSegmentation.Read(bytes, path, options.Limits);
+                    var segments = seg.Segments.ToDictionary(s => s.Number);
+                    (fact.Width, fact.Height) = (seg.Columns, seg.Rows);
+                    fact.SegmentationFrames = seg.Frames.Select(f => (f, segments[f.SegmentNumber], f.BoundingBox(seg.Columns))).ToList();
+                }
+                else if (options.DecodePixels)
+                {
+                    using var img = DicomImage.Read(bytes, path, new DicomImageReadOptions { SkipForProcessing = false, Limits = options.Limits });
+                    (fact.Width, fact.Height, fact.ForProcessing) = (img.Attributes.Columns, img.Attributes.Rows, img.Attributes.IsForProcessing);
+                    fact.SopInstanceUid = img.Attributes.SopInstanceUid;
+                }
+                else
+                {
+                    var a = DicomImageAttributes.From(header);
+                    options.Limits.Check(path, a.Rows, a.Columns, a.SamplesPerPixel, a.NumberOfFrames, a.BitsAllocated);
+                    (fact.Width, fact.Height, fact.ForProcessing) = (a.Columns, a.Rows, a.IsForProcessing);
+                    fact.SopInstanceUid = a.SopInstanceUid;
+                }
             }
+            fact.Opened = true;
         }
         catch (Exception ex) when (ex is DicomException or ImageFormatException or ArgumentException or InvalidDataException)
         {
-            var message = ex is DicomException de ? de.Problem : ex.Message;
-            errors.Add(new DatasetFileError(path, "cannot be opened: " + message));
-            return (false, false);
+            errors.Add(new DatasetFileError(path, "cannot be opened: " + (ex is DicomException de ? de.Problem : ex.Message)));
         }
+        return fact;
+    }
+
+    /// <summary>Opens an ROI mask image (DICOM, PNG or JPEG): its size and the bounding box of its non-zero pixels.</summary>
+    private static FileFacts OpenMask(string path, byte[] bytes, DatasetIngestionOptions options, List<DatasetFileError> errors)
+    {
+        var fact = new FileFacts();
+        try
+        {
+            Pipeline.Imaging.Buffers.ImageBuffer buffer;
+            DicomImage? dicom = null;
+            if (PngCodec.IsPng(bytes) || JpegCodec.IsJpeg(bytes)) buffer = DecodeRaster(path, bytes, options);
+            else
+            {
+                dicom = DicomImage.Read(bytes, path, new DicomImageReadOptions { SkipForProcessing = false, Limits = options.Limits });
+                buffer = dicom.Stored;
+            }
+            using (dicom)
+            using (var f = buffer.ToFloat32())
+            {
+                if (dicom is null) buffer.Dispose();
+                (fact.Width, fact.Height) = (f.Width, f.Height);
+                int x0 = int.MaxValue, y0 = int.MaxValue, x1 = -1, y1 = -1;
+                for (int y = 0; y < f.Height; y++)
+                {
+                    var row = f.Row<float>(y);
+                    for (int x = 0; x < f.Width; x++)
+                    {
+                        // Only the first channel: masks are gray; an RGB mask has equal channels.
+                        if (row[x * f.Channels] == 0) continue;
+                        if (x < x0) x0 = x;
+                        if (x > x1) x1 = x;
+                        if (y < y0) y0 = y;
+                        y1 = y;
+                    }
+                }
+                fact.MaskBox = x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
+            }
+            fact.Opened = true;
+        }
+        catch (Exception ex) when (ex is DicomException or ImageFormatException or ArgumentException or InvalidDataException)
+        {
+            errors.Add(new DatasetFileError(path, "cannot be opened: " + (ex is DicomException de ? de.Problem : ex.Message)));
+        }
+        return fact;
+    }
+
+    private static Pipeline.Imaging.Buffers.ImageBuffer DecodeRaster(string path, byte[] bytes, DatasetIngestionOptions options)
+    {
+        long maxPixels = options.Limits.MaxFramePixels;
+        return PngCodec.IsPng(bytes)
+            ? PngCodec.Decode(bytes, path, new ImageDecodeOptions { MaxPixels = maxPixels })
+            : JpegCodec.Decode(bytes, path, new JpegDecodeOptions { MaxPixels = maxPixels });
+    }
+
+    /// <summary>Checks an opened image against its annotation rows: FOR PROCESSING, annotated size, boxes inside.</summary>
+    private static bool CheckImage(string path, FileFacts fact, List<AnnotatedFinding> rows, DatasetIngestionOptions options, List<DatasetFileError> errors)
+    {
+        int width = fact.Width, height = fact.Height;
         bool ok = true;
-        if (forProcessing && options.SkipForProcessing)
+        if (fact.ForProcessing && options.SkipForProcessing)
         {
             errors.Add(new DatasetFileError(path, "Presentation Intent Type is FOR PROCESSING (raw detector data); not usable for display-space augmentation"));
             ok = false;
         }
-        var annotated = rows[0];
-        if ((annotated.Width != null && annotated.Width != width) || (annotated.Height != null && annotated.Height != height))
+        var annotated = rows.FirstOrDefault(r => r.Width != null || r.Height != null);
+        if (annotated != null && ((annotated.Width != null && annotated.Width != width) || (annotated.Height != null && annotated.Height != height)))
         {
-            errors.Add(new DatasetFileError(path, $"image is {width}x{height} but annotated as {annotated.Width}x{annotated.Height} (width x height)"));
+            string from = annotated.MaskPath != null && annotated.Source != null && annotated.Source.StartsWith(annotated.MaskPath, StringComparison.Ordinal)
+                ? $" (by {annotated.MaskPath})" : "";
+            errors.Add(new DatasetFileError(path, $"image is {width}x{height} but annotated as {annotated.Width}x{annotated.Height} (width x height){from}"));
             ok = false;
         }
         foreach (var r in rows.Where(r => r.Box != null))
@@ -235,11 +407,12 @@ public static class DatasetIngestion
             var b = r.Box!;
             if (b[0] < 0 || b[1] < 0 || b[2] > width || b[3] > height)
             {
-                errors.Add(new DatasetFileError(path, $"box [{b[0]}, {b[1]}, {b[2]}, {b[3]}] (annotation line {r.Line}) leaves the {width}x{height} image"));
+                string where = r.Source != null && r.Line > 0 && r.MaskPath == null ? $"annotation line {r.Line}" : r.Source ?? $"annotation line {r.Line}";
+                errors.Add(new DatasetFileError(path, $"box [{b[0]}, {b[1]}, {b[2]}, {b[3]}] ({where}) leaves the {width}x{height} image"));
                 ok = false;
             }
         }
-        return (ok, forProcessing);
+        return ok;
     }
 
     private static string? ContentTypeOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch

@@ -92,13 +92,25 @@ public sealed record ModelPackage
     /// <summary>Parses model.json (no file checks); <paramref name="directory"/> is where its files live.</summary>
     public static ModelPackage Parse(ReadOnlySpan<byte> json, string directory)
     {
-        try { return ParseCore(json, directory); }
+        ModelPackage package;
+        try { package = ParseCore(json, directory); }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
         {
             // A value of the wrong JSON type somewhere not covered by a typed read (e.g. "name": 3).
             throw new ModelPackageException(directory, null, $"model.json has a value of the wrong type: {e.Message}", e);
         }
+        // The typed reads above name the first problem in the reader's words; the schema (schemas/model-package.schema.json,
+        // also what the training job's writer is tested against) then catches everything else at once: unknown keys,
+        // values outside their enums and ranges.
+        using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var problems = Core.Contracts.JsonSchema.Load(SchemaName).Validate(doc.RootElement);
+        if (problems.Count > 0)
+            throw new ModelPackageException(package.Name, null, $"model.json does not match {SchemaName}.schema.json: {string.Join("; ", problems)}");
+        return package;
     }
+
+    /// <summary>The committed schema of model.json (schemas/model-package.schema.json).</summary>
+    public const string SchemaName = "model-package";
 
     private static ModelPackage ParseCore(ReadOnlySpan<byte> json, string directory)
     {

@@ -23,6 +23,9 @@ public class SchemaTests
             {
                 Dataset = "vindr-sample", FileCount = 1, TotalBytes = 10,
                 Files = [new DatasetFile("a/b.dcm", 10, Sha, "application/dicom")], Problems = ["a/b.dcm: no pixel data"],
+                AnnotationFormat = "CbisDdsm",
+                Findings = [new DatasetFinding("a/b.dcm", "P_1_LEFT_CC", 104, 128, "Mass", new BoundingBox(1, 2, 30.5, 40), "training", "L", "CC", "mass_case_description_train_set.csv:2"),
+                    new DatasetFinding("a/c.dcm", "c", 104, 128, null, null)],
             } },
         { "lineage", new Lineage
             {
@@ -67,7 +70,7 @@ public class SchemaTests
     public void Every_committed_schema_is_embedded_and_loads()
     {
         var names = JsonSchema.EmbeddedSchemaNames().Order().ToList();
-        Assert.Equal(["augmentation-request", "dataset-index", "lineage", "run-status"], names);
+        Assert.Equal(["augmentation-request", "dataset-index", "lineage", "model-package", "run-status"], names);
         foreach (var n in names) Assert.NotNull(JsonSchema.Load(n));
     }
 
