@@ -140,10 +140,6 @@ module containerEnvironment 'modules/environment.bicep' = {
 
 module controlApp 'modules/functionapp.bicep' = {
   name: '${baseName}-control'
-  dependsOn: [
-    storage
-    registryPull
-  ]
   params: {
     location: location
     name: '${baseName}-control'
@@ -171,10 +167,6 @@ module controlApp 'modules/functionapp.bicep' = {
 
 module gpuWorker 'modules/functionapp.bicep' = {
   name: '${baseName}-gpu'
-  dependsOn: [
-    storage
-    registryPull
-  ]
   params: {
     location: location
     name: '${baseName}-gpu'
@@ -205,10 +197,6 @@ module gpuWorker 'modules/functionapp.bicep' = {
 
 module training 'modules/training-job.bicep' = if (!empty(trainingImage)) {
   name: '${baseName}-training'
-  dependsOn: [
-    storage
-    registryPull
-  ]
   params: {
     location: location
     name: '${baseName}-train'

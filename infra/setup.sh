@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine of this kind (Debian 12, .NET 10 SDK, Node 20, root or sudo).
 # Installs: Debian packages, the pinned npm packages (Azurite, onnxruntime-node's native library),
-# GDCM's C# binding (extracted, without Mono), and a local NuGet feed holding System.IO.Hashing
-# packed from the SDK's own DLL (see DEPENDENCIES.md). A second run does nothing and takes < 1 s.
+# GDCM's C# binding (extracted, without Mono), a local NuGet feed holding System.IO.Hashing
+# packed from the SDK's own DLL (see DEPENDENCIES.md), and the Bicep compiler (a NuGet package).
+# A second run does nothing and takes < 1 s.
 # Usage: infra/setup.sh [--quiet]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -100,5 +101,20 @@ if [ -f "$CACHED/.nupkg.metadata" ]; then   # written last by NuGet: the extract
     log "nuget: refreshing the cached System.IO.Hashing $PKG_VERSION"
     rm -rf "$CACHED"
   fi
+fi
+
+# 5. The Bicep compiler: Azure.Bicep.CommandLine.linux-x64 (the real `bicep` binary inside a NuGet package), restored
+#    like any package by the restore-only infra/bicep-cli/bicep-cli.csproj; .pipeline/bicep/bicep links to tools/bicep
+#    in the package folder (tests run `bicep build` and `bicep lint` through it).
+BICEP_VERSION=$(sed -n 's:.*<BicepVersion>\(.*\)</BicepVersion>.*:\1:p' infra/bicep-cli/bicep-cli.csproj)
+BICEP_LINK="$ROOT/.pipeline/bicep/bicep"
+if [ ! -x "$BICEP_LINK" ] || [[ "$(readlink "$BICEP_LINK")" != */azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep ]]; then
+  log "nuget: restoring Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION"
+  dotnet restore infra/bicep-cli/bicep-cli.csproj -nologo -v q >/dev/null
+  PKG_ROOT=$(/usr/bin/python3 -c 'import json, sys; print(next(iter(json.load(open(sys.argv[1]))["packageFolders"])))' infra/bicep-cli/obj/project.assets.json)
+  BICEP_BIN="${PKG_ROOT%/}/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
+  [ -f "$BICEP_BIN" ] || { echo "setup: $BICEP_BIN not found after restoring Azure.Bicep.CommandLine.linux-x64 $BICEP_VERSION" >&2; exit 1; }
+  [ -x "$BICEP_BIN" ] || chmod +x "$BICEP_BIN"
+  mkdir -p "$(dirname "$BICEP_LINK")"; ln -sfn "$BICEP_BIN" "$BICEP_LINK"
 fi
 log "ready"

@@ -224,6 +224,9 @@ resource app 'Microsoft.App/containerApps@2026-03-02-preview' = {
       scale: {
         minReplicas: minReplicas
         maxReplicas: maxReplicas
+        // Documented for kind=functionapp from API 2026-03-02-preview (learn.microsoft.com/azure/container-apps/
+        // functions-scale-rule-override) but absent from the type definitions of Bicep 0.49.2 (docs/azure.md)
+        #disable-next-line BCP037
         allowScalingRuleOverride: !empty(scaleQueueName)
         rules: queueRules
       }

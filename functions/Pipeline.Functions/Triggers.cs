@@ -14,15 +14,15 @@ namespace Pipeline.Functions;
 /// Durable client wrapped as the project's IOrchestrationClient.</summary>
 public sealed class Triggers(AzureTriggerHandlers handlers)
 {
-    /// <summary>queue augment-requests -> validate, then schedule AugmentationRun with the run id as instance id
-    /// (idempotent). The host moves a message that failed 5 times (host.json maxDequeueCount) to
-    /// augment-requests-poison; the handler records why in runs/{id}/status.json on the last attempt.</summary>
+    /// <summary>queue augment-requests -> the trigger core shared with the local host: validate, then schedule
+    /// AugmentationRun with the run id as instance id (idempotent); a failure is rethrown so the host redelivers it,
+    /// and on the last attempt (host.json maxDequeueCount) the core records why and moves it to the poison queue.</summary>
     [Function(FunctionNames.AugmentRequests)]
     public Task AugmentRequests(
         [QueueTrigger(StorageLayout.AugmentRequestsQueue)] QueueMessage message,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => handlers.AugmentRequestAsync(message.Body.ToArray(), message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
+        => handlers.AugmentRequestAsync(message.Body, message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
 
     /// <summary>blob datasets/{name}/{file} -> ingest the dataset (the ingestor's own _index.json and other
     /// underscore files are ignored, so its output does not trigger it again). Bound as a BlobClient (deferred
@@ -77,5 +77,5 @@ public sealed class GpuWorker(AzureTriggerHandlers handlers)
         [QueueTrigger(StorageLayout.InferenceRequestsQueue)] QueueMessage message,
         [DurableClient(TaskHub = "%PIPELINE_CONTROL_TASK_HUB%")] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => handlers.InferenceRequestAsync(message.Body.ToArray(), message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
+        => handlers.InferenceRequestAsync(message.Body, message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
 }

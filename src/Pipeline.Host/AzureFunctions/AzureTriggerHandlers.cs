@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
@@ -6,6 +7,7 @@ using Pipeline.Core.Runs;
 using Pipeline.Host.Engine;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
+using Pipeline.Storage.Queues;
 
 namespace Pipeline.Host.AzureFunctions;
 
@@ -14,8 +16,9 @@ namespace Pipeline.Host.AzureFunctions;
 /// (<see cref="AzureInferenceRequestHandler"/>, over the local GPU worker's code).</summary>
 public interface IInferenceRequestHandler
 {
-    /// <param name="dequeueCount">The delivery attempt (1 = first); the host poisons the message after its last one.</param>
-    Task HandleAsync(BinaryData message, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken);
+    /// <param name="message">The message body as the queue trigger delivers it (base64 or plain text).</param>
+    /// <param name="dequeueCount">The delivery attempt (1 = first).</param>
+    Task HandleAsync(BinaryData message, string messageId, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -31,42 +34,25 @@ public sealed class AzureTriggerHandlers(
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    /// <summary>host.json's queues.maxDequeueCount: the attempt after which the host moves a message to the poison queue.</summary>
-    public int MaxDequeueCount { get; init; } = 5;
+    /// <summary>host.json's queues.maxDequeueCount: the attempt after which the message moves to the poison queue.</summary>
+    public int MaxDequeueCount { get; init; } = TriggerRules.DefaultMaxDequeueCount;
 
     /// <summary>The orchestrator a valid request starts.</summary>
     public string OrchestratorName { get; init; } = RunActivityNames.AugmentationRun;
 
-    /// <summary>augment-requests: an invalid request is recorded as Rejected (runs/{id}/status.json, every problem
-    /// listed) and consumed; a valid one starts the orchestration with its run id (or one derived from the message
-    /// id) as instance id, idempotently. A failure is rethrown so the host retries; on the last attempt the reason is
-    /// recorded first, since the host then moves the message to augment-requests-poison.</summary>
-    public async Task AugmentRequestAsync(byte[] body, string messageId, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken)
+    /// <summary>augment-requests, through the trigger core the local listener shares (<see cref="AugmentRequestTrigger"/>):
+    /// an invalid request is recorded as Rejected and consumed; a valid one starts the orchestration idempotently; a
+    /// failed start is rethrown so that the Functions host redelivers the message, and after the last attempt the
+    /// core records why in the run's status and moves the message to augment-requests-poison itself, as the local host
+    /// does (host.json's maxDequeueCount equals <see cref="MaxDequeueCount"/>, so the host never moves it first).</summary>
+    /// <param name="body">The message body as the queue trigger delivers it (base64 or plain text; decoded here).</param>
+    public async Task AugmentRequestAsync(BinaryData body, string messageId, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        ArgumentNullException.ThrowIfNull(orchestrations);
-        var parsed = AugmentationRequestValidator.Parse(body);
-        if (!parsed.IsValid)
-        {
-            await RejectAsync(body, parsed.Problems.Select(p => p.ToString()).ToList(), cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var request = parsed.Request!;
-        string runId = request.RunId ?? AugmentRequestListener.RunIdForMessage(messageId); // the local listener's rule
-        try
-        {
-            bool started = await orchestrations.ScheduleNewAsync(OrchestratorName, runId, request with { RunId = runId }, cancellationToken).ConfigureAwait(false);
-            logger.LogInformation(started ? "Run {RunId} started from message {MessageId}" : "Run {RunId} already exists; message {MessageId} was a repeat", runId, messageId);
-        }
-        catch (Exception e) when (dequeueCount >= MaxDequeueCount && e is not OperationCanceledException)
-        {
-            string reason = $"moved to {StorageLayout.AugmentRequestsPoisonQueue} after {dequeueCount} failed attempts; last error: {e.GetType().Name}: {e.Message}";
-            var now = _time.GetUtcNow();
-            await storage.Run(runId).UpdateStatusAsync(s => s is null
-                ? new RunStatus { RunId = runId, State = RunState.Failed, CreatedAt = now, UpdatedAt = now, Error = reason }
-                : s with { UpdatedAt = now, Error = s.Error is null ? reason : $"{s.Error}; {reason}" }, cancellationToken).ConfigureAwait(false);
-            throw;
-        }
+        var trigger = new AugmentRequestTrigger(storage, logger, _time) { MaxDequeueCount = MaxDequeueCount, OrchestratorName = OrchestratorName };
+        var outcome = await trigger.HandleAsync(QueueMessages.Decode(body.ToString()), messageId, dequeueCount, orchestrations, cancellationToken).ConfigureAwait(false);
+        if (outcome.Action == QueueMessageAction.RetryLater)
+            ExceptionDispatchInfo.Throw(outcome.Error!);
     }
 
     /// <summary>A blob under datasets/{name}/: ingest the dataset. Files starting with '_' (the ingestor's own
@@ -115,24 +101,11 @@ public sealed class AzureTriggerHandlers(
     }
 
     /// <summary>inference-requests (GPU role): hands the message to the GPU worker.</summary>
-    public Task InferenceRequestAsync(byte[] body, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken)
+    /// <param name="body">The message body as the queue trigger delivers it (base64 or plain text).</param>
+    public Task InferenceRequestAsync(BinaryData body, string messageId, long dequeueCount, IOrchestrationClient orchestrations, CancellationToken cancellationToken)
     {
         if (inference is null)
             throw new InvalidOperationException($"No {nameof(IInferenceRequestHandler)} is registered: this app runs the GPU role without the GPU worker (register it in AddPipeline).");
-        return inference.HandleAsync(BinaryData.FromBytes(body), dequeueCount, orchestrations, cancellationToken);
-    }
-
-    private async Task RejectAsync(byte[] body, IReadOnlyList<string> problems, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        string runId = AugmentRequestListener.RejectedRunId(body);
-        var rejected = new RunStatus
-        {
-            RunId = runId, State = RunState.Rejected, CreatedAt = now, UpdatedAt = now,
-            Error = $"The request is invalid ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}); nothing ran.",
-            Problems = problems,
-        };
-        await storage.Run(runId).UpdateStatusAsync(s => rejected with { CreatedAt = s?.CreatedAt ?? now }, cancellationToken).ConfigureAwait(false);
-        logger.LogWarning("Request rejected as {RunId}: {Problems}", runId, string.Join("; ", problems));
+        return inference.HandleAsync(body, messageId, dequeueCount, orchestrations, cancellationToken);
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,16 +5,18 @@ using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
+using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
 
 namespace Pipeline.Host.Runs;
 
 /// <summary>
-/// The local GPU-worker role: consumes "inference-requests", samples each shard with <see cref="ShardSampler"/>, then
-/// raises the shard's done event to the waiting orchestration; a message delivered too often goes to
-/// inference-requests-poison and the shard's failure is reported. Idempotent: a redelivered shard whose manifest
-/// exists only raises the event again. Several workers (threads or processes) can consume the queue at once.
+/// The local GPU-worker role: consumes "inference-requests" through the trigger core the Functions app's GPU role
+/// shares (<see cref="InferenceRequestTrigger"/>: malformed messages and shards that failed their last attempt go to
+/// inference-requests-poison, the latter reported to their orchestration), sampling each shard with
+/// <see cref="ShardSampler"/> and raising its done event. Idempotent: a redelivered shard whose manifest exists only
+/// raises the event again. Several workers (threads or processes) can consume the queue at once.
 /// </summary>
 public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sampler, IOrchestrationClient orchestrations,
     IOptions<InferenceWorkerOptions> workerOptions, ILogger<InferenceWorker> logger) : BackgroundService
@@ -36,8 +36,9 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
                 if (received.Value.Length == 0) { await Task.Delay(options.PollInterval, stoppingToken).ConfigureAwait(false); continue; }
                 foreach (var message in received.Value)
                 {
-                    await HandleAsync(message, stoppingToken).ConfigureAwait(false);
-                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken).ConfigureAwait(false);
+                    // a message to retry is left to come back when its visibility timeout ends
+                    if (await HandleAsync(message, stoppingToken).ConfigureAwait(false))
+                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
@@ -52,36 +53,12 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
         }
     }
 
-    private async Task HandleAsync(QueueMessage message, CancellationToken cancellationToken)
+    /// <summary>One message through the trigger core the Functions app's GPU role shares
+    /// (<see cref="InferenceRequestTrigger"/>); true when the message is done with (to be deleted).</summary>
+    private async Task<bool> HandleAsync(QueueMessage message, CancellationToken cancellationToken)
     {
-        InferenceRequestMessage request;
-        try
-        {
-            request = PipelineJson.Deserialize<InferenceRequestMessage>(QueueMessages.Decode(message), "inference request");
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-            await PoisonAsync(message, $"malformed message: {e.Message}", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        if (message.DequeueCount > options.MaxDequeueCount)
-        {
-            string reason = $"shard {request.ShardIndex} of run {request.RunId} failed {options.MaxDequeueCount} times";
-            await PoisonAsync(message, reason, cancellationToken).ConfigureAwait(false);
-            await RaiseAsync(request, new InferenceDone(request.ShardIndex, 0, 0, reason), cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var done = await sampler.SampleShardAsync(request, cancellationToken).ConfigureAwait(false);
-        await RaiseAsync(request, done, cancellationToken).ConfigureAwait(false);
-    }
-
-    private Task RaiseAsync(InferenceRequestMessage request, InferenceDone done, CancellationToken cancellationToken) =>
-        orchestrations.RaiseEventAsync(request.InstanceId, RunActivityNames.InferenceDoneEvent(request.ShardIndex), done, cancellationToken);
-
-    private async Task PoisonAsync(QueueMessage message, string reason, CancellationToken cancellationToken)
-    {
-        logger.LogError("Inference request {MessageId} moved to poison: {Reason}", message.MessageId, reason);
-        var body = JsonSerializer.Serialize(new { reason, message = message.MessageText, dequeueCount = message.DequeueCount });
-        await QueueMessages.SendAsync(storage.Queue(StorageLayout.InferenceRequestsPoisonQueue), Encoding.UTF8.GetBytes(body), cancellationToken).ConfigureAwait(false);
+        var trigger = new InferenceRequestTrigger(storage, logger) { MaxDequeueCount = options.MaxDequeueCount };
+        var outcome = await trigger.HandleAsync(QueueMessages.Decode(message), message.MessageId, message.DequeueCount, sampler.SampleShardAsync, orchestrations, cancellationToken).ConfigureAwait(false);
+        return outcome.Action == QueueMessageAction.Consumed;
     }
 }

@@ -5,8 +5,8 @@ using Pipeline.Storage;
 
 namespace Pipeline.Host.Tests.Triggers;
 
-/// <summary>An orchestration client that records the instances it is asked to start; <see cref="Fail"/> decides,
-/// per call, whether the call throws (to exercise retries and the poison queue).</summary>
+/// <summary>An orchestration client that records the instances it is asked to start and the events raised;
+/// <see cref="Fail"/> decides, per start, whether the call throws (to exercise retries and the poison queue).</summary>
 public sealed class RecordingOrchestrationClient : IOrchestrationClient
 {
     public ConcurrentQueue<(string Name, string InstanceId, AugmentationRequest Input)> Started { get; } = new();
@@ -22,8 +22,14 @@ public sealed class RecordingOrchestrationClient : IOrchestrationClient
         return Task.FromResult(first);
     }
 
-    public Task RaiseEventAsync(string instanceId, string eventName, object? payload, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("not used by the triggers");
+    /// <summary>Every event raised, in order (the GPU worker's inference-done events).</summary>
+    public ConcurrentQueue<(string InstanceId, string EventName, object? Payload)> Events { get; } = new();
+
+    public Task RaiseEventAsync(string instanceId, string eventName, object? payload, CancellationToken cancellationToken = default)
+    {
+        Events.Enqueue((instanceId, eventName, payload));
+        return Task.CompletedTask;
+    }
 
     public Task CancelAsync(string instanceId, string reason, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("not used by the triggers");
