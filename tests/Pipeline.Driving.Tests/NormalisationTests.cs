@@ -42,5 +42,8 @@ public class NormalisationTests
         var edge = DepthNormalisation.ForBox([0, 60]);
         Assert.True(edge.MinD > -1 && edge.MaxD < 1 && edge.MinD < edge.MaxD);
         Assert.Equal(30, edge.Denormalise(edge.Normalise(30)), 6);
+        var far = DepthNormalisation.ForBox([58, 61]); // a box beyond the 54 m range
+        Assert.True(far.MinD < far.MaxD && far.MaxD < 1);
+        Assert.Equal(20, far.Denormalise(far.Normalise(20)), 6);
     }
 }

@@ -203,4 +203,39 @@ public class SyntheticDatasetTests(SyntheticDatasetFixture fixture) : IClassFixt
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public async Task Scene_pictures_are_written_for_a_sample()
+    {
+        var db = await NuScenesDataset.LoadAsync(fixture.Folder);
+        var sample = DrivingSample.Find(db, "scene-0000:1");
+        Assert.NotNull(sample);
+        Assert.Equal(sample, DrivingSample.Find(db, "1"));
+        Assert.Equal(sample, DrivingSample.Find(db, sample.Token));
+        var loaded = await DrivingSample.LoadAsync(fixture.Folder, db, sample);
+        var dir = Path.Combine(fixture.Folder + "-pictures");
+        try
+        {
+            var files = await Pipeline.Driving.Rendering.SampleRendering.WriteAsync(loaded, dir);
+            Assert.Equal(["camera.png", "range-depth.png", "range-intensity.png", "bev.png"], files.Select(Path.GetFileName).ToArray());
+            using var camera = PngCodec.Decode(File.ReadAllBytes(files[0]));
+            Assert.Equal((192, 108, 3), (camera.Width, camera.Height, camera.Channels));
+            using var range = PngCodec.Decode(File.ReadAllBytes(files[1]));
+            Assert.Equal((1096, 128), (range.Width, range.Height));
+            // boxes are drawn: the camera picture differs from the frame where a box projects
+            Assert.False(camera.Pixels<byte>().SequenceEqual(loaded.CameraRgb));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task No_model_range_round_trip_is_lossless_when_D_is_at_least_the_crop_width()
+    {
+        var rows = await DatasetRangeRoundTrip.MeasureAsync(fixture.Folder, [64, 512], allObjects: true);
+        Assert.True(rows[1].Objects > 0 && rows[1].ObjectPixels > 0);
+        Assert.True(rows[1].MedianDepthErrorObject < 1e-4, $"{rows[1].MedianDepthErrorObject}");
+        Assert.True(rows[1].IntensityMseObject < 1e-6, $"{rows[1].IntensityMseObject}");
+        // D = 64 pools wide crops: some loss, and more than at 512
+        Assert.True(rows[0].IntensityMseMask > rows[1].IntensityMseMask);
+    }
 }

@@ -47,8 +47,10 @@ public sealed class DatasetValidateCommands : ICommandGroup
                 var t = new Table().AddColumns("class", "boxes", "width min/mean/max", "height min/mean/max");
                 foreach (var (cls, n) in r.ClassCounts)
                 {
-                    var s = r.BoxStatistics[cls];
-                    t.AddRow(Markup.Escape(cls), n.ToString(), $"{s.MinWidth:0}/{s.MeanWidth:0}/{s.MaxWidth:0}", $"{s.MinHeight:0}/{s.MeanHeight:0}/{s.MaxHeight:0}");
+                    // 2D box statistics exist for image datasets; driving datasets count 3D boxes only
+                    if (r.BoxStatistics.TryGetValue(cls, out var s))
+                        t.AddRow(Markup.Escape(cls), n.ToString(), $"{s.MinWidth:0}/{s.MeanWidth:0}/{s.MaxWidth:0}", $"{s.MinHeight:0}/{s.MeanHeight:0}/{s.MaxHeight:0}");
+                    else t.AddRow(Markup.Escape(cls), n.ToString(), "-", "-");
                 }
                 AnsiConsole.Write(t);
             }

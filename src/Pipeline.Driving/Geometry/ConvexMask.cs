@@ -13,12 +13,25 @@ public static class ConvexMask
         mask.Clear();
         var hull = Hull(xs, ys);
         if (hull.Count < 3) return;
-        double minY = hull.Min(p => p.Y), maxY = hull.Max(p => p.Y), minX = hull.Min(p => p.X), maxX = hull.Max(p => p.X);
-        int y0 = Math.Max(0, (int)Math.Floor(minY - 0.5)), y1 = Math.Min(height - 1, (int)Math.Ceiling(maxY));
-        int x0 = Math.Max(0, (int)Math.Floor(minX - 0.5)), x1 = Math.Min(width - 1, (int)Math.Ceiling(maxX));
+        // scanline fill of the convex hull: on each row the covered centres form one interval [xl, xr]
+        double minY = double.MaxValue, maxY = double.MinValue;
+        foreach (var p in hull) { minY = Math.Min(minY, p.Y); maxY = Math.Max(maxY, p.Y); }
+        int y0 = Math.Max(0, (int)Math.Ceiling(minY - 0.5)), y1 = Math.Min(height - 1, (int)Math.Floor(maxY - 0.5));
         for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-                if (Inside(hull, x + 0.5, y + 0.5)) mask[y * width + x] = 1f;
+        {
+            double yc = y + 0.5, xl = double.MaxValue, xr = double.MinValue;
+            for (int i = 0; i < hull.Count; i++)
+            {
+                var (a, b) = (hull[i], hull[(i + 1) % hull.Count]);
+                if (yc < Math.Min(a.Y, b.Y) || yc > Math.Max(a.Y, b.Y)) continue;
+                if (a.Y == b.Y) { xl = Math.Min(xl, Math.Min(a.X, b.X)); xr = Math.Max(xr, Math.Max(a.X, b.X)); continue; }
+                double x = a.X + (b.X - a.X) * (yc - a.Y) / (b.Y - a.Y);
+                xl = Math.Min(xl, x); xr = Math.Max(xr, x);
+            }
+            if (xl > xr) continue;
+            int x0 = Math.Max(0, (int)Math.Ceiling(xl - 0.5)), x1 = Math.Min(width - 1, (int)Math.Floor(xr - 0.5));
+            if (x1 >= x0) mask.Slice(y * width + x0, x1 - x0 + 1).Fill(1f);
+        }
     }
 
     /// <summary>The convex hull, counter-clockwise (monotone chain), collinear points dropped.</summary>
@@ -45,11 +58,4 @@ public static class ConvexMask
 
     private static double Cross((double X, double Y) o, (double X, double Y) a, (double X, double Y) b) =>
         (a.X - o.X) * (b.Y - o.Y) - (a.Y - o.Y) * (b.X - o.X);
-
-    private static bool Inside(List<(double X, double Y)> hull, double x, double y)
-    {
-        for (int i = 0; i < hull.Count; i++)
-            if (Cross(hull[i], hull[(i + 1) % hull.Count], (x, y)) < 0) return false;
-        return true;
-    }
 }

@@ -27,7 +27,7 @@ public readonly record struct DepthNormalisation(double MinD, double MaxD, doubl
         double lo = double.MaxValue, hi = double.MinValue;
         foreach (var d in cornerDepths) { lo = Math.Min(lo, Linear(d, maxDepth)); hi = Math.Max(hi, Linear(d, maxDepth)); }
         lo = Math.Clamp(lo, -1 + Margin, 1 - 2 * Margin);
-        hi = Math.Clamp(hi, lo + Margin, 1 - Margin);
+        hi = Math.Min(Math.Max(hi, lo + Margin), 1 - Margin);
         return new DepthNormalisation(lo, hi, alpha, maxDepth);
     }
 

@@ -52,27 +52,40 @@ public sealed class RangeView
         int n = points.Length / stride, w = options.Width, rows = options.Height - 1;
         double minPitch = options.MinPitch, pitchSpan = options.MaxPitch - options.MinPitch;
         int outOfRange = 0, collided = 0;
-        var best = new double[view.PointIndex.Length]; // compare depths in double, store floats
         for (int i = 0; i < n; i++)
         {
             double x = points[i * stride], y = points[i * stride + 1], z = points[i * stride + 2];
             double d = Math.Sqrt(x * x + y * y + z * z);
             if (!(d >= options.MinDepth && d <= options.MaxDepth)) { outOfRange++; continue; }
-            double yaw = -Math.Atan2(y, x), pitch = Math.Asin(z / d);
-            int row = rows - (int)Math.Round(Math.Clamp((pitch - minPitch) / pitchSpan * rows, 0, rows), MidpointRounding.ToEven);
-            int col = Math.Min(w - 1, (int)Math.Floor(yaw / Math.PI * (w / 2.0) + w / 2.0));
+            // Angles in single precision (stored as floats anyway; about twice as fast as double), with the pixel
+            // decided exactly: within 1e-3 of a column edge or a row's rounding point the double angles decide.
+            float yawF = -MathF.Atan2(points[i * stride + 1], points[i * stride]);
+            float pitchF = MathF.Asin((float)(z / d));
+            double colT = yawF / Math.PI * (w / 2.0) + w / 2.0;
+            double rowT = Math.Clamp((pitchF - minPitch) / pitchSpan * rows, 0, rows);
+            if (Math.Abs(colT - Math.Round(colT)) < 1e-3) colT = -Math.Atan2(y, x) / Math.PI * (w / 2.0) + w / 2.0;
+            if (Math.Abs(rowT - Math.Floor(rowT) - 0.5) < 1e-3) rowT = Math.Clamp((Math.Asin(z / d) - minPitch) / pitchSpan * rows, 0, rows);
+            int row = rows - (int)Math.Round(rowT, MidpointRounding.ToEven);
+            int col = Math.Min(w - 1, (int)Math.Floor(colT));
             int p = row * w + col;
             if (view.PointIndex[p] >= 0)
             {
                 collided++;
-                if (!(d < best[p])) continue;
+                // nearer wins; depths are compared in double (the stored float may tie where the doubles do not)
+                float held = view.Depth[p];
+                if ((float)d > held) continue;
+                if ((float)d == held)
+                {
+                    int j = view.PointIndex[p] * stride;
+                    double hx = points[j], hy = points[j + 1], hz = points[j + 2];
+                    if (!(d < Math.Sqrt(hx * hx + hy * hy + hz * hz))) continue;
+                }
             }
             view.PointIndex[p] = i;
-            best[p] = d;
             view.Depth[p] = (float)d;
             view.Intensity[p] = points[i * stride + 3];
-            view.Yaw[p] = (float)yaw;
-            view.Pitch[p] = (float)pitch;
+            view.Yaw[p] = yawF;
+            view.Pitch[p] = pitchF;
         }
         view.Points = n; view.OutOfRange = outOfRange; view.Collided = collided;
         return view;
