@@ -2,8 +2,9 @@
 # The control image of the Functions app (role "control": triggers, orchestrations, CPU activities incl. metrics
 # feature networks on ONNX Runtime's CPU provider). Same app as functions-gpu.Dockerfile on the official
 # dotnet-isolated base image (Debian). Build from the repository root:
-#   docker build -f infra/functions-cpu.Dockerfile --build-arg ORT_SHA256=<sha256 of the ORT tarball> \
-#     -t <registry>/pipeline-functions:<tag> .
+#   docker build -f infra/functions-cpu.Dockerfile -t <registry>/pipeline-functions:<tag> .
+# ONNX Runtime (CPU) comes with the app: the Microsoft.ML.OnnxRuntime NuGet package puts libonnxruntime.so (linux-x64)
+# into the published folder.
 # Lines marked "unverified" could not be checked here (no Docker engine, no network to those registries).
 
 ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
@@ -22,28 +23,15 @@ RUN printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSourc
  && dotnet restore functions/Pipeline.Functions/Pipeline.Functions.csproj --configfile /tmp/nuget.config \
  && dotnet publish functions/Pipeline.Functions/Pipeline.Functions.csproj -c Release --no-restore -o /out /p:UseAppHost=false
 
-FROM ${DOTNET_SDK_IMAGE} AS ort
-ARG ORT_VERSION=1.30.0
-ARG ORT_SHA256=
-# unverified: asset name of the CPU tarball for this version on the GitHub release
-RUN curl -fsSL -o /tmp/ort.tgz "https://github.com/microsoft/onnxruntime/releases/download/v${ORT_VERSION}/onnxruntime-linux-x64-${ORT_VERSION}.tgz" \
- && if [ -z "${ORT_SHA256}" ]; then echo "pass --build-arg ORT_SHA256=$(sha256sum /tmp/ort.tgz | cut -d' ' -f1) after checking it" >&2; exit 1; fi \
- && echo "${ORT_SHA256}  /tmp/ort.tgz" | sha256sum -c - \
- && mkdir -p /opt/onnxruntime \
- && tar -xzf /tmp/ort.tgz -C /opt/onnxruntime --strip-components=1 \
- && test -f "/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION}"
-
 FROM ${FUNCTIONS_IMAGE}
-ARG ORT_VERSION=1.30.0
 # Debian 12 package names (as infra/setup.sh installs them)
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libturbojpeg0 libgdcm3.0 liblapacke libopenblas0-pthread \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl libgdcm3.0 liblapacke libopenblas0-pthread \
  && mkdir -p /tmp/gdcm /opt/gdcm && cd /tmp/gdcm \
  && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /opt/gdcm/ \
  && cd / && rm -rf /tmp/gdcm /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 
-COPY --from=ort /opt/onnxruntime /opt/onnxruntime
 COPY --from=build /out /home/site/wwwroot
 # GDCM's binding and SWIG glue from this image's own distribution (matching its libgdcm), beside the app, where
 # src/Pipeline.Imaging/Dicom/GdcmNative.cs looks first
@@ -53,9 +41,7 @@ ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
     FUNCTIONS_WORKER_RUNTIME=dotnet-isolated \
     ASPNETCORE_URLS=http://+:8080 \
-    HOME=/home/app \
-    PIPELINE_ORT_LIBRARY=/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION} \
-    LD_LIBRARY_PATH=/opt/onnxruntime/lib
+    HOME=/home/app
 
 USER 10001
 EXPOSE 8080

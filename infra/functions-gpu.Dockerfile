@@ -1,17 +1,20 @@
 # syntax=docker/dockerfile:1.7
 # The GPU worker image of the Functions app (role "gpu": the inference-requests queue), also usable for the control
 # role. No GPU-ready Azure Functions base image exists (azure-functions-docker#1201), so this starts from NVIDIA's
-# CUDA 12 + cuDNN 9 runtime image and copies in the Functions host and the .NET runtimes from the official
+# CUDA 13 + cuDNN 9 runtime image and copies in the Functions host and the .NET runtimes from the official
 # dotnet-isolated image. Build from the repository root:
-#   docker build -f infra/functions-gpu.Dockerfile --build-arg ORT_SHA256=<sha256 of the ORT tarball> \
-#     -t <registry>/pipeline-functions-gpu:<tag> .
+#   docker build -f infra/functions-gpu.Dockerfile -t <registry>/pipeline-functions-gpu:<tag> .
+# ONNX Runtime comes with the app: publishing with -p:OnnxRuntimeFlavor=Gpu references Microsoft.ML.OnnxRuntime.Gpu.Linux
+# 1.31.0 instead of the CPU package, which puts libonnxruntime.so and libonnxruntime_providers_cuda.so into the published
+# folder; the CUDA provider needs the CUDA 13 runtime, cuBLAS 13 and cuDNN 9 from the base image.
 # Lines marked "unverified" could not be checked here (no Docker engine, no network to those registries).
 
 ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 # unverified: the .NET 10 isolated tag of the Functions base image
 ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0
-# CUDA 12.x runtime with cuDNN 9, what onnxruntime-gpu 1.19+ is built against
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+# CUDA 13 runtime (with cuBLAS 13) and cuDNN 9: what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31's CUDA provider is built
+# against (unverified: this tag's name on Docker Hub; no registry is reachable here)
+ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
 # ---- 1. publish the Functions app (restores from nuget.org only: the repo's NuGet.config names a local feed
 #         made by infra/setup.sh, which does not exist in this build)
@@ -24,35 +27,22 @@ RUN apt-get update && mkdir -p /tmp/gdcm .pipeline/gdcm && cd /tmp/gdcm \
  && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /src/.pipeline/gdcm/ \
  && rm -rf /tmp/gdcm /var/lib/apt/lists/*
 RUN printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear />\n<add key="nuget.org" value="https://api.nuget.org/v3/index.json" />\n</packageSources></configuration>\n' > /tmp/nuget.config \
- && dotnet restore functions/Pipeline.Functions/Pipeline.Functions.csproj --configfile /tmp/nuget.config \
- && dotnet publish functions/Pipeline.Functions/Pipeline.Functions.csproj -c Release --no-restore -o /out /p:UseAppHost=false
-
-# ---- 2. the official onnxruntime-gpu Linux build (CUDA 12, cuDNN 9), checked against a pinned SHA-256
-FROM ${DOTNET_SDK_IMAGE} AS ort
-ARG ORT_VERSION=1.30.0
-ARG ORT_SHA256=
-# unverified: asset name of the CUDA 12 GPU tarball for this version on the GitHub release
-RUN curl -fsSL -o /tmp/ort.tgz "https://github.com/microsoft/onnxruntime/releases/download/v${ORT_VERSION}/onnxruntime-linux-x64-gpu-${ORT_VERSION}.tgz" \
- && if [ -z "${ORT_SHA256}" ]; then echo "pass --build-arg ORT_SHA256=$(sha256sum /tmp/ort.tgz | cut -d' ' -f1) after checking it" >&2; exit 1; fi \
- && echo "${ORT_SHA256}  /tmp/ort.tgz" | sha256sum -c - \
- && mkdir -p /opt/onnxruntime \
- && tar -xzf /tmp/ort.tgz -C /opt/onnxruntime --strip-components=1 \
- && test -f "/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION}" \
- && test -f /opt/onnxruntime/lib/libonnxruntime_providers_cuda.so
+# unverified: the GPU package's restore and publish (restored here, never published with a CUDA machine to run it)
+ && dotnet restore functions/Pipeline.Functions/Pipeline.Functions.csproj --configfile /tmp/nuget.config -p:OnnxRuntimeFlavor=Gpu \
+ && dotnet publish functions/Pipeline.Functions/Pipeline.Functions.csproj -c Release --no-restore -o /out /p:UseAppHost=false -p:OnnxRuntimeFlavor=Gpu \
+ && test -f /out/libonnxruntime_providers_cuda.so
 
 # ---- 3. the Functions host and .NET runtimes (host: ASP.NET Core; worker: .NET 10) from the official image
 FROM ${FUNCTIONS_IMAGE} AS functions
 
 # ---- 4. runtime
 FROM ${CUDA_IMAGE}
-ARG ORT_VERSION=1.30.0
-# Native libraries the app binds: libturbojpeg (JPEG codec), GDCM (DICOM codecs; the C# binding extracted without
+# Native libraries the app binds: GDCM (DICOM codecs; the C# binding extracted without
 # Mono, as infra/setup.sh does), LAPACKE/OpenBLAS (Fréchet distance), ICU/OpenSSL for the Functions host, curl for
 # the health check. Ubuntu 24.04 renamed some libraries with a t64 suffix; each line tries both names (unverified).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl libicu74 libssl3t64 zlib1g \
       liblapacke libopenblas0-pthread \
- && (apt-get install -y --no-install-recommends libturbojpeg0 || apt-get install -y --no-install-recommends libturbojpeg) \
  && (apt-get install -y --no-install-recommends libgdcm3.0t64 || apt-get install -y --no-install-recommends libgdcm3.0) \
  && mkdir -p /tmp/gdcm /opt/gdcm && cd /tmp/gdcm \
  && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /opt/gdcm/ \
@@ -60,7 +50,6 @@ RUN apt-get update \
 
 COPY --from=functions /usr/share/dotnet /usr/share/dotnet
 COPY --from=functions /azure-functions-host /azure-functions-host
-COPY --from=ort /opt/onnxruntime /opt/onnxruntime
 COPY --from=build /out /home/site/wwwroot
 # GDCM's binding and SWIG glue from this image's own distribution (matching its libgdcm), beside the app, where
 # src/Pipeline.Imaging/Dicom/GdcmNative.cs looks first
@@ -69,16 +58,14 @@ RUN cp /opt/gdcm/* /home/site/wwwroot/
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
  && useradd --uid 10001 --user-group --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 
-# The ORT binding reads PIPELINE_ORT_LIBRARY (src/Pipeline.Inference/Onnx/OrtLibraryLocator.cs); the CUDA execution
-# provider library is loaded from the same folder. The app listens on 8080 (a non-root user cannot bind 80).
+# ONNX Runtime and its CUDA provider library load from the app's folder (the Gpu.Linux package's natives, published
+# beside the app). The app listens on 8080 (a non-root user cannot bind 80).
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
     FUNCTIONS_WORKER_RUNTIME=dotnet-isolated \
     DOTNET_ROOT=/usr/share/dotnet \
     ASPNETCORE_URLS=http://+:8080 \
     HOME=/home/app \
-    PIPELINE_ORT_LIBRARY=/opt/onnxruntime/lib/libonnxruntime.so.${ORT_VERSION} \
-    LD_LIBRARY_PATH=/opt/onnxruntime/lib \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 

@@ -5,9 +5,14 @@ zoom-in crop, masks, reference crop, high-frequency collage), so a model is trai
 it; this module only reads and checks the result:
 
   <folder>/manifest.json            format "pipeline-training-tensors" v1: domain, preparation, source, splits
-  <folder>/<split>/<tensor>.npy     float32 [N, R, R]: original, context, mask, detail; [N, S, S]: reference;
-                                    int32 [N, 4]: box (model pixels: left, top, width, height)
-  <folder>/<split>/items.json       per example: kind (pair kind, e.g. "reinsertion"), image, class, boxes, seed
+  <folder>/<split>/<tensor>.npy     float32 [N, R, R]: original, context, mask, detail, copypaste (the copy&paste
+                                    baseline crop); [N, S, S]: reference; int32 [N, 4]: box (model pixels: left, top,
+                                    width, height)
+  <folder>/<split>/items.json       per example: kind (pair kind), source, image, class, boxes, seed
+
+Pair kinds: "reinsertion" (the lesion is its own reference), "lesion-transfer" (the same lesion over two tissues: the
+target crop is the truth, the reference comes from the other image) and "insertion" (a lesion inserted into a
+lesion-free image as a run plans it: no truth for the box; the target crop is tissue, copypaste the baseline).
 
 The preparation parameters (resolution, reference size, crop ratio range, reference expansion, value range) are the
 export's; the training job writes them into model.json, and inference reads them from there.
@@ -25,6 +30,8 @@ import numpy as np
 FORMAT = "pipeline-training-tensors"
 FORMAT_VERSION = 1
 MODEL_TENSORS = ("original", "context", "mask", "detail", "reference")
+IMAGE_TENSORS = MODEL_TENSORS + ("copypaste",)
+REINSERTION, LESION_TRANSFER, INSERTION = "reinsertion", "lesion-transfer", "insertion"
 
 
 class DatasetError(ValueError):
@@ -97,7 +104,7 @@ def _split(folder: Path, name: str, doc, prep: Preparation, where: str) -> Split
     count = int(_number(doc, "count", f"{where} split '{name}'"))
     files = doc.get("tensors") or {}
     r, s = prep.resolution, prep.reference_size
-    expected = {**{t: ("<f4", [count, r, r]) for t in MODEL_TENSORS if t != "reference"},
+    expected = {**{t: ("<f4", [count, r, r]) for t in IMAGE_TENSORS if t != "reference"},
                 "reference": ("<f4", [count, s, s]), "box": ("<i4", [count, 4])}
     tensors = {}
     for t, (dtype, shape) in expected.items():
@@ -149,15 +156,24 @@ def load(folder: str | os.PathLike) -> TrainingData:
     return TrainingData(folder, m, prep, splits, h.hexdigest()[:16])
 
 
+def indices(split: Split, kinds) -> np.ndarray:
+    """Rows of the split whose pair kind is one of `kinds`."""
+    idx = np.array([i for i, it in enumerate(split.items) if it.get("kind") in kinds], dtype=np.int64)
+    if idx.size == 0:
+        raise DatasetError(f"split '{split.name}' has no examples of kind {sorted(kinds)} (it has {split.pair_kinds})")
+    return idx
+
+
+def concat(a: dict, b: dict) -> dict:
+    import torch
+    return {k: torch.cat([a[k], b[k]]) for k in a}
+
+
 def model_inputs(split: Split, kinds=None) -> dict:
     """The training job's in-memory form of a split: float16 tensors [N, 1, H, W] named as train.py uses them
     (target = the unmasked crop, hf = the detail collage), restricted to the given pair kinds (None: all)."""
     import torch
-    idx = np.arange(split.count)
-    if kinds is not None:
-        idx = np.array([i for i, it in enumerate(split.items) if it.get("kind") in kinds], dtype=np.int64)
-        if idx.size == 0:
-            raise DatasetError(f"split '{split.name}' has no examples of kind {sorted(kinds)} (it has {split.pair_kinds})")
+    idx = np.arange(split.count) if kinds is None else indices(split, kinds)
     names = {"target": "original", "mask": "mask", "hf": "detail", "reference": "reference"}
     return {k: torch.from_numpy(np.ascontiguousarray(split.tensors[v][idx]))[:, None].to(torch.float16)
             for k, v in names.items()}

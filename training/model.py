@@ -30,12 +30,8 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
-def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
-    """The reference crop placed into the box (AnyDoor-style collage, done inside the graph so the model.json inputs
-    stay the contract's): the box centre and size come from the mask (row/column sums), and the reference, which
-    covers the box expanded by `expand` and padded to a square (docs/preprocessing.md), is mapped so its centre sits on
-    the box centre and its side spans expand * max(box w, box h) model pixels. Bilinear GridSample (ONNX opset 16+)
-    from a 2x area-downscaled reference (less aliasing when shrinking 64 px onto ~20 px). Zero outside the box."""
+def _reference_grid(mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
+    """GridSample coordinates that map the reference crop onto the box of `mask` (see warp_reference)."""
     rows = mask.amax(dim=3)                          # N, 1, H  (1 on the box rows)
     cols = mask.amax(dim=2)                          # N, 1, W
     bh = rows.sum(dim=2).clamp(min=1.0)              # N, 1
@@ -48,8 +44,62 @@ def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, c
     v = (coords[None, :] - cy) / half                # N, H
     n, size = mask.shape[0], coords.shape[0]
     grid = torch.stack([u[:, None, :].expand(n, size, size), v[:, :, None].expand(n, size, size)], dim=-1)
+    return grid
+
+
+def warp_reference(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor) -> torch.Tensor:
+    """The reference crop placed into the box (AnyDoor-style collage, done inside the graph so the model.json inputs
+    stay the contract's): the box centre and size come from the mask (row/column sums), and the reference, which
+    covers the box expanded by `expand` and padded to a square (docs/preprocessing.md), is mapped so its centre sits on
+    the box centre and its side spans expand * max(box w, box h) model pixels. Bilinear GridSample (ONNX opset 16+)
+    from a 2x area-downscaled reference (less aliasing when shrinking 64 px onto ~20 px). Zero outside the box."""
+    grid = _reference_grid(mask, expand, coords)
     small = F.avg_pool2d(reference, 2)
     return F.grid_sample(small, grid, mode="bilinear", padding_mode="zeros", align_corners=False) * mask
+
+
+def warp_reference_full(reference: torch.Tensor, mask: torch.Tensor, expand: float, coords: torch.Tensor):
+    """As warp_reference, without the final masking: the whole reference crop placed around the box (its expansion
+    ring lands just outside the box), and its support (1 where the warped crop has content, 0 where grid_sample
+    reads outside the crop or from its -1 padding)."""
+    grid = _reference_grid(mask, expand, coords)
+    small = F.avg_pool2d(reference, 2)
+    content = F.avg_pool2d((reference > -0.999).to(reference.dtype), 2)
+    placed = F.grid_sample(small, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    support = F.grid_sample(content, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return placed, support
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur (radius 3 sigma, zero padding) as two fixed convolutions (ONNX-exportable)."""
+    radius = max(1, int(math.ceil(3 * sigma)))
+    k = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
+    k = (k / k.sum()).to(x.device)
+    x = F.conv2d(x, k.view(1, 1, 1, -1), padding=(0, radius))
+    return F.conv2d(x, k.view(1, 1, -1, 1), padding=(radius, 0))
+
+
+def harmonize_reference(placed_full: torch.Tensor, context: torch.Tensor, mask: torch.Tensor, support: torch.Tensor,
+                        ring: int = 2, sigma: float = 6.0, taper: float = 0.0) -> torch.Tensor:
+    """The reference with its own background replaced by the target's (the lesion's excess over a local low-pass
+    estimate of its tissue, added to the same estimate of the target's tissue), inside the box:
+        mask * (fill(context) + placed - fill(placed)),
+    where fill(v) is the normalised convolution (Knutsson and Westin 1993) of v over a `ring`-pixel band just outside
+    the box, restricted to where the warped reference has content (`support`), with a Gaussian of `sigma` pixels: a
+    smooth interpolation of the band's values into the box. At the box border the two fills equal the band values,
+    so the placed lesion meets the target tissue without a step; inside, the reference keeps its lesion and its
+    texture. Without any band pixel both fills are 0 and this is the plain placed reference. `taper` > 0 fades the
+    excess to 0 at the box border over about 2 taper pixels (clamp(2 blur(mask, taper) - 1, 0, 1)), so the reference's
+    own tissue texture does not end in a straight edge either."""
+    band = F.max_pool2d(mask, 2 * ring + 1, stride=1, padding=ring) - mask
+    w = band * (support > 0.99).to(band.dtype)
+    den = _gaussian_blur(w, sigma) + 1e-6
+    fill_target = _gaussian_blur(context * w, sigma) / den
+    fill_reference = _gaussian_blur(placed_full * w, sigma) / den
+    excess = placed_full - fill_reference
+    if taper > 0:
+        excess = excess * (2 * _gaussian_blur(mask, taper) - 1).clamp(0.0, 1.0)
+    return mask * (fill_target + excess)
 
 
 def _norm(ch: int) -> nn.GroupNorm:
@@ -130,7 +180,8 @@ class ReferenceEncoder(nn.Module):
 class Denoiser(nn.Module):
     def __init__(self, resolution: int = 64, ref_size: int = 64, channels=(16, 32, 48, 64),
                  emb_dim: int = 128, ref_dim: int = 64, attn_levels=(3,), ref_expand: float = 1.2,
-                 num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
+                 num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02,
+                 placement: str = "collage"):
         super().__init__()
         if resolution % (2 ** (len(channels) - 1)) != 0:
             raise ValueError(f"resolution {resolution} must be divisible by {2 ** (len(channels) - 1)} "
@@ -138,6 +189,11 @@ class Denoiser(nn.Module):
         self.config = dict(resolution=resolution, ref_size=ref_size, channels=list(channels), emb_dim=emb_dim,
                            ref_dim=ref_dim, attn_levels=list(attn_levels), ref_expand=ref_expand,
                            num_train_timesteps=num_train_timesteps, beta_start=beta_start, beta_end=beta_end)
+        if placement not in ("collage", "harmonised"):
+            raise ValueError(f"placement '{placement}': expected collage or harmonised")
+        if placement != "collage":   # configs of collage models stay as they were (1.0.0's checkpoints load unchanged)
+            self.config["placement"] = placement
+        self.placement = placement
         self.ref_expand = ref_expand
         # the schedule's sqrt(abar_t), sqrt(1 - abar_t) (float64 cumprod, then float32), for the eps <-> x0 conversion
         betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
@@ -177,7 +233,7 @@ class Denoiser(nn.Module):
     @classmethod
     def from_config(cls, cfg: dict) -> "Denoiser":
         return cls(cfg["resolution"], cfg["ref_size"], channels=cfg["channels"], emb_dim=cfg["emb_dim"],
-                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"],
+                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"], placement=cfg.get("placement", "collage"),
                    num_train_timesteps=cfg["num_train_timesteps"], beta_start=cfg["beta_start"],
                    beta_end=cfg["beta_end"])
 
@@ -195,7 +251,11 @@ class Denoiser(nn.Module):
         tokens, pooled = self.ref_enc(reference)
         emb = self.t_mlp(timestep_embedding(t, self.emb_dim)) + self.ref_mlp(pooled)
         emb = F.silu(emb)
-        placed = warp_reference(reference, mask, self.ref_expand, self.coords)
+        if self.placement == "harmonised":
+            full, support = warp_reference_full(reference, mask, self.ref_expand, self.coords)
+            placed = harmonize_reference(full, context, mask, support, taper=2.0)
+        else:
+            placed = warp_reference(reference, mask, self.ref_expand, self.coords)
         h = self.inp(torch.cat([x_t, context, mask, hf, placed], dim=1))
         skips = []
         for block, attn, down in zip(self.down_blocks, self.down_attn, self.downsample):

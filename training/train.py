@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import os
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
-from data import DatasetError, load, model_inputs  # noqa: E402
+from data import LESION_TRANSFER, REINSERTION, DatasetError, concat, load, model_inputs  # noqa: E402
 from diffusion import LinearSchedule  # noqa: E402
 from evaluate import batch_inputs, reinsertion_proxy, snr_weight, validation_loss, weighted_loss  # noqa: E402
 from model import Denoiser, count_parameters  # noqa: E402
@@ -59,6 +58,12 @@ def parse_args(argv=None):
     a("--ref-dropout", type=float, default=float(_env("ref-dropout", 0.2)), help="CFG: P(reference -> zeros)")
     a("--ref-jitter", default=_env("ref-jitter", "0.15,0.08"),
       help="reference brightness/contrast augmentation: contrast +-c, brightness +-b (display space)")
+    a("--transfer-fraction", type=float, default=float(_env("transfer-fraction", 0.5)),
+      help="when the data holds lesion-transfer pairs (`train-data export --transfer-pairs`): probability that a "
+           "batch element is one")
+    a("--placement", default=_env("placement", "collage"), choices=["collage", "harmonised"],
+      help="in-graph reference placement: the reference's pixels (collage) or its excess over its own tissue on the "
+           "target's tissue estimate (harmonised; model.harmonize_reference)")
     a("--mask-weight", type=float, default=float(_env("mask-weight", 4.0)), help="extra loss weight in the box")
     a("--val-every", type=int, default=int(_env("val-every", 200)))
     a("--ckpt-every", type=int, default=int(_env("ckpt-every", 50)))
@@ -92,6 +97,8 @@ def parse_args(argv=None):
                  "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if not 0 <= args.transfer_fraction <= 1:
+        p.error("--transfer-fraction must be in [0, 1]")
     if not 0 <= args.ref_dropout < 1:
         p.error("--ref-dropout must be in [0, 1)")
     if args.max_minutes <= 0 and args.max_steps <= 0:
@@ -141,6 +148,8 @@ def main(argv=None) -> int:
         for k in ("seed", "batch_size", "lr", "warmup", "ema", "channels", "ref_dropout", "ref_jitter", "mask_weight",
                   "name", "version"):
             setattr(args, k, saved[k])
+        for k, default in (("transfer_fraction", 0.5), ("placement", "collage")):
+            setattr(args, k, saved.get(k, default))
         log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
     log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
         max_steps=args.max_steps, threads=torch.get_num_threads(), device=device)
@@ -151,16 +160,24 @@ def main(argv=None) -> int:
         raise SystemExit(f"{out}: checkpoint was trained on different data (fingerprint {resume['data_fingerprint']}"
                          f" vs {fingerprint}); use a new --out")
     prep = data.preparation
-    train_c, val_c = model_inputs(data.splits["train"]), model_inputs(data.splits["val"])
-    log("data", folder=str(args.data), fingerprint=fingerprint, train_items=int(train_c["target"].shape[0]),
+    # pairs with a truth for the box: reinsertion (the lesion itself) and lesion-transfer (the same lesion over the
+    # target's own tissue, the reference from another image); insertion examples have no truth and are not trained on
+    train_split, val_split = data.splits["train"], data.splits["val"]
+    train_c = model_inputs(train_split, {REINSERTION})
+    n_train = int(train_c["target"].shape[0])
+    n_transfer = train_split.pair_kinds.get(LESION_TRANSFER, 0)
+    if n_transfer:
+        # transfer items follow the reinsertion items; validation and selection score both kinds
+        train_c = concat(train_c, model_inputs(train_split, {LESION_TRANSFER}))
+    val_c = model_inputs(val_split, (REINSERTION, LESION_TRANSFER))
+    log("data", folder=str(args.data), fingerprint=fingerprint, train_items=n_train, transfer_items=n_transfer,
         val_items=int(val_c["target"].shape[0]), resolution=prep.resolution, ref_size=prep.reference_size,
         crop_ratio=str(list(prep.crop_ratio)), ref_expand=prep.reference_expand)
-    n_train = train_c["target"].shape[0]
 
     torch.manual_seed(args.seed)
     schedule = LinearSchedule(1000, 1e-4, 0.02)
     model = Denoiser(prep.resolution, prep.reference_size, channels=args.channels, ref_expand=prep.reference_expand,
-                     num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
+                     placement=args.placement, num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
     model = model.to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
@@ -174,8 +191,8 @@ def main(argv=None) -> int:
         opt.load_state_dict(resume["opt"])
         gen.set_state(resume["gen"])
         step, elapsed, history, top = resume["step"], resume["elapsed"], resume["history"], resume["top"]
-    log("model", parameters=count_parameters(model), train_items=n_train, val_items=int(val_c["target"].shape[0]),
-        channels=str(args.channels))
+    log("model", parameters=count_parameters(model), train_items=n_train, transfer_items=n_transfer,
+        val_items=int(val_c["target"].shape[0]), channels=str(args.channels), placement=args.placement)
 
     def save_last():
         _atomic_save({"format": CHECKPOINT_FORMAT, "args": vars(args), "model": model.state_dict(),
@@ -212,7 +229,12 @@ def main(argv=None) -> int:
             if stop["signal"] is not None:
                 raise Interrupted()
             model.train()
-            idx = torch.randint(0, n_train, (args.batch_size,), generator=gen)
+            if n_transfer:
+                pick = torch.rand(args.batch_size, generator=gen) < args.transfer_fraction
+                idx = torch.where(pick, n_train + torch.randint(0, n_transfer, (args.batch_size,), generator=gen),
+                                  torch.randint(0, n_train, (args.batch_size,), generator=gen))
+            else:
+                idx = torch.randint(0, n_train, (args.batch_size,), generator=gen)
             flip = torch.rand(args.batch_size, generator=gen) < 0.5
             target, context, mask, ref, hf = batch_inputs(train_c, idx, flip=flip)
             # AnydoorMed's reference brightness-contrast augmentation (display space): the lesion's look comes from
@@ -300,13 +322,16 @@ def main(argv=None) -> int:
 
     training = {
         "data": {"folder": str(args.data), "fingerprint": fingerprint, "trainItems": n_train,
+                 "transferItems": n_transfer, "transferFraction": args.transfer_fraction if n_transfer else None,
                  "valItems": int(val_c["target"].shape[0]), "source": data.manifest.get("source"),
                  "pairKinds": {k: s.pair_kinds for k, s in data.splits.items()}},
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
         "lr": args.lr, "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
-        "maskWeight": args.mask_weight, "selectedStep": best["step"], "valLoss": best["valLoss"],
+        "maskWeight": args.mask_weight, "placement": args.placement, "selectedStep": best["step"], "valLoss": best["valLoss"],
         "reinsertionProxy": chosen, "torch": torch.__version__,
-        "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}",
+        "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}"
+                   + (f" --transfer-fraction {args.transfer_fraction}" if n_transfer else "")
+                   + f" --placement {args.placement}",
     }
     doc = write_package(final.cpu(), out / "package", name=args.name, version=args.version,
                         description="Tiny AnydoorMed-style reference-guided inpainting denoiser for 64 px mammography "

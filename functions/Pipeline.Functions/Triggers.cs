@@ -22,7 +22,7 @@ public sealed class Triggers(AzureTriggerHandlers handlers)
         [QueueTrigger(StorageLayout.AugmentRequestsQueue)] QueueMessage message,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => handlers.AugmentRequestAsync(message.Body, message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
+        => handlers.AugmentRequestAsync(message.Body, message.MessageId, message.DequeueCount, DurableTaskClientOperations.For(client), cancellationToken);
 
     /// <summary>blob datasets/{name}/{file} -> ingest the dataset (the ingestor's own _index.json and other
     /// underscore files are ignored, so its output does not trigger it again). Bound as a BlobClient (deferred
@@ -43,7 +43,7 @@ public sealed class Triggers(AzureTriggerHandlers handlers)
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        var (status, body) = await handlers.GetRunAsync(id, DurableClients.Wrap(client), cancellationToken);
+        var (status, body) = await handlers.GetRunAsync(id, DurableTaskClientOperations.For(client), cancellationToken);
         return await Json(request, status, body);
     }
 
@@ -55,7 +55,7 @@ public sealed class Triggers(AzureTriggerHandlers handlers)
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        var (status, body) = await handlers.CancelRunAsync(id, DurableClients.Wrap(client), cancellationToken);
+        var (status, body) = await handlers.CancelRunAsync(id, DurableTaskClientOperations.For(client), cancellationToken);
         return await Json(request, status, body);
     }
 
@@ -77,5 +77,5 @@ public sealed class GpuWorker(AzureTriggerHandlers handlers)
         [QueueTrigger(StorageLayout.InferenceRequestsQueue)] QueueMessage message,
         [DurableClient(TaskHub = "%PIPELINE_CONTROL_TASK_HUB%")] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => handlers.InferenceRequestAsync(message.Body, message.MessageId, message.DequeueCount, DurableClients.Wrap(client), cancellationToken);
+        => handlers.InferenceRequestAsync(message.Body, message.MessageId, message.DequeueCount, DurableTaskClientOperations.For(client), cancellationToken);
 }

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Microsoft.Extensions.Logging;
+using Pipeline.Host.Orchestration;
+using Pipeline.Host.TaskHub;
 using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
@@ -36,40 +38,34 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Configuration section of the local engine: Enabled=false skips it (the Functions host);
-    /// RunInstances=false keeps its <see cref="IOrchestrationClient"/> (to raise events, schedule and query) but not
-    /// the hosted worker that runs instances (the GPU role of <c>pipeline serve --role gpu</c>).</summary>
+    /// <summary>Configuration section of the local engine (<see cref="TaskHubOptions"/>): Enabled=false skips it (the
+    /// Functions host); RunWorker=false keeps its <see cref="IOrchestrationClient"/> (to raise events, schedule and
+    /// query) but runs no orchestrations or activities (the GPU role of <c>pipeline serve --role gpu</c>).</summary>
     public const string EngineSection = "Pipeline:Engine";
 
-    /// <summary>The local durable engine (the Functions host registers Durable Functions' adapter instead and skips this).</summary>
+    /// <summary>The local engine: the Durable Task Framework over its Azure Storage provider in the AzureWebJobsStorage
+    /// account, task hub PIPELINE_TASK_HUB as in the Functions host (the Functions host registers Durable Functions'
+    /// adapter instead and skips this).</summary>
     public static IServiceCollection AddPipelineEngine(this IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection(EngineSection);
         if (!section.GetValue("Enabled", true)) return services;
-        string connection = GetStorageConnectionString(configuration);
-        services.AddDurableEngine(o =>
-        {
-            o.ConnectionString = connection;
-            section.Bind(o);
-        });
-        if (!section.GetValue("RunInstances", true))
-        {
-            // The client alone only reads and writes the store (instance records, event inboxes); it never runs
-            // instances, so this process takes no leases and replays nothing. The store's containers are still
-            // created at start, as the worker would.
-            for (int i = services.Count - 1; i >= 0; i--)
-                if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType == typeof(DurableEngineWorker))
-                    services.RemoveAt(i);
-            services.AddHostedService<EngineStoreInitializer>();
-        }
+        services.AddOptions<TaskHubOptions>()
+            .Bind(section)
+            .PostConfigure(o =>
+            {
+                o.ConnectionString = GetStorageConnectionString(configuration);
+                o.TaskHubName = NonEmpty(o.TaskHubName) ?? NonEmpty(configuration[TaskHubOptions.TaskHubSetting])
+                                ?? NonEmpty(configuration["Values:" + TaskHubOptions.TaskHubSetting]) ?? TaskHubOptions.DefaultTaskHubName;
+            })
+            .Validate(o => { o.Validate(); return true; });
+        // the framework logs every step at Information; warnings and errors are what a user of the local host needs
+        services.AddLogging(b => b.AddFilter("DurableTask", LogLevel.Warning));
+        services.AddOrchestrationRegistry();
+        services.TryAddSingleton(sp => new TaskHubEngine(sp.GetRequiredService<IOptions<TaskHubOptions>>().Value, sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton<IOrchestrationClient>(sp => sp.GetRequiredService<TaskHubEngine>().Client);
+        services.AddHostedService<TaskHubWorkerService>();
         return services;
-    }
-
-    /// <summary>Creates the engine's containers at start in a process that does not run instances.</summary>
-    private sealed class EngineStoreInitializer(ICheckpointStore store) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The storage connection string: AzureWebJobsStorage (environment, or "Values" of local.settings.json as

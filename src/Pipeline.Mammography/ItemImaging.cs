@@ -48,15 +48,43 @@ public static class ItemImaging
         var refModel = new float[refDisplay.Length];
         ModelSpace.FromDisplay(refDisplay, refModel);
 
+        // The copy&paste baseline with the run's compositing and that compositing's alpha, cut like the target crop; and the
+        // reference lesion in its own image, cut the same way (the real lesions FD is measured against).
+        var referenceBox = LesionPlanner.ToBoxF(item.ReferenceBox);
+        var (pasted, alphaFull) = CopyPasteBaseline.Composite(target.Display.Pixels<float>(), target.Width, target.Height, box,
+            reference.Display.Pixels<float>(), reference.Width, reference.Height, referenceBox);
+        var copyPaste = new float[n];
+        crop.Extract(pasted, target.Width, target.Height, copyPaste);
+        var copyPasteModel = new float[n];
+        ModelSpace.FromDisplay(copyPaste, copyPasteModel);
+        var alpha = new float[n];
+        crop.Extract(alphaFull, target.Width, target.Height, alpha);
+        var objectCrop = ZoomInCrop.Plan(reference.Width, reference.Height, referenceBox, ratio, resolution);
+        var objectDisplay = new float[n];
+        objectCrop.Extract(reference.Display.Pixels<float>(), reference.Width, reference.Height, objectDisplay);
+        var objectModel = new float[n];
+        ModelSpace.FromDisplay(objectDisplay, objectModel);
+
         var bundle = new TensorBundle()
             .Add(ModelTensorNames.Context, context).Add(ModelTensorNames.Mask, mask).Add(ModelTensorNames.Reference, refModel).Add(ModelTensorNames.Detail, detail)
-            .Add(ModelTensorNames.Original, model); // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
+            .Add(ModelTensorNames.Original, model) // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
+            .Add(ModelTensorNames.CopyPaste, copyPasteModel).Add(ModelTensorNames.CompositeAlpha, alpha).Add(ModelTensorNames.RealObject, objectModel);
         return new PreparedItem(bundle, Geometry(crop, ratio));
     }
 
     /// <summary>Pastes the generated crop (model space) back into the target's stored pixels.</summary>
-    public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null) =>
-        PasteBack.Composite(target.Dicom.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
+    public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null)
+    {
+        int channels = target.Stored.Channels;
+        if (channels > 1)
+        {
+            // The model generates gray; an RGB target receives it in every channel (interleaved as the buffer is).
+            var replicated = new float[generated.Length * channels];
+            for (int i = 0; i < generated.Length; i++) replicated.AsSpan(i * channels, channels).Fill(generated[i]);
+            generated = replicated;
+        }
+        return PasteBack.Composite(target.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
+    }
 
     /// <summary>The zoom-in crop a geometry describes.</summary>
     public static ZoomInCrop ToCrop(CropGeometry g) => new(new PixelRect(g.Left, g.Top, g.Side, g.Side), g.Resolution, new PixelRect(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight));

@@ -32,6 +32,9 @@ public static class MetricDefinitions
 
     public const string MaeVersion = "mae/1 float64";
 
+    public static string SeamVersion(SeamOptions o) =>
+        $"seam/1 band={o.BandWidth} corner={F(o.CornerFraction)} ring={o.RingWidth} floor={F(o.ContrastFloor)}";
+
     public static MetricDefinition Ssim(SsimOptions o) => new("ssim", SsimVersion(o), "Structural similarity (Wang et al. 2004), mean over the region", true);
 
     public static MetricDefinition MsSsim(SsimOptions o) => new("ms-ssim", MsSsimVersion(o), "Multi-scale structural similarity (Wang et al. 2003), 5 scales", true);
@@ -41,6 +44,9 @@ public static class MetricDefinitions
     public static MetricDefinition Mse => new("mse", MseVersion, "Mean squared sample difference", false);
 
     public static MetricDefinition Mae => new("mae", MaeVersion, "Mean absolute sample difference", false);
+
+    public static MetricDefinition Seam(SeamOptions o) =>
+        new("seam", SeamVersion(o), "Straight intensity step along the box border near its corners, in units of the local tissue contrast", false);
 
     public static string FdVersion(FeatureModelDescriptor model) => "fd/1 " + model.Version;
 

@@ -16,7 +16,7 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
     private static readonly IReadOnlyDictionary<string, string?> FastSettings = new Dictionary<string, string?>
     {
         ["Pipeline:Triggers:DatasetDrop:PollInterval"] = "00:00:01",
-        ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
+        ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
         ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
     };
 
@@ -88,6 +88,31 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
             Assert.Equal(item.Seed, lineage.Seed);
             Assert.Equal(plan.ModelSha256, lineage.Model.Sha256);
             Assert.NotEqual(srcImage.Attributes.SopInstanceUid, outImage.Attributes.SopInstanceUid);
+
+            // The lesion's Segmentation beside the derived image: read back by the pipeline, by pydicom and by dcmtk.
+            string segBlob = r.Output![..^".dcm".Length] + Pipeline.Mammography.MammographyComposer.SegmentationSuffix;
+            var segBytes = (await storage.ReadAsync(BlobPath.Parse(segBlob)))?.ToArray();
+            Assert.True(segBytes != null, $"{item.ItemId}: no Segmentation at {segBlob}");
+            var seg = DicomSegmentation.Read(segBytes, segBlob);
+            var frame = Assert.Single(seg.Frames);
+            Assert.Equal(outImage.Attributes.SopInstanceUid, frame.ReferencedSopInstanceUid);
+            Assert.Equal(item.ClassName, Assert.Single(seg.Segments).Label);
+            Assert.Equal(item.ItemId, DerivedImageWriter.ReadLineage(seg.File)!.ItemId);
+            var segBox = frame.BoundingBox(seg.Columns);
+            Assert.NotNull(segBox);
+            Assert.True(segBox![0] >= Math.Floor(box.X0) && segBox[1] >= Math.Floor(box.Y0) && segBox[2] <= Math.Ceiling(box.X1) && segBox[3] <= Math.Ceiling(box.Y1),
+                $"{item.ItemId}: mask box [{string.Join(", ", segBox)}] leaves the target box {box}");
+            var segFile = Path.Combine(Path.GetTempPath(), $"e2e-{item.ItemId}-{Guid.NewGuid():N}.seg.dcm");
+            await File.WriteAllBytesAsync(segFile, segBytes);
+            try
+            {
+                var dump = ExternalTool.Run("dcmdump", "-dc", "+E", segFile);
+                Assert.True(dump.Code == 0 && dump.Err.Trim().Length == 0 && !dump.Out.Contains("W: ") && !dump.Out.Contains("E: "), $"dcmdump: {dump.Err}");
+                var py = ExternalTool.Run("/usr/bin/python3", "-c", "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]).pixel_array; print(int(a.sum()), a.shape[0], a.shape[1])", segFile);
+                Assert.True(py.Code == 0, py.Err);
+                Assert.Equal($"{frame.Mask.Sum(v => v)} {seg.Rows} {seg.Columns}", py.Out.Trim());
+            }
+            finally { File.Delete(segFile); }
         }
 
         // The annotation file: one row per kept item, every output blob exists.
@@ -113,6 +138,34 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
         await foreach (var e in storage.ListAsync(StorageLayout.DatasetsContainer, RunFixture.Dataset + "/"))
             Assert.True(File.Exists(Path.Combine(fixture.DatasetFolder, e.Path.Name[(RunFixture.Dataset.Length + 1)..])) || e.Path.Name.EndsWith(DatasetIndex.BlobName),
                 $"unexpected blob under datasets/: {e.Path}");
+    }
+
+    [Fact]
+    public async Task A_request_sent_right_after_the_upload_waits_for_ingestion_and_runs()
+    {
+        using var azurite = await AzuriteServer.StartAsync();
+        var storage = new PipelineStorage(azurite.ConnectionString);
+        await storage.EnsureCreatedAsync();
+        var dataset = storage.Dataset("fresh");
+        foreach (var file in Directory.EnumerateFiles(fixture.DatasetFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            await using var s = File.OpenRead(file);
+            await dataset.UploadAsync(Path.GetRelativePath(fixture.DatasetFolder, file).Replace('\\', '/'), s);
+        }
+        Assert.Null(await dataset.ReadIndexAsync(CancellationToken.None)); // uploaded, not ingested
+        var request = Request("e2e-fresh", seed: 4, dataset: "fresh") with { Tasks = [new AugmentationTask { Mode = TaskMode.Reinsertion, Count = 1 }] };
+        // The blob-drop trigger waits out a long quiet period, so only the run itself can ingest in time.
+        await using var host = await LocalPipelineHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>(FastSettings)
+        {
+            ["Pipeline:Triggers:DatasetDrop:Debounce"] = "00:10:00",
+        });
+        await host.SubmitAsync(request);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        while (await host.Orchestrations.GetInstanceAsync(request.RunId!, cts.Token) is null) await Task.Delay(200, cts.Token);
+        var final = await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);
+        Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
+        Assert.NotNull(await dataset.ReadIndexAsync(CancellationToken.None));
+        Assert.Contains(await RunResults.ReadItemsAsync(storage.Run(request.RunId!), CancellationToken.None), r => r.Outcome == ItemOutcome.Succeeded);
     }
 
     [Fact]
@@ -202,5 +255,20 @@ internal static class Csv
         }
         fields.Add(sb.ToString());
         return fields;
+    }
+}
+
+/// <summary>Runs a Debian tool (dcmdump, python3) on a file the run wrote.</summary>
+internal static class ExternalTool
+{
+    public static (int Code, string Out, string Err) Run(string tool, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000)) { p.Kill(true); throw new TimeoutException($"{tool} did not finish in 60 s"); }
+        return (p.ExitCode, o.Result, e.Result);
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Runs;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Local;
 using Pipeline.Host.Runs;
 using Pipeline.Storage;
@@ -109,7 +109,7 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         await RunFixture.UploadAsync(reference.ConnectionString, fixture.DatasetFolder, RunFixture.Dataset);
         await using (var host = await LocalPipelineHost.StartAsync(reference.ConnectionString, new Dictionary<string, string?>
                      {
-                         ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
+                         ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
                          ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
                          ["Pipeline:Models:CacheDirectory"] = cache,
                          ["Pipeline:Run:ShardsPerGroup"] = "1",
@@ -140,20 +140,22 @@ public sealed class CrashRecoveryTests(RunFixture fixture, ITestOutputHelper out
         Assert.Equal(rows.Count, rows.Distinct().Count());
         Assert.Equal(await RunStorage.CountAsync(cs, runId, "items/"), await RunStorage.CountAsync(reference.ConnectionString, runId, "items/"));
 
-        var store = RunStorage.Store(cs);
         var instances = await RunStorage.InstanceIdsAsync(cs, runId);
         Assert.Contains(runId, instances);
         Assert.Equal(1 + plan.Shards.Count, instances.Count); // the run and one child per shard, no stray instances
         foreach (var id in instances)
         {
-            var log = await store.ReadLogAsync(id).ToListAsync();
-            Assert.Equal(log.Count, log.Select(r => r.Sequence).Distinct().Count());
+            // every scheduled call has an outcome in the framework's history, and no call was scheduled twice (a
+            // replay after a kill answers calls from the history instead of scheduling them again)
+            var history = await client.GetHistoryAsync(id);
+            var scheduled = history.Where(h => h.Type == DurableTask.Core.History.EventType.TaskScheduled).Select(h => h.EventId).ToList();
+            var outcomes = history.Where(h => h.Type is DurableTask.Core.History.EventType.TaskCompleted or DurableTask.Core.History.EventType.TaskFailed)
+                .Select(h => h.TaskScheduledId!.Value).ToHashSet();
+            Assert.Equal(scheduled.Count, scheduled.Distinct().Count());
+            Assert.True(outcomes.SetEquals(scheduled), $"instance {id}: scheduled calls and outcomes differ");
             Assert.True((await client.GetInstanceAsync(id))!.State is RunState.Completed or RunState.CompletedWithFailures, $"instance {id} did not complete");
         }
-        var record = await store.GetInstanceAsync(runId);
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {actual.Count} output blobs identical; {instances.Count} instances; " +
-                         $"the run's instance ran in {record!.Executions} executions");
-        Assert.True(record.Executions >= 2, "the run's instance was never resumed");
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {actual.Count} output blobs identical; {instances.Count} instances");
         try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
     }
 

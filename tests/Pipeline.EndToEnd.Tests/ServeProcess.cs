@@ -1,8 +1,9 @@
+using Azure.Storage.Blobs.Models;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Pipeline.Core.Contracts;
-using Pipeline.Host.Engine;
+using Pipeline.Host.TaskHub;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
 
@@ -47,10 +48,11 @@ public sealed class ServeProcess : IDisposable
             ["AzureWebJobsStorage"] = connectionString,
             ["PIPELINE_REPO_ROOT"] = scratch,
             ["DOTNET_ENVIRONMENT"] = "Production",
-            ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
+            ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
             ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
-            // a shard killed mid-inference is redelivered after this (default 10 min)
+            // a shard killed mid-inference is redelivered after this (default 30 s, renewed every 10 s while sampling)
             ["Pipeline:InferenceWorker:VisibilityTimeout"] = "00:00:10",
+            ["Pipeline:InferenceWorker:VisibilityRenewInterval"] = "00:00:03",
             ["Pipeline:Models:CacheDirectory"] = modelCache,
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Azure"] = "Warning",
@@ -103,15 +105,12 @@ public sealed class ServeProcess : IDisposable
 /// <summary>What the crash and role tests read back from storage.</summary>
 public static class RunStorage
 {
-    /// <summary>The engine's client without an engine (only reads and writes the store).</summary>
-    public static LocalOrchestrationClient Client(string connectionString)
-    {
-        var options = new DurableEngineOptions { ConnectionString = connectionString, PollInterval = TimeSpan.FromMilliseconds(200) };
-        return new LocalOrchestrationClient(new BlobCheckpointStore(options), options);
-    }
+    /// <summary>The engine (the Durable Task Framework on the default task hub) without a worker: its client only
+    /// schedules, signals and reads instances.</summary>
+    public static TaskHubEngine Engine(string connectionString) =>
+        new(new TaskHubOptions { ConnectionString = connectionString, ClientPollInterval = TimeSpan.FromMilliseconds(200) });
 
-    public static BlobCheckpointStore Store(string connectionString) =>
-        new(new DurableEngineOptions { ConnectionString = connectionString });
+    public static TaskHubOrchestrationClient Client(string connectionString) => Engine(connectionString).Client;
 
     public static Task SubmitAsync(string connectionString, AugmentationRequest request) =>
         QueueMessages.SendAsync(new PipelineStorage(connectionString).Queue(StorageLayout.AugmentRequestsQueue), PipelineJson.SerializeToUtf8Bytes(request));
@@ -136,19 +135,21 @@ public static class RunStorage
         return n;
     }
 
-    /// <summary>Ids of the run's instance and its sub-orchestrations (instance records whose parent chain leads to the run).</summary>
+    /// <summary>Ids of the run's instance and its sub-orchestrations (instances whose parent chain leads to the run;
+    /// children's ids start with the run's id).</summary>
     public static async Task<List<string>> InstanceIdsAsync(string connectionString, string runId)
     {
-        var store = Store(connectionString);
-        var container = new Azure.Storage.Blobs.BlobContainerClient(connectionString, new DurableEngineOptions().ContainerName);
+        var engine = Engine(connectionString);
         var parents = new Dictionary<string, string?>(StringComparer.Ordinal);
-        await foreach (var b in container.GetBlobsAsync(prefix: "instances/"))
+        var condition = new DurableTask.AzureStorage.Tracking.OrchestrationInstanceStatusQueryCondition { InstanceIdPrefix = runId, FetchInput = false, FetchOutput = false };
+        string? token = null;
+        do
         {
-            // instances/{key}/instance.json, {key} = the id with '/' written as '~'
-            if (!b.Name.EndsWith("/instance.json", StringComparison.Ordinal)) continue;
-            string id = InstanceIds.FromKey(b.Name["instances/".Length..^"/instance.json".Length]);
-            parents[id] = (await store.GetInstanceAsync(id))?.ParentInstanceId;
-        }
+            var page = await engine.Service.GetOrchestrationStateAsync(condition, 100, token!);
+            foreach (var s in page.OrchestrationState)
+                parents[s.OrchestrationInstance.InstanceId] = s.ParentInstance?.OrchestrationInstance?.InstanceId;
+            token = page.ContinuationToken;
+        } while (!string.IsNullOrEmpty(token));
         bool InRun(string id)
         {
             for (string? cur = id; cur != null; cur = parents.GetValueOrDefault(cur))

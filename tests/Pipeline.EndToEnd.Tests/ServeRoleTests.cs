@@ -5,7 +5,8 @@ using Pipeline.Cli.Commands;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host;
-using Pipeline.Host.Engine;
+using Microsoft.Extensions.Options;
+using Pipeline.Host.TaskHub;
 using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
 using Xunit.Abstractions;
@@ -16,7 +17,7 @@ namespace Pipeline.EndToEnd.Tests;
 [Collection(ServeProcessCollection.Name)]
 public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output) : IClassFixture<RunFixture>
 {
-    private static async Task<List<Type>> HostedServicesAsync(ServeRole role)
+    private static async Task<(List<Type> Services, TaskHubOptions Engine)> HostedServicesAsync(ServeRole role)
     {
         var values = new Dictionary<string, string?> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" };
         foreach (var (k, v) in ServeCommand.RoleSettings(role)) values[k] = v;
@@ -27,25 +28,27 @@ public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output)
         services.AddPipeline(configuration);
         await using var provider = services.BuildServiceProvider(); // the engine is IAsyncDisposable only
         Assert.NotNull(provider.GetService<IOrchestrationClient>()); // every role can start runs or raise events
-        return provider.GetServices<IHostedService>().Select(s => s.GetType()).ToList();
+        return (provider.GetServices<IHostedService>().Select(s => s.GetType()).ToList(), provider.GetRequiredService<IOptions<TaskHubOptions>>().Value);
     }
 
     [Fact]
     public async Task Each_role_registers_only_its_hosted_services()
     {
-        var all = await HostedServicesAsync(ServeRole.All);
-        Assert.Contains(typeof(DurableEngineWorker), all);
+        var (all, allEngine) = await HostedServicesAsync(ServeRole.All);
+        Assert.Contains(typeof(TaskHubWorkerService), all);
+        Assert.True(allEngine.RunWorker);
         Assert.Contains(typeof(InferenceWorker), all);
         Assert.Contains(typeof(AugmentRequestListener), all);
 
-        var control = await HostedServicesAsync(ServeRole.Control);
-        Assert.Contains(typeof(DurableEngineWorker), control);
+        var (control, controlEngine) = await HostedServicesAsync(ServeRole.Control);
+        Assert.Contains(typeof(TaskHubWorkerService), control);
+        Assert.True(controlEngine.RunWorker);
         Assert.Contains(typeof(AugmentRequestListener), control);
         Assert.DoesNotContain(typeof(InferenceWorker), control);
 
-        var gpu = await HostedServicesAsync(ServeRole.Gpu);
+        var (gpu, gpuEngine) = await HostedServicesAsync(ServeRole.Gpu);
         Assert.Contains(typeof(InferenceWorker), gpu);
-        Assert.DoesNotContain(typeof(DurableEngineWorker), gpu);
+        Assert.False(gpuEngine.RunWorker); // the engine only creates the task hub and serves the client: no orchestrations, no activities
         Assert.DoesNotContain(typeof(AugmentRequestListener), gpu);
         Assert.DoesNotContain(typeof(DatasetDropListener), gpu);
     }

@@ -1,36 +1,44 @@
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.EngineHarness;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
+using Pipeline.Host.TaskHub;
 
-// Usage: Pipeline.EngineHarness --connection CS --engine-container C --toy-container T --instance ID --items N [--delay-ms D] [--concurrency K]
-// Runs the engine (resuming what is unfinished), schedules the toy instance (idempotent), waits for it, exits 0 when it completed.
+// Usage: Pipeline.EngineHarness --connection CS --hub H --toy-container T --instance ID --items N [--delay-ms D] [--concurrency K] [--log-level Warning]
+// Runs a Durable Task worker on task hub H (resuming what is unfinished), schedules the toy instance (idempotent),
+// waits for it, exits 0 when it completed. Prints "scheduled" or "resuming" once the worker runs.
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = args[i + 1];
 string Need(string key) => opts.TryGetValue(key, out var v) ? v : throw new ArgumentException($"--{key} is required");
 
-var options = new DurableEngineOptions
+var options = new TaskHubOptions
 {
     ConnectionString = Need("connection"),
-    ContainerName = Need("engine-container"),
-    StatusContainerName = Need("engine-container") + "-runs",
-    DefaultActivityConcurrency = int.Parse(opts.GetValueOrDefault("concurrency", "4")),
-    PollInterval = TimeSpan.FromMilliseconds(200),
-    StatusInterval = TimeSpan.FromMilliseconds(200),
+    TaskHubName = Need("hub"),
+    StatusContainerName = Need("hub").ToLowerInvariant() + "-runs",
+    MaxConcurrentActivities = int.Parse(opts.GetValueOrDefault("concurrency", "4")),
+    ClientPollInterval = TimeSpan.FromMilliseconds(200),
 };
+if (opts.TryGetValue("extended-sessions", out var es)) options.ExtendedSessionsEnabled = bool.Parse(es);
+if (opts.TryGetValue("table-partitions", out var tp)) options.UseTablePartitionManagement = bool.Parse(tp);
 var toy = new BlobContainerClient(options.ConnectionString, Need("toy-container"));
 await toy.CreateIfNotExistsAsync();
 var registry = new OrchestrationRegistry()
     .Add(new ToyFanOut())
     .Add(new WriteItem(toy))
     .Add(new Summarize(toy));
-await using var engine = new DurableEngine(new BlobCheckpointStore(options), registry, options);
-await engine.StartAsync();
+// the framework's warnings and errors (lease changes, abandoned steps) go to stderr, which the tests print on failure
+using var loggerFactory = LoggerFactory.Create(b => b
+    .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
+    .SetMinimumLevel(Enum.Parse<LogLevel>(opts.GetValueOrDefault("log-level", "Warning"))));
+await using var engine = new TaskHubEngine(options, loggerFactory);
+await engine.StartWorkerAsync(registry);
 string instance = Need("instance");
 bool created = await engine.Client.ScheduleNewAsync(nameof(ToyFanOut), instance,
     new ToyInput(int.Parse(Need("items")), int.Parse(opts.GetValueOrDefault("delay-ms", "0"))));
 Console.WriteLine(created ? "scheduled" : "resuming");
 var final = await engine.Client.WaitForCompletionAsync(instance);
 Console.WriteLine($"final {final.State} {final.Error}");
-await engine.StopAsync();
+await engine.StopWorkerAsync();
 return final.State == RunState.Completed ? 0 : 1;

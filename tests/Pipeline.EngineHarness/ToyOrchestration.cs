@@ -33,7 +33,7 @@ public sealed class ToyFanOut : Orchestrator<ToyInput, int>
 
 /// <summary>
 /// Writes toy/out/{item}.txt once (write-if-absent) and, on every execution attempt, a marker blob
-/// toy/markers/{item}/{guid}, so a test can count how often each item ran.
+/// toy/markers/{item}/{processId}-{guid}, so a test can count how often each item ran, and in which process.
 /// </summary>
 public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInput, ToyItemResult>
 {
@@ -45,7 +45,7 @@ public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInpu
 
     public override async Task<ToyItemResult> RunAsync(ItemInput input, CancellationToken cancellationToken)
     {
-        await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), cancellationToken);
+        await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Environment.ProcessId}-{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), cancellationToken);
         if (input.DelayMs > 0) await Task.Delay(input.DelayMs, cancellationToken);
         string blob = OutputBlob(input.Item);
         try

@@ -16,14 +16,19 @@ public class PublishLayoutTests(PublishedApp published, ITestOutputHelper output
     public void Both_images_publish_the_same_way_and_copy_the_folder_to_the_script_root()
     {
         output.WriteLine($"{published.Command}: {published.Elapsed.TotalSeconds:F1} s");
-        var cpu = PublishedApp.DockerfilePublishArguments(Path.Combine(FunctionsApp.RepoRoot, "infra", Dockerfiles[0]));
+        // the same arguments, except the ONNX Runtime package the GPU image chooses (-p:OnnxRuntimeFlavor=Gpu)
+        static List<string> Common(IEnumerable<string> args) => args.Where(a => !a.StartsWith("-p:OnnxRuntimeFlavor=", StringComparison.Ordinal)).ToList();
+        var cpu = Common(PublishedApp.DockerfilePublishArguments(Path.Combine(FunctionsApp.RepoRoot, "infra", Dockerfiles[0])));
         foreach (string name in Dockerfiles)
         {
             string text = Dockerfile(name);
-            var args = PublishedApp.DockerfilePublishArguments(Path.Combine(FunctionsApp.RepoRoot, "infra", name));
+            var raw = PublishedApp.DockerfilePublishArguments(Path.Combine(FunctionsApp.RepoRoot, "infra", name));
+            // The GPU image differs by one property only: the ONNX Runtime flavour (Microsoft.ML.OnnxRuntime.Gpu.Linux).
+            Assert.Equal(name.Contains("gpu", StringComparison.Ordinal), raw.Contains("-p:OnnxRuntimeFlavor=Gpu"));
+            var args = Common(raw);
             Assert.Equal(cpu, args);
             Assert.Contains("functions/Pipeline.Functions/Pipeline.Functions.csproj", args);
-            int o = args.ToList().IndexOf("-o");
+            int o = args.IndexOf("-o");
             Assert.True(o >= 0 && args[o + 1] == PublishedApp.DockerPublishFolder, $"{name}: publish output is not {PublishedApp.DockerPublishFolder}");
             Assert.Matches(new Regex($@"COPY --from=build {PublishedApp.DockerPublishFolder} /home/site/wwwroot\n"), text);
             Assert.Contains("AzureWebJobsScriptRoot=/home/site/wwwroot", text);

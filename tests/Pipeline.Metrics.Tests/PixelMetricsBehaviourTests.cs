@@ -50,17 +50,30 @@ public class PixelMetricsBehaviourTests
     [Fact]
     public void Vectorised_ssim_map_equals_a_plain_reference_implementation()
     {
-        // Width 23 exercises the scalar tail after the vector loop.
-        int w = 23, h = 17;
-        var x = Ramp(w, h, 1, 5).Select(v => (double)v).ToArray();
-        var y = Ramp(w, h, 1, 6).Select(v => (double)v).ToArray();
-        foreach (var border in new[] { SsimBorder.ScikitImage, SsimBorder.Torchmetrics })
+        // Width 23 exercises the scalar tail after the vector loop, 37 two 256-bit vectors and a 512-bit one.
+        var lanes = StructuralSimilarity.Lanes;
+        try
         {
-            var o = new SsimOptions(1.0) { Border = border };
-            var map = new double[w * h];
-            StructuralSimilarity.ComputeMaps(x, y, w, h, o, map, default);
-            var reference = PlainSsimMap(x, y, w, h, o);
-            for (int i = 0; i < map.Length; i++) Assert.Equal(reference[i], map[i], 10);
+            foreach (var width in new[] { LaneWidth.Bits256, LaneWidth.Bits512 })
+            foreach (var (w, h) in new[] { (23, 17), (37, 12) })
+            {
+                if (width == LaneWidth.Bits512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) continue;
+                StructuralSimilarity.Lanes = width;
+                var x = Ramp(w, h, 1, 5).Select(v => (double)v).ToArray();
+                var y = Ramp(w, h, 1, 6).Select(v => (double)v).ToArray();
+                foreach (var border in new[] { SsimBorder.ScikitImage, SsimBorder.Torchmetrics })
+                {
+                    var o = new SsimOptions(1.0) { Border = border };
+                    var map = new double[w * h];
+                    StructuralSimilarity.ComputeMaps(x, y, w, h, o, map, default);
+                    var reference = PlainSsimMap(x, y, w, h, o);
+                    for (int i = 0; i < map.Length; i++) Assert.Equal(reference[i], map[i], 10);
+                }
+            }
+        }
+        finally
+        {
+            StructuralSimilarity.Lanes = lanes;
         }
     }
 

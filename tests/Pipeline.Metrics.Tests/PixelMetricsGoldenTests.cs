@@ -29,7 +29,7 @@ public class PixelMetricsGoldenTests
     {
         var (a, b, mask, shape, range) = Load("ssim", "ssim", name);
         var got = StructuralSimilarity.Compute(a, b, shape, new SsimOptions(range), mask);
-        AssertRegions(Case("ssim", name).GetProperty("ssim_skimage"), got, 1e-6, $"SSIM {name}");
+        AssertRegions(Case("ssim", name).GetProperty("ssim_skimage"), got, 1e-12, $"SSIM {name}");
     }
 
     [Theory, MemberData(nameof(SsimCases))]
@@ -37,7 +37,7 @@ public class PixelMetricsGoldenTests
     {
         var (a, b, mask, shape, range) = Load("ssim", "ssim", name);
         var got = StructuralSimilarity.Compute(a, b, shape, new SsimOptions(range) { Border = SsimBorder.Torchmetrics }, mask);
-        AssertRegions(Case("ssim", name).GetProperty("ssim_torchmetrics"), got, 1e-6, $"SSIM(torchmetrics) {name}");
+        AssertRegions(Case("ssim", name).GetProperty("ssim_torchmetrics"), got, 1e-12, $"SSIM(torchmetrics) {name}");
     }
 
     [Theory, MemberData(nameof(SsimCases))]
@@ -56,9 +56,9 @@ public class PixelMetricsGoldenTests
     {
         var (a, b, mask, shape, range) = Load("msssim", "msssim", name);
         var c = Case("msssim", name);
-        AssertRegions(c.GetProperty("msssim_skimage"), MultiScaleStructuralSimilarity.Compute(a, b, shape, new SsimOptions(range), mask), 1e-6, $"MS-SSIM {name}");
+        AssertRegions(c.GetProperty("msssim_skimage"), MultiScaleStructuralSimilarity.Compute(a, b, shape, new SsimOptions(range), mask), 1e-12, $"MS-SSIM {name}");
         AssertRegions(c.GetProperty("msssim_torchmetrics"),
-            MultiScaleStructuralSimilarity.Compute(a, b, shape, new SsimOptions(range) { Border = SsimBorder.Torchmetrics }, mask), 1e-6, $"MS-SSIM(torchmetrics) {name}");
+            MultiScaleStructuralSimilarity.Compute(a, b, shape, new SsimOptions(range) { Border = SsimBorder.Torchmetrics }, mask), 1e-12, $"MS-SSIM(torchmetrics) {name}");
     }
 
     [Fact]

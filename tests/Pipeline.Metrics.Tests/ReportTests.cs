@@ -95,6 +95,33 @@ public class ReportTests
         Assert.Contains("CLIP-I", html);
     }
 
+    [Fact]
+    public void Model_and_copy_paste_are_aggregated_apart_and_shown_side_by_side_per_task()
+    {
+        var model = SyntheticReport.Build();
+        var report = RunReportBuilder.Build(model);
+        var ok = model.Items.Where(i => i.Succeeded).ToList();
+        foreach (var method in new[] { ComparisonMethod.Model, ComparisonMethod.CopyPaste, ComparisonMethod.Untouched })
+        {
+            var agg = report.Aggregates.Single(a => a.Metric == "seam" && a.Scope == "run" && a.Method == method);
+            double expected = ok.Select(i => i.Metrics.Single(m => m.Metric == "seam" && m.Method == method).Value!.Value).Average();
+            Assert.Equal(expected, agg.Summary.Mean, 12);
+            Assert.Equal(3, report.Aggregates.Count(a => a.Metric == "seam" && a.Scope == "task" && a.Method == method));
+        }
+        // a method is part of the key, not a different definition
+        Assert.Single(report.Aggregates.Where(a => a.Metric == "seam" && a.Scope == "run").Select(a => a.Version).Distinct());
+        string html = ReportHtml.Render(report, model);
+        int section = html.IndexOf("<section id=\"comparison\"><h2>Model vs copy&amp;paste</h2>", StringComparison.Ordinal);
+        Assert.True(section > 0 && section < html.IndexOf("<h2>Per-item metrics</h2>", StringComparison.Ordinal), "the comparison comes before the metric table");
+        string cmp = html[section..html.IndexOf("</section>", section, StringComparison.Ordinal)];
+        foreach (var task in new[] { "insertion", "replacement", "reinsertion" }) Assert.Contains($"<h3>{task}</h3>", cmp);
+        // seam (~0.4 vs ~2) and LPIPS (~0.1 vs ~0.35) in each of 3 tasks, and FD against real lesions (2.5 vs 7.25)
+        Assert.Equal(7, CountOf(cmp, "<span class=\"win\">model</span>"));
+        Assert.DoesNotContain("class=\"lose\"", cmp);
+        Assert.Contains("set vs real lesions", cmp);
+        Assert.Contains("<b>7.25</b>", cmp);
+    }
+
     private static int CountOf(string s, string what)
     {
         int n = 0, i = 0;

@@ -6,6 +6,8 @@ namespace Pipeline.Metrics.Tests;
 /// <summary>A synthetic run: phantom crops with a bright "lesion", a perturbed result, real SSIM/PSNR computed on them.</summary>
 internal static class SyntheticReport
 {
+    private static readonly string SeamVersion = MetricDefinitions.SeamVersion(SeamOptions.Default);
+
     public static RunReportModel Build(int items = 12, int failed = 2)
     {
         var rng = new Random(42);
@@ -46,6 +48,11 @@ internal static class SyntheticReport
                 new("psnr", "whole", err.Psnr.Whole, MetricDefinitions.PsnrVersion(255)),
                 new("psnr", "inside", err.Psnr.Inside, MetricDefinitions.PsnrVersion(255)),
                 new("LPIPS[tiny-lpips]", "patch", 0.05 + 0.2 * strength + 0.02 * rng.NextDouble(), "lpips/1 tiny-lpips sha256:synthetic"),
+                // the copy&paste baseline and the untouched original at the same box, measured the same way
+                new("seam", "box", 0.3 + 0.2 * rng.NextDouble(), SeamVersion),
+                new("seam", "box", 1.5 + rng.NextDouble(), SeamVersion, ComparisonMethod.CopyPaste),
+                new("seam", "box", 0.25 + 0.2 * rng.NextDouble(), SeamVersion, ComparisonMethod.Untouched),
+                new("LPIPS[tiny-lpips]", "patch", 0.3 + 0.1 * rng.NextDouble(), "lpips/1 tiny-lpips sha256:synthetic", ComparisonMethod.CopyPaste),
             };
             byte[] Png(Func<int, double> f) => TestPng.Encode(s, s, 1, Enumerable.Range(0, s * s).Select(p => (byte)Math.Clamp(f(p), 0, 255)).ToArray());
             list.Add(new ItemReport
@@ -74,7 +81,7 @@ internal static class SyntheticReport
             Lineage = new Dictionary<string, string> { ["model sha256"] = "9f2c…e1", ["dataset index"] = "datasets/phantoms/_index.json", ["code"] = "pipeline 0.1.0" },
             Definitions =
             [
-                ssimDef, MetricDefinitions.Psnr(255),
+                ssimDef, MetricDefinitions.Psnr(255), MetricDefinitions.Seam(SeamOptions.Default),
                 new("LPIPS[tiny-lpips]", "lpips/1 tiny-lpips sha256:synthetic", "LPIPS with a tiny random stand-in network (not LPIPS-alex)", false),
                 new("FD[tiny-feat]", "fd/1 tiny-feat", "Fréchet distance of tiny stand-in features (not FID)", false),
                 new("KID[tiny-feat]", "kid/1 poly3 subsets=100x8 seed=0 tiny-feat", "Kernel distance of tiny stand-in features (not KID-Inception)", false),
@@ -85,6 +92,8 @@ internal static class SyntheticReport
                 new("FD[tiny-feat]", "run", null, 3.217, null, "fd/1 tiny-feat", items - failed, items - failed,
                     ["the first set has 10 samples for 16 dimensions, so its covariance is singular; FD is biased and unstable at this size"]),
                 new("KID[tiny-feat]", "run", null, 0.0123, 0.0041, "kid/1 poly3 subsets=100x8 seed=0 tiny-feat", items - failed, items - failed, []),
+                new("FD[tiny-feat]", "task", "insertion", 2.5, null, "fd/1 tiny-feat", 12, 4, [], ComparisonMethod.Model, ComparisonMethod.AgainstRealLesions),
+                new("FD[tiny-feat]", "task", "insertion", 7.25, null, "fd/1 tiny-feat", 12, 4, [], ComparisonMethod.CopyPaste, ComparisonMethod.AgainstRealLesions),
             ],
             Skipped = [new("CLIP-I", "no CLIP feature model configured (set metrics.clipModel); not substituted by another network")],
         };

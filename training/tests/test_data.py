@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from data import DatasetError, load, model_inputs  # noqa: E402
+from data import INSERTION, REINSERTION, DatasetError, indices, load, model_inputs  # noqa: E402
 from exported_data import folder  # noqa: E402
 
 
@@ -60,13 +60,40 @@ class ExportedDataTests(unittest.TestCase):
         items = self.data.splits["train"].items
         by_lesion = {}
         for it in items:
-            by_lesion.setdefault((it["image"], json.dumps(it["box"], sort_keys=True)), []).append(it["geometry"]["ratio"])
+            if it["kind"] == REINSERTION:
+                by_lesion.setdefault((it["image"], json.dumps(it["box"], sort_keys=True)), []).append(it["geometry"]["ratio"])
         multi = [v for v in by_lesion.values() if len(v) > 1]
         self.assertTrue(multi, "the export has no lesion with several variants")
         for ratios in multi:
             self.assertEqual(len(set(ratios)), len(ratios))
             lo, hi = self.data.preparation.crop_ratio
             self.assertTrue(all(lo <= r < hi for r in ratios), ratios)
+
+    def test_insertions_are_copy_paste_into_lesion_free_images(self):
+        """An insertion example: the target is a lesion-free image (never the reference's), the copy&paste crop differs
+        from the tissue crop in the box and equals it beyond the compositing margin (5 source pixels, feathered)."""
+        seen = 0
+        lesion_images = {it["image"] for s in self.data.splits.values() for it in s.items if it["kind"] == REINSERTION}
+        for split in self.data.splits.values():
+            if not split.pair_kinds.get(INSERTION):
+                continue
+            for i in indices(split, {INSERTION}):
+                i = int(i)
+                it = split.items[i]
+                self.assertNotIn(it["image"], lesion_images)
+                self.assertNotEqual(it["image"], it["referenceImage"])
+                o, cp, m = (np.asarray(split.tensors[k][i]) for k in ("original", "copypaste", "mask"))
+                self.assertGreater(float(np.abs(cp - o)[m > 0.5].max()), 1e-3)
+                g = it["geometry"]
+                scale = g["resolution"] / g["side"]                    # model pixels per source pixel
+                yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
+                x, y, w, h = g["boxLeft"], g["boxTop"], g["boxWidth"], g["boxHeight"]
+                d = np.maximum(np.maximum(x - (xx + 1), xx - (x + w)), np.maximum(y - (yy + 1), yy - (y + h)))
+                far = d > 7 * scale + 2                                # margin + 1 px, resampling footprint
+                if far.any():
+                    np.testing.assert_allclose(cp[far], o[far], atol=1e-6)
+                seen += 1
+        self.assertGreater(seen, 0, "the export has no insertion examples (TrainingJobTests exports with insertions)")
 
     def test_model_inputs_are_float16_with_a_channel_axis(self):
         t = model_inputs(self.data.splits["val"])

@@ -9,7 +9,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from data import load  # noqa: E402
+from data import REINSERTION, indices, load  # noqa: E402
 from diffusion import LinearSchedule, ddim_sample  # noqa: E402
 from exported_data import folder  # noqa: E402
 from model import Denoiser, warp_reference  # noqa: E402
@@ -35,7 +35,7 @@ class ModelTests(unittest.TestCase):
         r = prep.resolution
         corr, err = [], []
         for split in self.data.splits.values():
-            for i in range(split.count):
+            for i in (int(j) for j in indices(split, {REINSERTION})):
                 p = example(split, i)
                 placed = warp_reference(torch.from_numpy(p["reference"])[None, None], torch.from_numpy(p["mask"])[None, None],
                                         prep.reference_expand, torch.arange(float(r)) + 0.5)[0, 0].numpy()

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Pipeline.Inference.Onnx;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
@@ -10,7 +12,8 @@ namespace Pipeline.Bench.Inference;
 
 /// <summary>
 /// Sampler overhead and CFG batching: (1) the full inpainting sampler vs a bare loop of ORT runs of the same denoiser
-/// with the same rows and steps (target >= 0.97x throughput); (2) CFG as one call of 2B rows vs two calls of B rows
+/// with the same rows and steps, written directly on the official ONNX Runtime C# API (InferenceSession.Run over
+/// OrtValues on pinned arrays; target >= 0.97x throughput); (2) CFG as one call of 2B rows vs two calls of B rows
 /// (target >= 1.5x); (3) images/s, managed allocations and peak memory; (4) the same loop in eager PyTorch (peer,
 /// subprocess). Writes bench/results/inference.json.
 /// Usage: bench inference [--items 4] [--steps 10] [--repeats 7] [--threads 1]
@@ -30,7 +33,7 @@ public sealed class InferenceBenchmark : IBenchmark
             ["benchmark"] = Name, ["date"] = DateTime.UtcNow.ToString("O"), ["items"] = items, ["steps"] = steps, ["repeats"] = repeats,
             ["intraOpThreads"] = threads, ["cpu"] = $"{Environment.ProcessorCount} logical cores", ["guidance"] = 3.0,
             ["loadAverageAtStart"] = LoadAverage(),
-            ["notes"] = "CPU only (npm ORT 1.30.0 without the CUDA provider library; no GPU on this machine). On the CPU a convolutional " +
+            ["notes"] = "CPU only (the Microsoft.ML.OnnxRuntime CPU package; no GPU on this machine). On the CPU a convolutional " +
                         "denoiser's cost grows linearly with rows, so one call of 2B rows costs about what two calls of B rows cost: " +
                         "the >= 1.5x CFG batching target is a GPU (launch/occupancy-bound) target and is not reachable here except " +
                         "where per-call overhead dominates (the 16x16 model). The sampler-vs-bare ratio measures the sampler's own " +
@@ -86,7 +89,7 @@ public sealed class InferenceBenchmark : IBenchmark
         results["models"] = models;
         results["loadAverageAtEnd"] = LoadAverage();
         results["peakWorkingSetBytes"] = Process.GetCurrentProcess().PeakWorkingSet64;
-        results["ortVersion"] = OrtRuntime.Load().Version;
+        results["ortVersion"] = OrtEnvironment.Version;
         Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
         var outPath = Path.Combine(root, "bench", "results", "inference.json");
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
@@ -148,20 +151,24 @@ public sealed class InferenceBenchmark : IBenchmark
         return new InpaintingItem(id, Rand(), mask, Rand(), Rand());
     }
 
-    /// <summary>The denoiser alone: pre-built tensors, a loop of Run calls, nothing else.</summary>
+    /// <summary>
+    /// The denoiser alone on the official API: pre-built OrtValues over arrays, a loop of InferenceSession.Run calls,
+    /// nothing else (no shape checks, no binding, no cancellation).
+    /// </summary>
     private sealed class BareLoop
     {
         private readonly InpaintingModel _model;
+        private readonly InferenceSession _session;
+        private readonly RunOptions _runOptions = new();
         private readonly int _items;
-        public BareLoop(InpaintingModel model, int items) { _model = model; _items = items; }
+        public BareLoop(InpaintingModel model, int items) { _model = model; _session = model.Denoiser.Session; _items = items; }
 
-        private (string[] Names, OrtTensor[] Inputs, OrtTensor Output) Build(int rows)
+        private (string[] Names, OrtValue[] Inputs, OrtValue Output) Build(int rows)
         {
             var p = _model.Package;
             var d = p.Denoiser;
             int s = p.SampleSize, len = s * s * p.SampleChannels;
-            var rt = _model.Runtime;
-            var names = new List<string>(); var tensors = new List<OrtTensor>();
+            var names = new List<string>(); var tensors = new List<OrtValue>();
             // Inputs hold data like the sampler's (values in [-1, 1], a mid timestep), not zeros, so that both do the
             // same arithmetic on the same kind of numbers.
             var rng = new System.Random(7);
@@ -171,17 +178,17 @@ public sealed class InferenceBenchmark : IBenchmark
                 names.Add(name);
                 tensors.Add(role switch
                 {
-                    "timestep" when _model.TimestepType == OrtElementType.Int64 => OrtTensor.Create(rt, Enumerable.Repeat(500L, rows).ToArray(), [rows]),
-                    "timestep" => OrtTensor.Create(rt, Enumerable.Repeat(500f, rows).ToArray(), [rows]),
-                    "mask" => OrtTensor.Create(rt, Data(rows * s * s), [rows, 1, s, s]),
-                    "reference" => OrtTensor.Create(rt, Data(rows * _model.DenoiserReferenceLength), [rows, .. _model.DenoiserReferenceShape]),
-                    _ => OrtTensor.Create(rt, Data(rows * len), [rows, p.SampleChannels, s, s]),
+                    "timestep" when _model.TimestepType == TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(500L, rows).ToArray(), [rows]),
+                    "timestep" => OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(500f, rows).ToArray(), [rows]),
+                    "mask" => OrtValue.CreateTensorValueFromMemory(Data(rows * s * s), [rows, 1, s, s]),
+                    "reference" => OrtValue.CreateTensorValueFromMemory(Data(rows * _model.DenoiserReferenceLength), [rows, .. _model.DenoiserReferenceShape]),
+                    _ => OrtValue.CreateTensorValueFromMemory(Data(rows * len), [rows, p.SampleChannels, s, s]),
                 });
             }
-            return (names.ToArray(), tensors.ToArray(), OrtTensor.Create(rt, new float[rows * len], [rows, p.SampleChannels, s, s]));
+            return (names.ToArray(), tensors.ToArray(), OrtValue.CreateTensorValueFromMemory(new float[rows * len], [rows, p.SampleChannels, s, s]));
         }
 
-        private readonly Dictionary<int, (string[], OrtTensor[], OrtTensor)> _built = new();
+        private readonly Dictionary<int, (string[], OrtValue[], OrtValue)> _built = new();
 
         public void Run(int rows, int steps)
         {
@@ -189,10 +196,11 @@ public sealed class InferenceBenchmark : IBenchmark
             if (!_built.TryGetValue(rows, out var b)) _built[rows] = b = Build(rows);
             var (names, inputs, output) = b;
             string[] outName = [_model.Package.Denoiser.Outputs["prediction"]];
-            for (var i = 0; i < steps; i++) _model.Denoiser.Run(names, inputs, outName, [output]);
+            OrtValue[] outputs = [output];
+            for (var i = 0; i < steps; i++) _session.Run(_runOptions, names, inputs, outName, outputs);
         }
 
-        private (string[], OrtTensor[], OrtTensor)? _second;
+        private (string[], OrtValue[], OrtValue)? _second;
 
         public void RunTwoCalls(int steps)
         {
@@ -201,10 +209,11 @@ public sealed class InferenceBenchmark : IBenchmark
             var (n1, i1, o1) = first;
             var (n2, i2, o2) = _second.Value;
             string[] outName = [_model.Package.Denoiser.Outputs["prediction"]];
+            OrtValue[] out1 = [o1], out2 = [o2];
             for (var i = 0; i < steps; i++)
             {
-                _model.Denoiser.Run(n1, i1, outName, [o1]);
-                _model.Denoiser.Run(n2, i2, outName, [o2]);
+                _session.Run(_runOptions, n1, i1, outName, out1);
+                _session.Run(_runOptions, n2, i2, outName, out2);
             }
         }
     }

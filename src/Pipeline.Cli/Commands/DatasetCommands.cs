@@ -16,7 +16,7 @@ public sealed class DatasetCommands : ICommandGroup
 {
     public Command Build()
     {
-        var dataset = new Command("dataset", "Work with datasets under datasets/.");
+        var dataset = new Command("dataset", DatasetValidateCommands.Description);
         var upload = new Command("upload", "Upload a folder as datasets/{name}/ (idempotent; existing identical files are skipped, differing ones reported).");
         var folder = new Argument<DirectoryInfo>("folder") { Description = "Local folder to upload (recursively)." };
         var name = new Argument<string>("name") { Description = "Dataset name: letters, digits, '.', '_', '-'." };

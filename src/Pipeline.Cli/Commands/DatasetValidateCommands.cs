@@ -14,10 +14,13 @@ namespace Pipeline.Cli.Commands;
 /// </summary>
 public sealed class DatasetValidateCommands : ICommandGroup
 {
+    /// <summary>The one description of `pipeline dataset` (its subcommands come from several command groups).</summary>
+    public const string Description = "Datasets under datasets/: upload a folder, validate a folder as ingestion does.";
+
     public Command Build()
     {
-        var dataset = new Command("dataset", "Datasets: upload, validate.");
-        var validate = new Command("validate", "Validate a dataset folder (VinDr-Mammo finding_annotations.csv, or generic annotations.csv/annotations.json).");
+        var dataset = new Command("dataset", Description);
+        var validate = new Command("validate", "Validate a dataset folder as ingestion does (VinDr-Mammo finding_annotations.csv, CBIS-DDSM case description CSVs with ROI masks, generic annotations.csv/annotations.json, or DICOM Segmentations).");
         var folder = new Argument<DirectoryInfo>("folder") { Description = "Dataset folder." };
         var report = new Option<FileInfo?>("--report") { Description = "Also write the validation report (JSON) here." };
         var index = new Option<FileInfo?>("--index") { Description = "Also write the _index.json content here." };
@@ -33,7 +36,7 @@ public sealed class DatasetValidateCommands : ICommandGroup
             {
                 var source = new FolderDatasetSource(dir.FullName);
                 result = await NuScenesIngestion.TryRunAsync(source, cancellationToken: ct)
-                         ?? await DatasetIngestion.RunAsync(source, new DatasetIngestionOptions { DecodePixels = !parse.GetValue(headerOnly) }, null, ct);
+                         ?? await DatasetIngestion.RunAsync(source, new DatasetIngestionOptions { DecodePixels = !parse.GetValue(headerOnly) }, cancellationToken: ct);
             }
             catch (OperationCanceledException) { return ExitCodes.Cancelled; }
             var r = result.Report;

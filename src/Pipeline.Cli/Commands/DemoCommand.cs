@@ -78,11 +78,12 @@ public sealed class DemoCommand : ICommandGroup
                 ["Pipeline:Triggers:DatasetDrop:Debounce"] = "00:00:02",
                 ["Pipeline:Run:ShardsPerGroup"] = "1",
                 ["Pipeline:Models:CacheDirectory"] = Path.Combine(work, "model-cache"),
-                // the repository's tiny stand-in feature networks, reported as FD[tiny-feat], LPIPS[tiny-lpips], CLIP-I[tiny-embed]
-                // (never as FID/LPIPS/CLIP-I proper): docs/metrics.md says how to use real Inception/LPIPS/CLIP exports instead
-                ["Pipeline:Metrics:Features"] = FeatureModel(root, "tiny-feat"),
-                ["Pipeline:Metrics:Lpips"] = FeatureModel(root, "tiny-lpips"),
-                ["Pipeline:Metrics:Embedding"] = FeatureModel(root, "tiny-embed"),
+                // phantom-net, the repository's patch network trained on the phantom, reported as FD[phantom-net],
+                // LPIPS[phantom-net], CLIP-I[phantom-net] (never as FID/LPIPS/CLIP-I proper): docs/metrics.md "phantom-net";
+                // it says how to use real Inception/LPIPS/CLIP exports instead
+                ["Pipeline:Metrics:Features"] = FeatureModel(root, "phantom-net"),
+                ["Pipeline:Metrics:Lpips"] = FeatureModel(root, "phantom-net-lpips"),
+                ["Pipeline:Metrics:Embedding"] = FeatureModel(root, "phantom-net-embed"),
                 ["Pipeline:Metrics:MinSetSamples"] = "4",
             }, cancellationToken: cancellationToken);
             var storage = host.Storage;
@@ -126,7 +127,10 @@ public sealed class DemoCommand : ICommandGroup
             Step($"Model {modelRef} ({package.Kind}, {package.Resolution} px, sha256 {package.ManifestSha256[..12]})");
 
             // 4. the request
-            string runId = $"demo-{datasetName}-s{seed}-n{itemsPerTask}" + (steps is { } st ? $"-k{st}" : "");
+            // the model's version is part of the run id, so two models compare on the same items in one storage account
+            // (run ids are lowercase letters, digits and dashes: the version's dots become dashes)
+            string runId = $"demo-{datasetName}-{package.Name}-{package.Version.Replace('.', '-')}-s{seed}-n{itemsPerTask}".ToLowerInvariant()
+                           + (steps is { } st ? $"-k{st}" : "");
             var request = new AugmentationRequest
             {
                 RunId = runId, Dataset = datasetName, Model = modelRef, Seed = seed, ShardSize = 4,

@@ -21,7 +21,7 @@ public sealed class SampleCommand : ICommandGroup
         var context = new Option<FileInfo>("--context") { Description = "Context crop (PNG, grey or RGB, 8/16-bit); resized to the model resolution.", Required = true };
         var mask = new Option<FileInfo>("--mask") { Description = "Mask PNG: white (>= half) = region to generate.", Required = true };
         var reference = new Option<FileInfo>("--reference") { Description = "Reference crop PNG.", Required = true };
-        var hf = new Option<FileInfo?>("--hf") { Description = "Detail (high-frequency) map PNG, for models that bind 'detailMap'." };
+        var hf = new Option<FileInfo?>("--hf") { Description = "Detail (high-frequency) map PNG, for models that bind 'detailMap'. Default: derived from the reference as a run does (docs/preprocessing.md: Sobel HF map of the reference, collaged into the mask's box)." };
         var scheduler = new Option<string?>("--scheduler") { Description = $"Scheduler: {string.Join("|", SchedulerFactory.Names)} (default: model.json)." };
         var steps = new Option<int?>("--steps") { Description = "Inference steps (default: model.json)." };
         var guidance = new Option<double?>("--guidance") { Description = "Classifier-free guidance scale (1 = none; default: model.json)." };
@@ -46,13 +46,21 @@ public sealed class SampleCommand : ICommandGroup
                     rp = new RePaintOptions(j, n);
                 }
                 var needsHf = package.Denoiser.Input(ModelPackage.Roles.DetailMap) is not null;
-                if (needsHf && parse.GetValue(hf) is null) throw new ArgumentException($"model '{package.Name}' takes a detail map: pass --hf");
                 var res = package.Resolution;
+                var maskPlane = Binarize(await ReadPlanarAsync(parse.GetValue(mask)!, res, 1, (0, 1), cancellationToken));
+                float[]? detail = null;
+                if (needsHf && parse.GetValue(hf) is { } hfFile) detail = await ReadPlanarAsync(hfFile, res, package.ImageChannels, (0, 1), cancellationToken);
+                else if (needsHf)
+                {
+                    if (package.ImageChannels != 1) throw new ArgumentException($"model '{package.Name}' takes a {package.ImageChannels}-channel detail map; derive it yourself and pass --hf");
+                    detail = DetailMapFromReference(await ReadPlanarAsync(parse.GetValue(reference)!, package.Reference.Size, 1, (0, 1), cancellationToken), package.Reference.Size, maskPlane, res);
+                    Console.Error.WriteLine("detail map: derived from the reference (no --hf)");
+                }
                 var item = new InpaintingItem(parse.GetValue(itemId),
                     await ReadPlanarAsync(parse.GetValue(context)!, res, package.ImageChannels, package.ValueRange, cancellationToken),
-                    Binarize(await ReadPlanarAsync(parse.GetValue(mask)!, res, 1, (0, 1), cancellationToken)),
+                    maskPlane,
                     await ReadPlanarAsync(parse.GetValue(reference)!, package.Reference.Size, package.Reference.Channels, package.ValueRange, cancellationToken),
-                    needsHf ? await ReadPlanarAsync(parse.GetValue(hf)!, res, package.ImageChannels, (0, 1), cancellationToken) : null);
+                    detail);
                 var sessionOptions = new OrtSessionOptions { ExecutionProvider = parse.GetValue(cuda) ? OrtExecutionProvider.Cuda : OrtExecutionProvider.Cpu, FallbackToCpu = true };
                 using var m = InpaintingModel.Open(package, options: sessionOptions);
                 if (m.Denoiser.ExecutionProviderNote is { } note) AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
@@ -85,6 +93,29 @@ public sealed class SampleCommand : ICommandGroup
             catch (OrtException e) { Console.Error.WriteLine($"sample: {e.Message}"); return ExitCodes.Unavailable; }
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The detail map a run would give the model (docs/preprocessing.md, "High-frequency (detail) map"): the HF map of the
+    /// display-space reference crop (the whole crop as support) collaged into the bounding box of the mask, model space
+    /// inside the box and 0 outside; all zeros for an empty mask.
+    /// </summary>
+    public static float[] DetailMapFromReference(float[] referenceDisplay, int referenceSize, float[] mask, int resolution)
+    {
+        var support = new byte[referenceSize * referenceSize];
+        Array.Fill(support, (byte)1);
+        var hfMap = new float[support.Length];
+        HighFrequencyMap.Compute(referenceDisplay, support, referenceSize, hfMap);
+        int x0 = resolution, y0 = resolution, x1 = -1, y1 = -1;
+        for (int i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] == 0) continue;
+            int y = i / resolution, x = i % resolution;
+            x0 = Math.Min(x0, x); x1 = Math.Max(x1, x); y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
+        }
+        var detail = new float[resolution * resolution];
+        if (x1 >= 0) HighFrequencyMap.Collage(hfMap, referenceSize, PixelRect.FromCorners(x0, y0, x1 + 1, y1 + 1), resolution, detail);
+        return detail;
     }
 
     private static float[] Binarize(float[] mask)
@@ -172,7 +203,7 @@ public sealed class ModelCommands : ICommandGroup
                 var sch = p.Schedule;
                 Console.WriteLine($"schedule: T={sch.NumTrainTimesteps} {SchedulerNames.ToName(sch.BetaSchedule)} {sch.BetaStart}..{sch.BetaEnd}, prediction {SchedulerNames.ToName(sch.PredictionType)}, clip {sch.ClipSample}");
                 Console.WriteLine($"sampler: {p.Sampler.Scheduler}, {p.Sampler.Steps} steps, eta {p.Sampler.Eta}, spacing {SchedulerNames.ToName(p.Sampler.TimestepSpacing)} offset {p.Sampler.StepsOffset}; guidance {p.Guidance.Scale}");
-                Console.WriteLine($"ONNX Runtime {m.Runtime.Version} (C API {m.Runtime.ApiVersion}, {string.Join(", ", m.Runtime.AvailableProviders)}) at {m.Runtime.LibraryPath}");
+                Console.WriteLine($"ONNX Runtime {OrtEnvironment.Version} ({string.Join(", ", OrtEnvironment.AvailableProviders)}), sessions on {m.Denoiser.ExecutionProvider}");
                 Console.WriteLine("all files verified");
                 return ExitCodes.Ok;
             }

@@ -124,7 +124,7 @@ public sealed class ServeCommand : ICommandGroup
         {
             ["Pipeline:InferenceWorker:Enabled"] = "true",
             [ServiceCollectionExtensions.TriggersSection + ":Enabled"] = "false",
-            [ServiceCollectionExtensions.EngineSection + ":RunInstances"] = "false",
+            [ServiceCollectionExtensions.EngineSection + ":RunWorker"] = "false",
         },
         _ => new Dictionary<string, string?>(),
     };

@@ -25,8 +25,8 @@ public sealed class SubmitCommand : ICommandGroup
         var seed = new Option<long>("--seed") { Description = "Run seed.", DefaultValueFactory = _ => 0 };
         var shard = new Option<int>("--shard-size") { Description = "Items per shard.", DefaultValueFactory = _ => 16 };
         var format = new Option<OutputFormat>("--format") { Description = "Output format: same, dicom or png.", DefaultValueFactory = _ => OutputFormat.Same };
-        var metrics = new Option<MetricKind[]>("--metric") { Description = "Metric to compute (repeatable): ssim, msSsim, psnr, fid, kid, lpips, embeddingSimilarity." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Plan only (writes plan.json, no inference)." };
+        var metrics = new Option<MetricKind[]>("--metric") { Description = "Metric to compute (repeatable): ssim, psnr, fid, kid, lpips, embeddingSimilarity (MS-SSIM needs larger images than the model patch: `pipeline metrics` computes it for image pairs)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Plan and estimate only: writes plan.json, times a few denoiser calls of the model once on this machine and writes estimate.json (items, denoiser calls, expected time); nothing is generated." };
         var runId = new Option<string?>("--run-id") { Description = "Run id (default: a new run-yyyyMMdd-HHmmss-xxxxxx)." };
         var wait = new Option<bool>("--wait") { Description = "Follow the run's status until it ends (like `status --watch`)." };
         var flags = new Option[] { dataset, mode, count, targets, model, scheduler, steps, guidance, eta, seed, shard, format, metrics, dryRun };

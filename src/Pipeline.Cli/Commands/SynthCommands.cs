@@ -9,6 +9,7 @@ namespace Pipeline.Cli.Commands;
 /// <summary>
 /// <c>pipeline synth mammo</c>: a procedural, seeded mammography dataset in VinDr-Mammo's layout.
 /// <c>pipeline synth driving</c>: ray-cast driving scenes (camera + lidar) in the nuScenes layout.
+/// <c>pipeline synth lesion-transfer</c>: lesion-transfer training pairs (the same lesion over two tissues).
 /// </summary>
 public sealed class SynthCommands : ICommandGroup
 {
@@ -52,6 +53,7 @@ public sealed class SynthCommands : ICommandGroup
         });
         synth.Subcommands.Add(mammo);
         synth.Subcommands.Add(Driving());
+        synth.Subcommands.Add(LesionTransfer());
         return synth;
     }
 
@@ -93,5 +95,45 @@ public sealed class SynthCommands : ICommandGroup
             return ExitCodes.Ok;
         });
         return driving;
+    }
+
+    private static Command LesionTransfer()
+    {
+        var command = new Command("lesion-transfer",
+            "Write lesion-transfer training pairs: per pair, the same lesion (shape, density, spiculation, calcification pattern) drawn over two different tissues at " +
+            "different positions, the second with size and contrast jitter; a VinDr-layout dataset plus lesion_transfer_pairs.csv (reference image + box, target image + box).");
+        var pairs = new Option<int>("--pairs") { Description = "Number of pairs (two images each).", DefaultValueFactory = _ => 8 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder.", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed; the same seed gives the same pairs.", DefaultValueFactory = _ => 0UL };
+        var sizeJitter = new Option<double>("--size-jitter") { Description = "Target lesion size = reference size x U[1-j, 1+j].", DefaultValueFactory = _ => 0.15 };
+        var contrastJitter = new Option<double>("--contrast-jitter") { Description = "Target lesion contrast = reference contrast x U[1-j, 1+j].", DefaultValueFactory = _ => 0.2 };
+        foreach (var o in new Option[] { pairs, output, seed, sizeJitter, contrastJitter }) command.Options.Add(o);
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new LesionTransferOptions
+            {
+                Pairs = parse.GetValue(pairs), Seed = parse.GetValue(seed), SizeJitter = parse.GetValue(sizeJitter), ContrastJitter = parse.GetValue(contrastJitter),
+            };
+            try { options.Validate(); }
+            catch (ArgumentOutOfRangeException ex) { Console.Error.WriteLine($"synth lesion-transfer: {ex.Message}"); return ExitCodes.Usage; }
+            var folder = parse.GetValue(output)!.FullName;
+            var sw = Stopwatch.StartNew();
+            LesionTransferSummary summary = null!;
+            try
+            {
+                await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("synthesising pairs", maxValue: options.Pairs);
+                    summary = await LesionTransferPairs.WriteToFolderAsync(options, folder, new Progress<int>(n => task.Value = n), ct);
+                });
+            }
+            catch (OperationCanceledException) { return ExitCodes.Cancelled; }
+            Console.WriteLine($"wrote {summary.Pairs} pairs ({summary.Images} images; " +
+                              string.Join(", ", summary.PairsByCategory.Select(kv => $"{kv.Value} {kv.Key}")) +
+                              (summary.Skipped > 0 ? $"; {summary.Skipped} skipped: the lesion found no place" : "") +
+                              $") to {folder} in {sw.Elapsed.TotalSeconds:0.0} s; pairs: {Path.Combine(folder, summary.PairsFile)}");
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 }

@@ -19,7 +19,8 @@ public sealed class TrainDataCommands : ICommandGroup
     {
         var group = new Command("train-data", "Prepare training data for the training job (training/).");
         var export = new Command("export", "Write training examples of a local mammography dataset folder (annotation file + DICOMs) as tensors " +
-                                           "(.npy per split: original, context, mask, detail, reference, box) with manifest.json, prepared exactly as a run's Preprocess prepares model inputs.");
+                                           "(.npy per split: original, context, mask, detail, reference, copypaste, box) with manifest.json, prepared exactly as a run's Preprocess prepares model inputs. " +
+                                           "Pair kinds: reinsertion (every lesion), lesion-transfer (--transfer-pairs), insertion (--insertions).");
         var d = PreparationSettings.Default;
         var dataset = new Option<DirectoryInfo>("--dataset") { Description = "Dataset folder (finding_annotations.csv, annotations.csv or annotations.json, and the images).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder (manifest.json, train/, val/).", Required = true };
@@ -30,7 +31,9 @@ public sealed class TrainDataCommands : ICommandGroup
         var variants = new Option<int>("--variants") { Description = "Training examples per lesion (each with its own crop ratio).", DefaultValueFactory = _ => 8 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the examples' crop ratios; the same seed gives the same tensors.", DefaultValueFactory = _ => 0UL };
         var fraction = new Option<double>("--validation-fraction") { Description = "Held-out fraction of images when the annotation file has no split.", DefaultValueFactory = _ => 0.15 };
-        foreach (var o in new Option[] { dataset, output, resolution, referenceSize, cropRatio, referenceExpand, variants, seed, fraction }) export.Options.Add(o);
+        var transferPairs = new Option<DirectoryInfo?>("--transfer-pairs") { Description = "A `pipeline synth lesion-transfer` folder: its pairs become lesion-transfer examples (target crop from the target image, reference from the other image; split from the pairs file)." };
+        var insertions = new Option<int>("--insertions") { Description = "Insertion examples per lesion: the lesion inserted into a lesion-free image of its split at a box drawn in the breast tissue, as a run plans insertions.", DefaultValueFactory = _ => 0 };
+        foreach (var o in new Option[] { dataset, output, resolution, referenceSize, cropRatio, referenceExpand, variants, seed, fraction, transferPairs, insertions }) export.Options.Add(o);
         export.SetAction(async (parse, cancellationToken) =>
         {
             var ratio = parse.GetValue(cropRatio)!.Split(',');
@@ -47,6 +50,7 @@ public sealed class TrainDataCommands : ICommandGroup
                     ReferenceExpand = parse.GetValue(referenceExpand),
                 },
                 Variants = parse.GetValue(variants), Seed = parse.GetValue(seed), ValidationFraction = parse.GetValue(fraction),
+                TransferPairs = parse.GetValue(transferPairs)?.FullName, Insertions = parse.GetValue(insertions),
             };
             if (options.Problems() is { Count: > 0 } problems)
             {
@@ -61,7 +65,7 @@ public sealed class TrainDataCommands : ICommandGroup
             {
                 await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
                 {
-                    var task = ctx.AddTask("preparing lesions");
+                    var task = ctx.AddTask("preparing examples");
                     manifest = await MammographyTrainingExport.ExportAsync(from, to, options,
                         new Progress<MammographyTrainingExport.ExportProgress>(p => { task.MaxValue = Math.Max(1, p.Total); task.Value = p.Done; }),
                         cancellationToken);
@@ -77,7 +81,7 @@ public sealed class TrainDataCommands : ICommandGroup
             foreach (var s in manifest.Skipped) Console.Error.WriteLine($"skipped {s.Item}: {s.Reason}");
             var p = manifest.Preparation;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {string.Join(", ", manifest.Splits.Select(kv => $"{kv.Value.Count} {kv.Key}"))} examples ({manifest.Skipped.Count} lesions skipped) " +
+                $"wrote {string.Join(", ", manifest.Splits.Select(kv => $"{kv.Value.Count} {kv.Key} ({string.Join(", ", kv.Value.PairKinds.Select(k => $"{k.Value} {k.Key}"))})"))} examples ({manifest.Skipped.Count} skipped) " +
                 $"at {p.Resolution} px (reference {p.ReferenceSize} px, crop ratio {p.CropRatioMin}-{p.CropRatioMax}, reference expansion {p.ReferenceExpand}) " +
                 $"to {to} in {sw.Elapsed.TotalSeconds:0.0} s; manifest: {Path.Combine(to, TrainingDataManifest.FileName)}"));
             return ExitCodes.Ok;

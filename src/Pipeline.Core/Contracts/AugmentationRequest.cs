@@ -30,7 +30,7 @@ public enum OutputFormat
 
 /// <summary>Metrics a run can compute (Pipeline.Metrics).</summary>
 [JsonConverter(typeof(CamelCaseEnumConverter<MetricKind>))]
-public enum MetricKind { Ssim, MsSsim, Psnr, Fid, Kid, Lpips, EmbeddingSimilarity }
+public enum MetricKind { Ssim, Psnr, Fid, Kid, Lpips, EmbeddingSimilarity }
 
 /// <summary>
 /// One task of a run: a mode and how many items, either a total <see cref="Count"/> (classes drawn from the dataset's
@@ -75,6 +75,9 @@ public sealed record RealismGate
     public double? MinPsnr { get; init; }
     public double? MaxLpips { get; init; }
     public double? MinEmbeddingSimilarity { get; init; }
+    /// <summary>Highest seam measure of the composited patch (docs/metrics.md, "Seam"): a straight step along the box
+    /// border in units of the local tissue contrast; untouched phantom tissue scores about 0.3-0.6, a hard paste 1.5+.</summary>
+    public double? MaxSeam { get; init; }
 }
 
 /// <summary>

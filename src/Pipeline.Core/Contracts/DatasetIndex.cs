@@ -1,7 +1,17 @@
 namespace Pipeline.Core.Contracts;
 
-/// <summary>One file of a dataset: its path relative to datasets/{name}/, size and content hash.</summary>
-public sealed record DatasetFile(string Path, long Size, string Sha256, string? ContentType = null);
+/// <summary>
+/// One file of a dataset: its path relative to datasets/{name}/, size and content hash. <paramref name="ETag"/> is the
+/// version of the blob the entry was computed from, and <paramref name="Image"/> what opening it found (validating
+/// ingestion only): a later ingestion reuses both for an unchanged blob instead of reading it again.
+/// </summary>
+public sealed record DatasetFile(string Path, long Size, string Sha256, string? ContentType = null, string? ETag = null, DatasetImageFacts? Image = null);
+
+/// <summary>
+/// What opening an image found, independent of the annotations: its size and Presentation Intent, or why it cannot be
+/// opened (<paramref name="OpenError"/>, then the size is 0 x 0).
+/// </summary>
+public sealed record DatasetImageFacts(int Width, int Height, bool ForProcessing = false, string? OpenError = null);
 
 /// <summary>
 /// The document at datasets/{name}/_index.json, written by ingestion (<see cref="IDatasetIngestor"/>): every file of the
@@ -19,6 +29,8 @@ public sealed record DatasetIndex
     public required IReadOnlyList<DatasetFile> Files { get; init; }
     /// <summary>Problems found by validation (file path: message); empty when none or when the ingestor only indexes.</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
+    /// <summary>The validation settings the files' <see cref="DatasetFile.Image"/> facts were found with; facts are reused only under the same settings.</summary>
+    public string? ValidatedWith { get; init; }
     /// <summary>The annotation format ingestion recognised (VinDrMammo, CbisDdsm, GenericCsv, GenericJson, DicomSeg), when any.</summary>
     public string? AnnotationFormat { get; init; }
     /// <summary>

@@ -19,4 +19,11 @@ public static class ModelTensorNames
     public const string Original = "original";
     /// <summary>The generated crop (the GPU worker's output).</summary>
     public const string Sample = "sample";
+    /// <summary>The copy&amp;paste baseline's crop: the reference pasted into the box with the run's compositing (not a model input).</summary>
+    public const string CopyPaste = "copypaste";
+    /// <summary>The compositing alpha at model resolution (1 in the box, feathered over the margin; not a model input, 0..1).</summary>
+    public const string CompositeAlpha = "alpha";
+    /// <summary>The reference object in its own image, cut like the target crop: a real object of the item's class from
+    /// another image (for insertion and replacement), the set FD is measured against (not a model input).</summary>
+    public const string RealObject = "real-object";
 }

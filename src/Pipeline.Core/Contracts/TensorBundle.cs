@@ -16,6 +16,9 @@ public sealed class TensorBundle
 
     public TensorBundle Add(string name, float[] values) { _arrays[name] = values; return this; }
 
+    /// <summary>Whether the bundle holds a tensor of that name (optional tensors such as a domain's baselines).</summary>
+    public bool Contains(string name) => _arrays.ContainsKey(name);
+
     public float[] Get(string name, string item) =>
         _arrays.TryGetValue(name, out var v) ? v : throw new InvalidDataException($"{item}: tensor bundle has no '{name}' (has {string.Join(", ", _arrays.Keys)})");
 

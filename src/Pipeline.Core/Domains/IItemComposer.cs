@@ -10,17 +10,25 @@ namespace Pipeline.Core.Domains;
 /// <param name="Geometry">The crop geometry from Preprocess.</param>
 /// <param name="Lineage">The sample's lineage (written into the output where the format allows).</param>
 /// <param name="Deidentify">Whether identifying attributes of the source are replaced in the output.</param>
-public sealed record ComposeInput(string RunId, WorkItem Item, ReadOnlyMemory<byte> Source, float[] Sample, CropGeometry Geometry, Lineage Lineage, bool Deidentify);
+/// <param name="Format">The request's output.format.</param>
+public sealed record ComposeInput(string RunId, WorkItem Item, ReadOnlyMemory<byte> Source, float[] Sample, CropGeometry Geometry, Lineage Lineage, bool Deidentify,
+    OutputFormat Format = OutputFormat.Same);
 
-/// <summary>An output file: its bytes and content type.</summary>
-public sealed record ComposedFile(byte[] Content, string ContentType);
+/// <summary>An output file: its bytes and content type, and files written beside it (<see cref="ComposedSidecar"/>).</summary>
+public sealed record ComposedFile(byte[] Content, string ContentType)
+{
+    public IReadOnlyList<ComposedSidecar> Sidecars { get; init; } = [];
+}
+
+/// <summary>A file written beside an item's output: runs/{id}/out/images/{item}{Suffix} (e.g. ".seg.dcm").</summary>
+public sealed record ComposedSidecar(string Suffix, byte[] Content, string ContentType);
 
 /// <summary>How a domain writes its outputs in the dataset's own format.</summary>
 public interface IItemComposer
 {
-    /// <summary>The file extension of the item's output image (".dcm"), chosen before composing so that the lineage
-    /// written into the output can name the output blob.</summary>
-    string OutputExtension(WorkItem item);
+    /// <summary>The file extension of the item's output image (".dcm", ".png") for the request's output format, chosen
+    /// before composing so that the lineage written into the output can name the output blob.</summary>
+    string OutputExtension(WorkItem item, OutputFormat format);
 
     /// <summary>The augmented image: the sample pasted back into the full-resolution target.</summary>
     ComposedFile Compose(ComposeInput input);

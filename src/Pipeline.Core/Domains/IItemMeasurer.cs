@@ -7,7 +7,14 @@ namespace Pipeline.Core.Domains;
 /// the patches the learned metrics (LPIPS, embedding similarity, FD/KID features) are computed on, in display space
 /// [0, 1]: the original and generated patch (Geometry.Resolution squared) and the reference crop (square).
 /// </summary>
-public sealed record MeasuredItem(IReadOnlyDictionary<string, double> Metrics, float[] Original, float[] Generated, float[] Reference);
+/// <remarks><see cref="CopyPaste"/>: the copy&amp;paste baseline's patch, measured like the result (keys prefixed
+/// "copy&amp;paste/"); <see cref="RealObject"/>: the reference object in its own image, cut like the patch (the "real
+/// lesions" set of FD). Both null when the domain has none.</remarks>
+public sealed record MeasuredItem(IReadOnlyDictionary<string, double> Metrics, float[] Original, float[] Generated, float[] Reference)
+{
+    public float[]? CopyPaste { get; init; }
+    public float[]? RealObject { get; init; }
+}
 
 /// <summary>What a domain measures per item, from the item's prepared inputs and the generated sample.</summary>
 public interface IItemMeasurer

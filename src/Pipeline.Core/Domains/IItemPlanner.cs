@@ -6,7 +6,9 @@ namespace Pipeline.Core.Domains;
 /// <param name="Name">The dataset's name (datasets/{name}/).</param>
 /// <param name="BlobPrefix">"datasets/{name}/": prefix of every blob path of the dataset.</param>
 /// <param name="Paths">Paths relative to the dataset root, as listed in its _index.json.</param>
-public sealed record DatasetFiles(string Name, string BlobPrefix, IReadOnlySet<string> Paths);
+/// <param name="Findings">The findings ingestion resolved and validated (<see cref="DatasetIndex.Findings"/>), when the
+/// index has them: boxes from annotation files, ROI masks and DICOM Segmentations alike.</param>
+public sealed record DatasetFiles(string Name, string BlobPrefix, IReadOnlySet<string> Paths, IReadOnlyList<DatasetFinding>? Findings = null);
 
 /// <summary>
 /// The planner's answer: items, shortfalls (asked for but not possible), problems that reject the request, and

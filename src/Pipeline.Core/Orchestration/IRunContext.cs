@@ -33,8 +33,8 @@ public sealed record RetryPolicy(int MaxAttempts, TimeSpan FirstRetryInterval, d
 /// The port the orchestrations are written against, modelled on Durable Functions' TaskOrchestrationContext.
 /// Orchestrator code must be deterministic: no I/O, clocks, randomness or environment reads; only this context.
 /// Never leave the orchestrator's thread (no Task.Run, no ConfigureAwait(false), no Task.Delay: use <see cref="CreateTimer"/>).
-/// Locally the project's engine (Pipeline.Host/Engine) implements it with a checkpoint log in blob storage; in Azure an
-/// adapter maps it onto Durable Functions.
+/// Locally an adapter runs it on the Durable Task Framework's classic API (Pipeline.Host/TaskHub, Azure Storage provider);
+/// in Azure an adapter maps it onto Durable Functions (Pipeline.Host/AzureFunctions).
 /// Payloads are JSON-serialisable records (<see cref="OrchestrationJson.Options"/>) and must stay small (blob references, not pixels).
 /// </summary>
 public interface IRunContext
@@ -54,7 +54,7 @@ public interface IRunContext
     /// <summary>The orchestration's input, deserialised.</summary>
     T GetInput<T>();
 
-    /// <summary>Calls an activity by name; completed calls are answered from the checkpoint log on replay.
+    /// <summary>Calls an activity by name; completed calls are answered from the history on replay.
     /// Throws <see cref="ActivityFailedException"/> when the activity still fails after the retry policy.</summary>
     Task<TResult> CallActivityAsync<TResult>(string name, object? input, RetryPolicy? retry = null);
 

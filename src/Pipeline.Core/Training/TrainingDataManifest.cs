@@ -36,7 +36,11 @@ public sealed record TrainingDataManifest
 /// <param name="Seed">The export seed: every example's seed (and so its crop ratio) derives from it.</param>
 /// <param name="Variants">Training examples per lesion (each with its own crop ratio); validation has one.</param>
 /// <param name="SplitRule">How images were assigned to splits.</param>
-public sealed record TrainingDataSource(string Dataset, string AnnotationFile, string AnnotationSha256, ulong Seed, int Variants, string SplitRule);
+/// <param name="TransferPairs">The lesion-transfer pair folder as given (null: none).</param>
+/// <param name="TransferPairsSha256">SHA-256 of its pairs file.</param>
+/// <param name="Insertions">Insertion examples per lesion.</param>
+public sealed record TrainingDataSource(string Dataset, string AnnotationFile, string AnnotationSha256, ulong Seed, int Variants, string SplitRule,
+    string? TransferPairs = null, string? TransferPairsSha256 = null, int Insertions = 0);
 
 /// <summary>The split names.</summary>
 public static class TrainingSplits
@@ -50,6 +54,21 @@ public static class TrainingPairKinds
 {
     /// <summary>The reference is the target lesion itself (self-supervised reinsertion, as AnydoorMed trains).</summary>
     public const string Reinsertion = "reinsertion";
+    /// <summary>The same lesion drawn over two tissues: the target crop is the truth, the reference comes from the other
+    /// image, so the reference's background is other tissue (`pipeline synth lesion-transfer`).</summary>
+    public const string LesionTransfer = "lesion-transfer";
+    /// <summary>A lesion as the reference of an insertion into a lesion-free image at a box drawn in its breast tissue, as
+    /// a run plans insertions: no truth for the box (the target crop is tissue, the copy&amp;paste crop the baseline).</summary>
+    public const string Insertion = "insertion";
+}
+
+/// <summary>Which folder an example's image paths are relative to.</summary>
+public static class TrainingExampleSources
+{
+    /// <summary>The export's dataset folder (<see cref="TrainingDataSource.Dataset"/>).</summary>
+    public const string Dataset = "dataset";
+    /// <summary>The lesion-transfer pair folder (<see cref="TrainingDataSource.TransferPairs"/>).</summary>
+    public const string TransferPairs = "transfer-pairs";
 }
 
 /// <summary>One split: the number of examples, the tensor files by name (<see cref="ModelTensorNames"/> plus
@@ -71,6 +90,8 @@ public sealed record TrainingExample
 {
     public required int Index { get; init; }
     public required string Kind { get; init; }
+    /// <summary>The folder the image paths are relative to (<see cref="TrainingExampleSources"/>).</summary>
+    public string Source { get; init; } = TrainingExampleSources.Dataset;
     public required string ImageId { get; init; }
     /// <summary>The target image, relative to the dataset folder.</summary>
     public required string Image { get; init; }

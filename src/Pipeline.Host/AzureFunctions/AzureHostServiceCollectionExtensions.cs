@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.AzureFunctions;
 
@@ -16,8 +16,10 @@ public static class AzureHostServiceCollectionExtensions
     public static IServiceCollection AddAzureFunctionsHost(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        foreach (var d in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DurableEngineWorker)).ToList())
+        foreach (var d in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(Pipeline.Host.TaskHub.TaskHubWorkerService)).ToList())
             services.Remove(d);
+        // keeps runs/{id}/status.json current for Durable's runs (DurableRunContext calls it)
+        services.AddSingleton<IActivity, ProjectRunStatusActivity>();
         services.TryAddSingleton(sp => new OrchestrationRegistry(sp.GetServices<IOrchestrator>(), sp.GetServices<IActivity>()));
         services.TryAddSingleton<IInferenceRequestHandler, AzureInferenceRequestHandler>();
         services.TryAddSingleton<AzureTriggerHandlers>();

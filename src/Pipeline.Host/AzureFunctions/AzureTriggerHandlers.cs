@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Triggers;
 using Pipeline.Storage;
 using Pipeline.Storage.Queues;
@@ -88,15 +88,19 @@ public sealed class AzureTriggerHandlers(
     {
         if (!ResourceNames.IsValidRunId(runId))
             return (HttpStatusCode.BadRequest, new { error = $"'{runId}' is not a valid run id ({ResourceNames.RunIdPattern})." });
+        const string reason = "cancelled through the HTTP API";
         try
         {
-            await orchestrations.CancelAsync(runId, "cancelled through the HTTP API", cancellationToken).ConfigureAwait(false);
+            await orchestrations.CancelAsync(runId, reason, cancellationToken).ConfigureAwait(false);
         }
         catch (OrchestrationNotFoundException)
         {
             return (HttpStatusCode.NotFound, new { error = $"No run '{runId}' exists." });
         }
         var instance = await orchestrations.GetInstanceAsync(runId, cancellationToken).ConfigureAwait(false);
+        // a terminated orchestration runs no more code: its status.json learns it here (a run that had already
+        // finished keeps its final state: DurableStatusProjection.Next)
+        await DurableStatusProjection.WriteAsync(storage, new RunStatusSnapshot(runId, RunState.Cancelled, _time.GetUtcNow(), Error: reason), cancellationToken).ConfigureAwait(false);
         return (HttpStatusCode.Accepted, new { runId, state = instance?.State });
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.AzureFunctions;
 
@@ -27,8 +27,8 @@ public interface IDurableClientOperations
 }
 
 /// <summary>
-/// The project's <see cref="IOrchestrationClient"/> over Durable's client, with the local engine's semantics
-/// (Pipeline.Host.Engine.LocalOrchestrationClient): a start is idempotent per instance id; an event to a missing
+/// The project's <see cref="IOrchestrationClient"/> over Durable's client, with the same semantics as the local one
+/// (Pipeline.Host.TaskHub.TaskHubOrchestrationClient): a start is idempotent per instance id; an event to a missing
 /// instance throws <see cref="OrchestrationNotFoundException"/> and one to a finished instance is dropped; cancelling
 /// leaves a finished instance as it is; instances read back as <see cref="OrchestrationInstance"/>.
 /// </summary>

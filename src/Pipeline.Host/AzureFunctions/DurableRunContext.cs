@@ -1,13 +1,15 @@
 using System.Text.Json;
+using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
-using Pipeline.Host.Engine;
+using Pipeline.Core.Runs;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.AzureFunctions;
 
 /// <summary>
 /// The adapter from Durable Functions' orchestration context to the project's <see cref="IRunContext"/>, so the
-/// orchestrations in src/ run unchanged on Azure's durable engine. It keeps the local engine's semantics
-/// (Pipeline.Host.Engine.OrchestrationExecution):
+/// orchestrations in src/ run unchanged on Azure's durable engine. It has the same semantics as the local adapter
+/// (Pipeline.Host.TaskHub.TaskHubRunContext):
 /// activity failures after the retry policy -> <see cref="ActivityFailedException"/> (Durable retries them natively
 /// via <see cref="DurableRetry"/>); sub-orchestrations are retried here, attempt n &gt;= 2 as instance
 /// "{instanceId}-retry{n}", and fail with <see cref="OrchestrationFailedException"/>; an event wait with a timeout
@@ -27,13 +29,54 @@ public sealed class DurableRunContext : IRunContext
     }
 
     /// <summary>Runs the registered orchestrator <paramref name="name"/> on a Durable context (the body of every
-    /// orchestrator function in functions/).</summary>
-    public static Task<object?> RunAsync(OrchestrationRegistry registry, string name, IDurableOrchestrationContext context)
+    /// orchestrator function in functions/). A top-level orchestration (a run) is projected onto runs/{id}/status.json
+    /// (<see cref="DurableStatusProjection"/>): Running when it starts, at each change of its custom status, and its
+    /// final state when it ends (from its output, by <see cref="RunOutcome"/>, as the local host decides it).</summary>
+    public static async Task<object?> RunAsync(OrchestrationRegistry registry, string name, IDurableOrchestrationContext context)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(context);
         if (!registry.TryGetOrchestrator(name, out var orchestrator))
             throw new InvalidOperationException($"No orchestrator named '{name}' is registered (AddPipeline registers the project's orchestrators).");
-        return orchestrator.RunAsync(new DurableRunContext(context, name));
+        var run = new DurableRunContext(context, name) { _projects = !context.IsSubOrchestration && registry.TryGetActivity(DurableStatusProjection.ActivityName, out _) };
+        if (!run._projects)
+            return await orchestrator.RunAsync(run);
+        await run.ProjectAsync(RunState.Running, null);
+        object? output;
+        try
+        {
+            output = await orchestrator.RunAsync(run);
+        }
+        catch (Exception e)
+        {
+            await run.ProjectFinalAsync(RunState.Failed, e.Message);
+            throw;
+        }
+        var (state, error) = RunOutcome.FromOutput(JsonSerializer.Serialize(output, OrchestrationJson.Options));
+        await run.ProjectFinalAsync(state, error);
+        return output;
+    }
+
+    private bool _projects;
+    private string? _projectedStatus;
+    private readonly List<Task> _projections = [];
+
+    /// <summary>Retries of a projection write (a projection that still fails is logged by Durable and skipped: the
+    /// next one, or the final one, writes the state again).</summary>
+    private static readonly RetryPolicy ProjectionRetry = new(3, TimeSpan.FromSeconds(1));
+
+    private async Task ProjectAsync(RunState state, string? error)
+    {
+        var snapshot = new RunStatusSnapshot(InstanceId, state, new DateTimeOffset(CurrentUtcDateTime, TimeSpan.Zero),
+            _projectedStatus is null ? null : JsonDocument.Parse(_projectedStatus).RootElement.Clone(), error);
+        try { await CallActivityAsync<bool>(DurableStatusProjection.ActivityName, snapshot, ProjectionRetry); }
+        catch (ActivityFailedException) { } // the run goes on; status.json catches up at the next projection
+    }
+
+    private async Task ProjectFinalAsync(RunState state, string? error)
+    {
+        await Task.WhenAll(_projections);
+        await ProjectAsync(state, error);
     }
 
     public string InstanceId => _context.InstanceId;
@@ -48,7 +91,19 @@ public sealed class DurableRunContext : IRunContext
 
     public Guid NewGuid() => _context.NewGuid();
 
-    public void SetCustomStatus(object? status) => _context.SetCustomStatus(status);
+    public void SetCustomStatus(object? status)
+    {
+        _context.SetCustomStatus(status);
+        if (!_projects)
+            return;
+        // a change of the custom status is projected at once, without waiting for the write: the orchestration goes
+        // on, and the writes are ordered by the orchestration's time (DurableStatusProjection.Next)
+        string json = JsonSerializer.Serialize(status, OrchestrationJson.Options);
+        if (json == _projectedStatus)
+            return;
+        _projectedStatus = json;
+        _projections.Add(ProjectAsync(RunState.Running, null));
+    }
 
     public Task CreateTimer(DateTime fireAtUtc, CancellationToken cancellationToken = default)
     {

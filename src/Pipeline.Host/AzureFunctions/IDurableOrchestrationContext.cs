@@ -3,12 +3,15 @@ namespace Pipeline.Host.AzureFunctions;
 /// <summary>
 /// The part of Durable Functions' <c>TaskOrchestrationContext</c> (Microsoft.DurableTask) the adapter uses, in the
 /// project's own types so that the mapping onto <see cref="Pipeline.Core.Orchestration.IRunContext"/> lives in src/
-/// and is tested by CI. functions/ implements it by forwarding each member (TaskOrchestrationContextShim); that shim
-/// turns Durable's TaskFailedException into <see cref="DurableTaskFailedException"/>.
+/// and is tested by CI. <see cref="TaskOrchestrationContextAdapter"/> implements it by forwarding each member and turns Durable's
+/// TaskFailedException into <see cref="DurableTaskFailedException"/>.
 /// </summary>
 public interface IDurableOrchestrationContext
 {
     string InstanceId { get; }
+
+    /// <summary>Whether this orchestration was started by another one (Durable's <c>Parent</c> is set).</summary>
+    bool IsSubOrchestration { get; }
 
     DateTime CurrentUtcDateTime { get; }
 

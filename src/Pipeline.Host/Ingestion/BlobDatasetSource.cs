@@ -14,10 +14,11 @@ public sealed class BlobDatasetSource(PipelineStorage storage, string name) : ID
     public async IAsyncEnumerable<DatasetSourceFile> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var e in _dataset.ListFilesAsync(cancellationToken).ConfigureAwait(false))
-            yield return new DatasetSourceFile(_dataset.RelativeName(e.Path), e.Size);
+            yield return new DatasetSourceFile(_dataset.RelativeName(e.Path), e.Size, e.ETag.ToString());
     }
 
+    /// <summary>The whole blob in one GET (ingestion reads every file whole; a streaming read costs a properties request first).</summary>
     public async Task<Stream> OpenReadAsync(string path, CancellationToken cancellationToken) =>
-        await _dataset.OpenReadAsync(path, cancellationToken).ConfigureAwait(false)
+        (await _dataset.ReadAsync(path, cancellationToken).ConfigureAwait(false))?.ToStream()
         ?? throw new FileNotFoundException($"datasets/{name}/{path} does not exist");
 }

@@ -12,7 +12,8 @@ namespace Pipeline.Host.Runs;
 /// <summary>
 /// Compose: for each item with a sample, builds the sample's lineage and lets the run's domain write the output in the
 /// dataset's format (<see cref="IItemComposer"/>; for mammography a derived DICOM with the sample pasted back), then
-/// writes runs/{id}/out/images/{item}{ext} and the lineage JSON runs/{id}/out/lineage/{item}.json.
+/// writes runs/{id}/out/images/{item}{ext}, the files the domain writes beside it (for mammography the lesion's DICOM
+/// Segmentation, {item}.seg.dcm) and the lineage JSON runs/{id}/out/lineage/{item}.json.
 /// </summary>
 public sealed class ComposeActivity(PipelineStorage storage, ModelProvider models, RunDomains domains) : Activity<ShardStageInput, ShardStageResult>
 {
@@ -29,6 +30,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
         var composer = stage.Domain.Composer;
         var sampler = RunSamplingOptions.For(plan.Request, package);
         var deidentify = plan.Request.Output?.Deidentify ?? true;
+        var format = plan.Request.Output?.Format ?? OutputFormat.Same;
         var stages = new List<ItemStage>();
         foreach (var item in shard.Items)
         {
@@ -43,7 +45,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                     .Get(ModelTensorNames.Sample, item.ItemId);
                 var source = (await storage.ReadAsync(BlobPath.Parse(item.TargetImage), cancellationToken).ConfigureAwait(false))
                              ?? throw new FileNotFoundException($"{item.TargetImage} does not exist");
-                string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item));
+                string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item, format));
                 var lineage = new Lineage
                 {
                     RunId = input.RunId, ItemId = item.ItemId, Mode = item.Mode,
@@ -57,8 +59,10 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                     },
                     Output = $"runs/{input.RunId}/{outBlob}",
                 };
-                var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify));
+                var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify, format));
                 var written = await run.WriteIfAbsentAsync(outBlob, BinaryData.FromBytes(output.Content), output.ContentType, cancellationToken).ConfigureAwait(false);
+                foreach (var sidecar in output.Sidecars)
+                    await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);
                 var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
                 await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256 }, cancellationToken).ConfigureAwait(false);
                 stages.Add(new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,

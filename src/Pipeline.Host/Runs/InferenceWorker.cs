@@ -25,6 +25,9 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // settings that cannot work are refused once, at start, not per message in the receive loop
+        if (options.VisibilityRenewInterval <= TimeSpan.Zero || options.VisibilityRenewInterval >= options.VisibilityTimeout)
+            throw new InvalidOperationException($"{InferenceWorkerOptions.SectionName}: VisibilityRenewInterval ({options.VisibilityRenewInterval}) must be positive and shorter than VisibilityTimeout ({options.VisibilityTimeout}).");
         var queue = storage.Queue(StorageLayout.InferenceRequestsQueue);
         var backoff = options.PollInterval;
         while (!stoppingToken.IsCancellationRequested)
@@ -36,9 +39,11 @@ public sealed class InferenceWorker(PipelineStorage storage, ShardSampler sample
                 if (received.Value.Length == 0) { await Task.Delay(options.PollInterval, stoppingToken).ConfigureAwait(false); continue; }
                 foreach (var message in received.Value)
                 {
-                    // a message to retry is left to come back when its visibility timeout ends
+                    // the lease on the message: its visibility is extended while the shard is sampled; a message to
+                    // retry is left (not renewed any more) to come back when its visibility timeout ends
+                    await using var lease = new QueueMessageLease(queue, message, options.VisibilityTimeout, options.VisibilityRenewInterval, logger);
                     if (await HandleAsync(message, stoppingToken).ConfigureAwait(false))
-                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken).ConfigureAwait(false);
+                        await lease.DeleteAsync(stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }

@@ -7,8 +7,12 @@ public sealed class InferenceWorkerOptions
 
     /// <summary>Whether this process consumes "inference-requests" (the GPU role; on by default in the local host).</summary>
     public bool Enabled { get; set; } = true;
-    /// <summary>How long a received shard stays invisible to other workers (longer than a shard takes).</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long a received shard stays invisible to other workers; renewed every
+    /// <see cref="VisibilityRenewInterval"/> while the shard is sampled, so a shard of any length is never redelivered
+    /// while its worker lives, and one whose worker died is picked up by another worker within this time.</summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often the visibility of the shard being sampled is extended (well under <see cref="VisibilityTimeout"/>).</summary>
+    public TimeSpan VisibilityRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>Dequeues after which a message goes to inference-requests-poison (as Functions' maxDequeueCount).</summary>
     public int MaxDequeueCount { get; set; } = 5;

@@ -56,7 +56,8 @@ public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks 
                     var metrics = new SortedDictionary<string, double>(measured.Metrics.ToDictionary(), StringComparer.Ordinal);
                     // Learned metrics (LPIPS, embedding similarity, FD/KID features) as the request and Pipeline:Metrics select.
                     var features = FeatureMetrics.MeasureItem(item.ItemId, item.ClassName, item.Mode.ToString().ToLowerInvariant(),
-                        measured.Original, measured.Generated, measured.Reference, geometry, selection, networks, metrics, cancellationToken);
+                        measured.Original, measured.Generated, measured.Reference, geometry, selection, networks, metrics, cancellationToken,
+                        measured.CopyPaste, measured.RealObject);
                     if ((features.Definitions.Count > 0 || features.FeatureModel is not null) &&
                         await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(item.ItemId), cancellationToken).ConfigureAwait(false) is null)
                         await run.WriteJsonIfAbsentAsync(MetricsBlobs.ItemFeatures(item.ItemId), features, cancellationToken).ConfigureAwait(false);

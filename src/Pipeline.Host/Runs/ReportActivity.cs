@@ -82,7 +82,8 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
                 ["datasetIndexSha256"] = plan.DatasetIndexSha256 ?? "", ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
                 ["annotationFile"] = $"runs/{input.RunId}/{RunBlobs.Annotations}",
             },
-            Definitions = [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, .. learned.Values, .. sets.Definitions],
+            Definitions = [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, MetricDefinitions.Seam(SeamOptions.Default),
+                .. learned.Values, .. sets.Definitions],
             Items = itemReports,
             SetMetrics = sets.Values,
             Skipped = [.. sets.Skipped, .. GateSkipped(request.RealismGate, results.Values)],
@@ -109,20 +110,23 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
     }
 
     /// <summary>"ssim.inside" -> (ssim, inside); "ssim" -> (ssim, patch); "LPIPS[net]" -> (LPIPS[net], patch); "CLIP-I[net]" -> (CLIP-I[net], box).</summary>
-    private static MetricValue ToMetricValue(string key, double value, IReadOnlyDictionary<string, MetricDefinition> learned)
+    /// <remarks>A "copy&amp;paste/" or "untouched/" prefix names the method (<see cref="ComparisonMethod"/>); "seam" is measured at the box.</remarks>
+    private static MetricValue ToMetricValue(string fullKey, double value, IReadOnlyDictionary<string, MetricDefinition> learned)
     {
+        var (method, key) = ComparisonMethod.ParseKey(fullKey);
         if (learned.TryGetValue(key, out var def))
-            return new MetricValue(key, MetricKeys.IsEmbedding(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version);
+            return new MetricValue(key, MetricKeys.IsEmbedding(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version, method);
         int dot = key.IndexOf('.');
-        string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? "patch" : key[(dot + 1)..];
+        string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? (metric == "seam" ? "box" : "patch") : key[(dot + 1)..];
         string version = metric switch
         {
             "ssim" => MetricDefinitions.SsimVersion(PatchMetrics.Ssim),
             "psnr" => MetricDefinitions.PsnrVersion(1.0),
             "mae" => MetricDefinitions.MaeVersion,
+            "seam" => MetricDefinitions.SeamVersion(SeamOptions.Default),
             _ => metric + "/1",
         };
-        return new MetricValue(metric, region, double.IsFinite(value) ? value : null, version);
+        return new MetricValue(metric, region, double.IsFinite(value) ? value : null, version, method);
     }
 
     private static IReadOnlyDictionary<string, string> LineageMap(WorkItem item, Lineage? l)
@@ -147,13 +151,22 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
         var gen = TensorBundle.Parse(genData.ToArray(), itemId);
         var original = prep.Get(ModelTensorNames.Original, itemId);
         var result = gen.Get(ModelTensorNames.Sample, itemId);
+        // what the output shows: the sample blended into the original with the compositing alpha, when the domain gives it
+        if (prep.Contains(ModelTensorNames.CompositeAlpha))
+        {
+            var alpha = prep.Get(ModelTensorNames.CompositeAlpha, itemId);
+            result = result.Select((v, i) => original[i] + alpha[i] * (v - original[i])).ToArray();
+        }
         var diff = new float[original.Length];
         for (int i = 0; i < diff.Length; i++) diff[i] = Math.Clamp(Math.Abs(result[i] - original[i]) - 1f, -1f, 1f); // |a-b| in [0,2] -> [-1,1]
-        return
-        [
+        var images = new List<ReportImage>
+        {
             Png("original crop", original), Png("masked context", prep.Get(ModelTensorNames.Context, itemId)), Png("reference", prep.Get(ModelTensorNames.Reference, itemId)),
-            Png("result", result), Png("difference", diff),
-        ];
+            Png("result", result),
+        };
+        if (prep.Contains(ModelTensorNames.CopyPaste)) images.Add(Png("copy&paste", prep.Get(ModelTensorNames.CopyPaste, itemId)));
+        images.Add(Png("difference", diff));
+        return images;
     }
 
     private static ReportImage Png(string label, float[] model)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pipeline.Core.Domains;
 using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 using Pipeline.Host.Runs.Metrics;
 using Pipeline.Mammography;
 using Pipeline.Storage;

@@ -71,8 +71,11 @@ public static class SegmentationWriter
         if (ds.Contains(DicomTag.FrameOfReferenceUID) && !ds.Contains(DicomTag.PositionReferenceIndicator))
             ds.Add(new DicomElement(DicomTag.PositionReferenceIndicator, DicomVR.LO, ReadOnlyMemory<byte>.Empty));
 
-        var now = DateTime.UtcNow;
-        string date = now.ToString("yyyyMMdd", CultureInfo.InvariantCulture), time = now.ToString("HHmmss", CultureInfo.InvariantCulture);
+        // Content Date/Time (type 1) are the segmented image's (else its study's), so the same image always gives the same
+        // bytes and reruns of a run are byte-identical; a de-identified image has neither, and then a fixed placeholder
+        // (19700101 000000) is written rather than the clock.
+        string date = NonEmpty(src.GetString(DicomTag.ContentDate)) ?? NonEmpty(src.GetString(DicomTag.StudyDate)) ?? "19700101";
+        string time = NonEmpty(src.GetString(DicomTag.ContentTime)) ?? NonEmpty(src.GetString(DicomTag.StudyTime)) ?? "000000";
         string sop = options.SopInstanceUid ?? DicomUid.Generate();
         string series = options.SeriesInstanceUid ?? DicomUid.Generate();
         foreach (var uid in new[] { sop, series })
@@ -81,8 +84,6 @@ public static class SegmentationWriter
         // SOP Common, Segmentation Series, Enhanced General Equipment (C.7.5.2: all type 1).
         ds.SetString(DicomTag.SOPClassUID, DicomVR.UI, DicomSegmentation.SopClassUid);
         ds.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, sop);
-        ds.SetString(DicomTag.InstanceCreationDate, DicomVR.DA, date);
-        ds.SetString(DicomTag.InstanceCreationTime, DicomVR.TM, time);
         ds.SetString(DicomTag.Modality, DicomVR.CS, "SEG");
         ds.SetString(DicomTag.SeriesInstanceUID, DicomVR.UI, series);
         ds.SetInts(DicomTag.SeriesNumber, options.SeriesNumber);
@@ -175,6 +176,8 @@ public static class SegmentationWriter
         ds.SetBytes(DicomTag.PixelData, DicomVR.OB, DicomSegmentation.PackBits(mask));
         return new DicomFile(new DicomDataset { SourceName = sop }, ds, TransferSyntax.ExplicitVRLittleEndian, sop);
     }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
     private static byte[] TagBytes(DicomTag tag) =>
         [(byte)tag.Group, (byte)(tag.Group >> 8), (byte)tag.Element, (byte)(tag.Element >> 8)];

@@ -36,8 +36,8 @@ public sealed record DatasetValidationReport
     public bool IsValid => Errors.Count == 0;
 }
 
-/// <summary>The two documents ingestion produces.</summary>
-public sealed record DatasetIngestionResult(DatasetIndex Index, DatasetValidationReport Report);
+/// <summary>The two documents ingestion produces, and how many files were taken unchanged from the previous index.</summary>
+public sealed record DatasetIngestionResult(DatasetIndex Index, DatasetValidationReport Report, int ReusedFiles = 0);
 
 /// <summary>Options of <see cref="DatasetIngestion"/>.</summary>
 public sealed class DatasetIngestionOptions
@@ -52,8 +52,11 @@ public sealed class DatasetIngestionOptions
     /// <see cref="DicomPixelLimits"/>, PNG and JPEG by <see cref="DicomPixelLimits.MaxFramePixels"/> (width x height).</summary>
     public DicomPixelLimits Limits { get; set; } = new();
 
-    /// <summary>Files validated concurrently.</summary>
-    public int MaxDegreeOfParallelism { get; set; } = 2;
+    /// <summary>
+    /// Files read and validated concurrently. Reading a blob is mostly waiting on storage, so this is above the core
+    /// count; each file in flight is held in memory once (8 x a 30 MB mammogram = 240 MB at most).
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; set; } = 8;
 }
 
 /// <summary>
@@ -64,6 +67,12 @@ public sealed class DatasetIngestionOptions
 /// an exception. Findings given by masks are resolved here: CBIS-DDSM ROI mask images and, in a dataset without an
 /// annotation file, DICOM Segmentation objects (<see cref="DicomSegmentation"/>) whose frames reference the dataset's
 /// images by SOP Instance UID; each mask's bounding box becomes the finding's box.
+/// <para>
+/// Incremental: given the previous index, a file whose version (ETag) and size are unchanged, and that was indexed
+/// under the same validation settings, is not read again. Its hash and, for an annotated image, what opening it found
+/// (size, Presentation Intent, or why it cannot be opened) are reused; the annotation files are always re-read and the
+/// checks against them run again. ROI masks and datasets given by Segmentations are always read.
+/// </para>
 /// </summary>
 public static class DatasetIngestion
 {
@@ -83,9 +92,13 @@ public static class DatasetIngestion
     }
 
     public static async Task<DatasetIngestionResult> RunAsync(IDatasetSource source, DatasetIngestionOptions? options = null,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<int>? progress = null, DatasetIndex? previous = null, CancellationToken cancellationToken = default)
     {
         options ??= new DatasetIngestionOptions();
+        string settings = $"decodePixels={options.DecodePixels}; {options.Limits}";
+        var known = previous?.ValidatedWith == settings
+            ? previous.Files.Where(f => f.ETag != null && f.Sha256.Length == 64).ToDictionary(f => f.Path, StringComparer.Ordinal)
+            : new Dictionary<string, DatasetFile>(StringComparer.Ordinal);
         var files = new List<DatasetSourceFile>();
         await foreach (var f in source.ListAsync(cancellationToken).ConfigureAwait(false))
             if (!Generated.Contains(f.Path)) files.Add(f);
@@ -123,7 +136,7 @@ public static class DatasetIngestion
         var indexFiles = new DatasetFile[files.Count];
         var facts = new FileFacts?[files.Count];
         var fileErrors = new List<DatasetFileError>[files.Count];
-        int done = 0;
+        int done = 0, reused = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions
         {
             MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken,
@@ -131,6 +144,17 @@ public static class DatasetIngestion
         {
             var f = files[i];
             var local = fileErrors[i] = [];
+            bool isDicomFile = f.Path.EndsWith(".dcm", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".dicom", StringComparison.OrdinalIgnoreCase);
+            bool isMask = maskPaths.Contains(f.Path), isImage = !isMask && referenced.Contains(f.Path);
+            if (known.TryGetValue(f.Path, out var before) && f.Version != null && before.ETag == f.Version && before.Size == f.Size
+                && !isMask && !(segmentationMode && isDicomFile) && (!isImage || before.Image != null))
+            {
+                indexFiles[i] = before with { ContentType = ContentTypeOf(f.Path), Image = isImage ? before.Image : null };
+                if (isImage) facts[i] = FromIndex(f.Path, before.Image!, local);
+                Interlocked.Increment(ref reused);
+                progress?.Report(Interlocked.Increment(ref done));
+                return;
+            }
             byte[] bytes;
             try
             {
@@ -145,10 +169,18 @@ public static class DatasetIngestion
                 indexFiles[i] = new DatasetFile(f.Path, f.Size, "", ContentTypeOf(f.Path));
                 return;
             }
-            indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path));
-            bool isDicomFile = f.Path.EndsWith(".dcm", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".dicom", StringComparison.OrdinalIgnoreCase);
-            if (maskPaths.Contains(f.Path)) facts[i] = OpenMask(f.Path, bytes, options, local);
-            else if (referenced.Contains(f.Path) || (segmentationMode && isDicomFile)) facts[i] = OpenImage(f.Path, bytes, options, local);
+            DatasetImageFacts? recorded = null;
+            if (isMask) facts[i] = OpenMask(f.Path, bytes, options, local);
+            else if (isImage || (segmentationMode && isDicomFile))
+            {
+                int errorsBefore = local.Count;
+                var fact = facts[i] = OpenImage(f.Path, bytes, options, local);
+                if (isImage && !fact.IsSegmentation)
+                    recorded = fact.Opened ? new DatasetImageFacts(fact.Width, fact.Height, fact.ForProcessing)
+                        : new DatasetImageFacts(0, 0, false, local.Count > errorsBefore ? local[errorsBefore].Message : "cannot be opened");
+            }
+            indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path),
+                bytes.Length == f.Size ? f.Version : null, recorded);
             progress?.Report(Interlocked.Increment(ref done));
         }).ConfigureAwait(false);
         foreach (var list in fileErrors) if (list != null) errors.AddRange(list);
@@ -225,6 +257,7 @@ public static class DatasetIngestion
             TotalBytes = indexFiles.Sum(f => f.Size),
             Files = indexFiles,
             Problems = errors.Select(e => e.Path.Length == 0 ? e.Message : $"{e.Path}: {e.Message}").ToList(),
+            ValidatedWith = settings,
             AnnotationFormat = format?.ToString(),
             Findings = findings.Where(f => validImages.Contains(f.ImagePath)).Select(f =>
             {
@@ -233,7 +266,14 @@ public static class DatasetIngestion
                     f.Box is { } b ? new BoundingBox(b[0], b[1], b[2], b[3]) : null, f.Split, f.Laterality, f.View, f.Source ?? (detected is { } dd ? $"{dd.File}:{f.Line}" : null));
             }).ToList(),
         };
-        return new DatasetIngestionResult(index, report);
+        return new DatasetIngestionResult(index, report, reused);
+    }
+
+    /// <summary>What an unchanged image was found to be last time, with the same error it gave then.</summary>
+    private static FileFacts FromIndex(string path, DatasetImageFacts image, List<DatasetFileError> errors)
+    {
+        if (image.OpenError is { } problem) errors.Add(new DatasetFileError(path, problem));
+        return new FileFacts { Opened = image.OpenError is null, Width = image.Width, Height = image.Height, ForProcessing = image.ForProcessing };
     }
 
     /// <summary>Findings of a dataset given by Segmentations: each non-empty frame's mask box on the image it references;

@@ -1,7 +1,10 @@
 namespace Pipeline.Imaging.Ingestion;
 
-/// <summary>A file of a dataset: its path relative to the dataset root ('/' separated) and its size in bytes.</summary>
-public sealed record DatasetSourceFile(string Path, long Size);
+/// <summary>
+/// A file of a dataset: its path relative to the dataset root ('/' separated), its size in bytes, and a version that
+/// changes whenever its content may have (a blob's ETag; a file's modification time and size), or null when unknown.
+/// </summary>
+public sealed record DatasetSourceFile(string Path, long Size, string? Version = null);
 
 /// <summary>
 /// Where a dataset's files come from: a local folder (<see cref="FolderDatasetSource"/>) or, in the hosts, a blob prefix
@@ -39,7 +42,8 @@ public sealed class FolderDatasetSource : IDatasetSource
         {
             cancellationToken.ThrowIfCancellationRequested();
             var rel = Path.GetRelativePath(_root, f).Replace(Path.DirectorySeparatorChar, '/');
-            yield return new DatasetSourceFile(rel, new FileInfo(f).Length);
+            var info = new FileInfo(f);
+            yield return new DatasetSourceFile(rel, info.Length, $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}");
         }
         await Task.CompletedTask.ConfigureAwait(false);
     }

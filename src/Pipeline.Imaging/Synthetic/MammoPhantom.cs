@@ -234,7 +234,9 @@ public static class MammoPhantom
             int x0 = Math.Max(0, cx - reach), y0 = Math.Max(0, cy - reach), x1 = Math.Min(w, cx + reach + 1), y1 = Math.Min(h, cy + reach + 1);
             int pwid = x1 - x0, phgt = y1 - y0;
             var c = new float[pwid * phgt];
-            double contrast = DrawLesion(lesion.Kind, rng, c, pwid, phgt, cx - x0 + 0.5, cy - y0 + 0.5, sizePx, mm);
+            // The placement stream continues into the drawing unless the lesion has its own appearance seed.
+            var drawRng = lesion.AppearanceSeed is { } appearance ? new PhantomRandom(appearance) : rng;
+            double contrast = lesion.ContrastScale * DrawLesion(lesion.Kind, drawRng, c, pwid, phgt, cx - x0 + 0.5, cy - y0 + 0.5, sizePx, mm);
             // Box: pixels whose contribution exceeds a fraction of the peak (calcifications: every speck).
             float peak = c.Max();
             float thr = lesion.Kind == LesionKind.CalcificationCluster ? 0.2f * peak : lesion.Kind == LesionKind.Asymmetry ? 0.35f * peak : 0.3f * peak;

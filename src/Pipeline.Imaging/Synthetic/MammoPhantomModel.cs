@@ -10,7 +10,12 @@ public enum BreastSide { L, R }
 public enum LesionKind { CircumscribedMass, SpiculatedMass, CalcificationCluster, Asymmetry }
 
 /// <summary>A lesion to draw: its kind, its size (longest extent in mm) and a seed for its shape.</summary>
-public sealed record LesionSpec(LesionKind Kind, double SizeMm, ulong ShapeSeed);
+/// <param name="ShapeSeed">Seeds where the lesion is placed and, without <paramref name="AppearanceSeed"/>, how it looks.</param>
+/// <param name="AppearanceSeed">When set, the lesion's shape, texture, spiculation or calcification pattern and contrast
+/// come from this seed alone, independent of where it is placed: the same appearance seed draws the same lesion
+/// (scaled by <see cref="SizeMm"/>) over any tissue, at any position (lesion-transfer training pairs).</param>
+/// <param name="ContrastScale">Multiplies the drawn lesion's contrast (an exposure change between two images).</param>
+public sealed record LesionSpec(LesionKind Kind, double SizeMm, ulong ShapeSeed, ulong? AppearanceSeed = null, double ContrastScale = 1.0);
 
 /// <summary>An axis-aligned box in pixel-edge coordinates: [XMin, XMax) x [YMin, YMax).</summary>
 public readonly record struct PixelBox(double XMin, double YMin, double XMax, double YMax)

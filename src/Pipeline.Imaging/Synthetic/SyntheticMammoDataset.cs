@@ -109,15 +109,19 @@ public static class SyntheticMammoDataset
     }
 
     /// <summary>Writes the dataset into a folder.</summary>
-    public static Task<SyntheticMammoSummary> WriteToFolderAsync(SyntheticMammoOptions options, string folder, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<SyntheticMammoSummary> WriteToFolderAsync(SyntheticMammoOptions options, string folder, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(options, FolderWriter(folder), progress, cancellationToken);
+
+    /// <summary>A writer of relative paths under <paramref name="folder"/> (created now).</summary>
+    internal static Func<string, ReadOnlyMemory<byte>, CancellationToken, Task> FolderWriter(string folder)
     {
         Directory.CreateDirectory(folder);
-        return WriteAsync(options, async (rel, bytes, ct) =>
+        return async (rel, bytes, ct) =>
         {
             var path = Path.Combine(folder, rel.Replace('/', Path.DirectorySeparatorChar));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllBytesAsync(path, bytes.ToArray(), ct).ConfigureAwait(false);
-        }, progress, cancellationToken);
+        };
     }
 
     /// <summary>The image's rows of finding_annotations.csv (VinDr-Mammo conventions: a Python-list category string, "BI-RADS n").</summary>
@@ -136,7 +140,7 @@ public static class SyntheticMammoDataset
                 $"{Prefix()},['{l.Category}'],BI-RADS {l.Birads},{l.Box.XMin:0.##},{l.Box.YMin:0.##},{l.Box.XMax:0.##},{l.Box.YMax:0.##},{image.Split}");
     }
 
-    private static string Hex(string name) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..32];
+    internal static string Hex(string name) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..32];
 
     private sealed record StudyPlan(int Index, string StudyId, int Age, string DensityCategory, double Density, bool Monochrome1, string Split,
         IReadOnlyList<LesionSpec>[] LesionsBySide)
@@ -178,18 +182,29 @@ public static class SyntheticMammoDataset
         // The same lesions appear in both views of a breast, each view placing them independently (shape seeds differ per view).
         var lesions = study.LesionsBySide[(int)side].Select((l, k) => l with { ShapeSeed = l.ShapeSeed ^ (ulong)(view + 1) * 0x9E3779B97F4A7C15UL }).ToList();
         var spec = new MammoImageSpec(o.Rows, o.Columns, spacing, view, side, (ulong)PhantomRandom.For(o.Seed, 200, s, v).NextUInt64(), study.Density, lesions);
+        return CreateImage($"synth-mammo/{o.Seed}", study.StudyId, s, v, spec, $"SYN{o.Seed % 100000:D5}{s:D5}", study.Age, study.DensityCategory,
+            study.Monochrome1, study.Split);
+    }
+
+    /// <summary>
+    /// Renders <paramref name="spec"/> and wraps it in a DICOM whose identifiers derive from <paramref name="ns"/>, the
+    /// study index <paramref name="s"/> and the view index <paramref name="v"/> (deterministic UIDs).
+    /// </summary>
+    internal static SyntheticMammoImage CreateImage(string ns, string studyId, int s, int v, MammoImageSpec spec, string patientId, int age,
+        string densityCategory, bool monochrome1, string split)
+    {
         var phantom = MammoPhantom.Render(spec);
-        string seriesId = Hex($"synth-mammo/{o.Seed}/series/{s}/{v}"), imageId = Hex($"synth-mammo/{o.Seed}/image/{s}/{v}");
+        string seriesId = Hex($"{ns}/series/{s}/{v}"), imageId = Hex($"{ns}/image/{s}/{v}");
         string birads = phantom.Lesions.Count == 0 ? "BI-RADS 1" : $"BI-RADS {phantom.Lesions.Max(l => l.Birads)}";
         var file = MammoDicomFactory.Create(phantom, new MammoDicomIdentity(
-            PatientId: $"SYN{o.Seed % 100000:D5}{s:D5}", PatientName: $"Synthetic^Patient{s:D5}", Age: study.Age,
-            StudyInstanceUid: DicomUid.FromName($"synth-mammo/{o.Seed}/study/{s}"),
-            SeriesInstanceUid: DicomUid.FromName($"synth-mammo/{o.Seed}/series/{s}/{v}"),
-            SopInstanceUid: DicomUid.FromName($"synth-mammo/{o.Seed}/image/{s}/{v}"),
-            FrameOfReferenceUid: DicomUid.FromName($"synth-mammo/{o.Seed}/frame/{s}/{side}"),
+            PatientId: patientId, PatientName: $"Synthetic^Patient{s:D5}", Age: age,
+            StudyInstanceUid: DicomUid.FromName($"{ns}/study/{s}"),
+            SeriesInstanceUid: DicomUid.FromName($"{ns}/series/{s}/{v}"),
+            SopInstanceUid: DicomUid.FromName($"{ns}/image/{s}/{v}"),
+            FrameOfReferenceUid: DicomUid.FromName($"{ns}/frame/{s}/{spec.Side}"),
             StudyId: $"{s + 1}", AccessionNumber: $"SYNACC{s:D6}", SeriesNumber: v + 1, InstanceNumber: 1,
-            StudyDate: new DateOnly(2024, 1, 1).AddDays((int)(study.Index % 365)), Monochrome1: study.Monochrome1));
-        return new SyntheticMammoImage(study.StudyId, seriesId, imageId, $"images/{study.StudyId}/{imageId}.dicom", study.Split,
-            birads, $"DENSITY {study.DensityCategory}", phantom, file);
+            StudyDate: new DateOnly(2024, 1, 1).AddDays(s % 365), Monochrome1: monochrome1));
+        return new SyntheticMammoImage(studyId, seriesId, imageId, $"images/{studyId}/{imageId}.dicom", split,
+            birads, $"DENSITY {densityCategory}", phantom, file);
     }
 }

@@ -1,32 +1,22 @@
 namespace Pipeline.Inference.Onnx;
 
-/// <summary>An ONNX Runtime call failed: carries ORT's error code and its own message.</summary>
+/// <summary>
+/// An ONNX Runtime operation on a model failed. <see cref="Exception.Message"/> names the model and the operation;
+/// <see cref="OrtMessage"/> is ORT's own message (from its <c>OnnxRuntimeException</c>, the inner exception) or, for
+/// problems this layer finds before ORT is called, the same text.
+/// </summary>
 public class OrtException : Exception
 {
-    public OrtException(OrtErrorCode code, string message, string ortMessage, Exception? inner = null) : base(message, inner)
-    {
-        ErrorCode = code;
-        OrtMessage = ortMessage;
-    }
+    public OrtException(string message, string ortMessage, Exception? inner = null) : base(message, inner) => OrtMessage = ortMessage;
 
-    public OrtException(string message, Exception? inner = null) : base(message, inner)
-    {
-        ErrorCode = OrtErrorCode.Fail;
-        OrtMessage = message;
-    }
-
-    /// <summary>ORT's error code (<see cref="OrtErrorCode.Fail"/> for errors raised by this binding itself).</summary>
-    public OrtErrorCode ErrorCode { get; }
+    public OrtException(string message, Exception? inner = null) : this(message, message, inner) { }
 
     /// <summary>The message exactly as ORT returned it.</summary>
     public string OrtMessage { get; }
 }
 
-/// <summary>The ONNX Runtime native library could not be found or loaded, or does not offer the C API version needed.</summary>
-public sealed class OrtLibraryException(string message, Exception? inner = null) : OrtException(message, inner);
-
 /// <summary>A tensor handed to a session does not fit the graph's input or output (name, element type or shape).</summary>
-public sealed class OrtShapeException(string message) : OrtException(OrtErrorCode.InvalidArgument, message, message);
+public sealed class OrtShapeException(string message) : OrtException(message);
 
-/// <summary>The requested execution provider is not available in the loaded ONNX Runtime library.</summary>
+/// <summary>The requested execution provider cannot be used with the ONNX Runtime build this process loaded.</summary>
 public sealed class OrtExecutionProviderException(string message, Exception? inner = null) : OrtException(message, inner);

@@ -1,41 +1,27 @@
-using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Pipeline.Inference.Onnx;
 
-/// <summary>One graph input or output: name, element type and shape (-1 where the dimension is dynamic).</summary>
-public sealed record OrtNodeInfo(string Name, OrtElementType ElementType, IReadOnlyList<long> Dimensions, IReadOnlyList<string> SymbolicDimensions)
-{
-    /// <summary>Shape as text, symbolic dimensions by name: e.g. [batch, 1, 16, 16].</summary>
-    public string ShapeText => "[" + string.Join(", ", Dimensions.Select((d, i) => d >= 0 ? d.ToString() : SymbolicDimensions[i] is { Length: > 0 } s ? s : "?")) + "]";
-
-    /// <summary>Why a tensor of this element type and shape does not fit, or null when it does.</summary>
-    public string? Mismatch(OrtElementType type, ReadOnlySpan<long> shape)
-    {
-        if (type != ElementType) return $"element type {type}, but the graph declares {ElementType}";
-        if (shape.Length != Dimensions.Count) return $"rank {shape.Length} [{string.Join(", ", shape.ToArray())}], but the graph declares {ShapeText}";
-        for (var i = 0; i < shape.Length; i++)
-            if (Dimensions[i] >= 0 && Dimensions[i] != shape[i])
-                return $"shape [{string.Join(", ", shape.ToArray())}], but the graph declares {ShapeText} (dimension {i} must be {Dimensions[i]})";
-        return null;
-    }
-}
-
 /// <summary>
-/// An inference session over one ONNX graph (<c>OrtSession</c>). Runs are thread-safe (ORT's guarantee for
-/// OrtApi::Run) and write into caller-provided output tensors.
+/// An inference session over one ONNX graph: the official <see cref="InferenceSession"/> with what the pipeline adds
+/// around it: the execution provider chosen from <see cref="OrtSessionOptions"/> (CUDA with a clear message or a
+/// configured CPU fallback), graph I/O as <see cref="OrtNodeInfo"/>, every tensor checked against the graph before ORT
+/// runs (so a wrong shape names the model and the input), ORT's errors wrapped with the model's path, and cancellation.
+/// Tensors are the caller's <see cref="OrtValue"/>s, usually laid over pinned managed buffers without a copy
+/// (<see cref="OrtValue.CreateTensorValueFromMemory{T}(T[], long[])"/>); outputs are written into pre-allocated ones.
+/// Runs are thread-safe (ORT's guarantee for concurrent <c>Run</c> calls on one session).
 /// </summary>
-public sealed unsafe class OrtSession : IDisposable
+public sealed class OrtSession : IDisposable
 {
-    private readonly OrtRuntime _runtime;
-    private readonly OrtObjectHandle _session;
     private readonly Dictionary<string, int> _inputIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _outputIndex = new(StringComparer.Ordinal);
-    private readonly nint[] _inputNames;   // native NUL-terminated UTF-8 copies, freed on dispose
-    private readonly nint[] _outputNames;
+    private readonly RunOptions _defaultRunOptions;
     private int _disposed;
 
     /// <summary>The ONNX file this session runs.</summary>
     public string ModelPath { get; }
+    /// <summary>The official session, for what this class does not wrap.</summary>
+    public InferenceSession Session { get; }
     public IReadOnlyList<OrtNodeInfo> Inputs { get; }
     public IReadOnlyList<OrtNodeInfo> Outputs { get; }
     /// <summary>The provider the session was created with ("CUDAExecutionProvider" or "CPUExecutionProvider").</summary>
@@ -43,211 +29,184 @@ public sealed unsafe class OrtSession : IDisposable
     /// <summary>Why the session runs on another provider than asked (CPU fallback), or null.</summary>
     public string? ExecutionProviderNote { get; }
 
-    internal OrtSession(OrtRuntime runtime, string modelPath, OrtSessionOptions options)
+    private OrtSession(string modelPath, InferenceSession session, string provider, string? note, OrtLoggingLevel logSeverity)
     {
-        _runtime = runtime;
         ModelPath = modelPath;
-        if (!File.Exists(modelPath)) throw new FileNotFoundException($"ONNX model '{modelPath}' does not exist.", modelPath);
-        var api = runtime.Api;
-
-        (ExecutionProvider, ExecutionProviderNote) = ("CPUExecutionProvider", null);
-        nint session = 0;
-        nint so = CreateSessionOptions(api, options);
-        try
-        {
-            if (options.ExecutionProvider == OrtExecutionProvider.Cuda)
-            {
-                var failure = TryAppendCuda(runtime, so, options);
-                if (failure is null) ExecutionProvider = "CUDAExecutionProvider";
-                else if (options.FallbackToCpu)
-                {
-                    ExecutionProviderNote = $"CUDA was requested but is not usable ({failure}); running on the CPU as configured (FallbackToCpu).";
-                    api.ReleaseSessionOptions(so);
-                    so = 0;
-                    so = CreateSessionOptions(api, options);
-                }
-                else throw new OrtExecutionProviderException($"CUDA was requested for '{modelPath}' but is not usable: {failure}. " +
-                    "Use the onnxruntime-gpu build (PIPELINE_ORT_LIBRARY) or set FallbackToCpu to run on the CPU.");
-            }
-            var path = OrtApi.Utf8z(modelPath);
-            fixed (byte* p = path) api.Check(api.CreateSession(runtime.Env.DangerousGetHandle(), p, so, &session), $"CreateSession('{modelPath}')");
-        }
-        finally { if (so != 0) api.ReleaseSessionOptions(so); }
-        _session = new OrtObjectHandle(session, api.ReleaseSession);
-
-        Inputs = ReadNodes(isInput: true);
-        Outputs = ReadNodes(isInput: false);
-        _inputNames = new nint[Inputs.Count];
-        _outputNames = new nint[Outputs.Count];
-        for (var i = 0; i < Inputs.Count; i++) { _inputIndex[Inputs[i].Name] = i; _inputNames[i] = Marshal.StringToCoTaskMemUTF8(Inputs[i].Name); }
-        for (var i = 0; i < Outputs.Count; i++) { _outputIndex[Outputs[i].Name] = i; _outputNames[i] = Marshal.StringToCoTaskMemUTF8(Outputs[i].Name); }
+        Session = session;
+        ExecutionProvider = provider;
+        ExecutionProviderNote = note;
+        Inputs = session.InputNames.Select(n => OrtNodeInfo.From(n, session.InputMetadata[n])).ToArray();
+        Outputs = session.OutputNames.Select(n => OrtNodeInfo.From(n, session.OutputMetadata[n])).ToArray();
+        for (var i = 0; i < Inputs.Count; i++) _inputIndex[Inputs[i].Name] = i;
+        for (var i = 0; i < Outputs.Count; i++) _outputIndex[Outputs[i].Name] = i;
+        _defaultRunOptions = new RunOptions { LogSeverityLevel = logSeverity };
     }
 
-    private static nint CreateSessionOptions(OrtApi api, OrtSessionOptions o)
+    /// <summary>
+    /// Opens a session over <paramref name="modelPath"/>. A missing file is a <see cref="FileNotFoundException"/>; a
+    /// file ORT cannot load is an <see cref="OrtException"/> naming it; CUDA asked for but not usable is an
+    /// <see cref="OrtExecutionProviderException"/> unless <see cref="OrtSessionOptions.FallbackToCpu"/> is set.
+    /// </summary>
+    public static OrtSession Open(string modelPath, OrtSessionOptions? options = null)
     {
-        nint so;
-        api.Check(api.CreateSessionOptions(&so), "CreateSessionOptions");
+        options ??= new OrtSessionOptions();
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"ONNX model '{modelPath}' does not exist.", modelPath);
+        if (options.IntraOpThreads < 0 || options.InterOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "thread counts must be >= 0 (0 = ORT's default)");
+        _ = OrtEnvironment.Instance;
+
+        if (options.ExecutionProvider == OrtExecutionProvider.Cuda)
+        {
+            string failure;
+            using (var so = CreateSessionOptions(options))
+            {
+                failure = TryAppendCuda(so, options);
+                if (failure.Length == 0)
+                {
+                    try { return new OrtSession(modelPath, Create(modelPath, so), "CUDAExecutionProvider", null, options.LogSeverity); }
+                    catch (OrtException e) when (e.InnerException is OnnxRuntimeException) { failure = e.OrtMessage; }
+                }
+            }
+            if (!options.FallbackToCpu)
+                throw new OrtExecutionProviderException($"CUDA was requested for '{modelPath}' but is not usable: {failure}. " +
+                    "Build with the GPU package (-p:OnnxRuntimeFlavor=Gpu, docs/inference.md) on a machine with the CUDA 13 runtime, cuBLAS and cuDNN 9, " +
+                    "or set FallbackToCpu to run on the CPU.");
+            using var cpu = CreateSessionOptions(options);
+            return new OrtSession(modelPath, Create(modelPath, cpu), "CPUExecutionProvider",
+                $"CUDA was requested but is not usable ({failure}); running on the CPU as configured (FallbackToCpu).", options.LogSeverity);
+        }
+        using var cpuOnly = CreateSessionOptions(options);
+        return new OrtSession(modelPath, Create(modelPath, cpuOnly), "CPUExecutionProvider", null, options.LogSeverity);
+    }
+
+    private static InferenceSession Create(string modelPath, SessionOptions so)
+    {
+        try { return new InferenceSession(modelPath, so); }
+        catch (OnnxRuntimeException e) { throw new OrtException($"ONNX Runtime cannot load '{modelPath}': {e.Message}", e.Message, e); }
+    }
+
+    private static SessionOptions CreateSessionOptions(OrtSessionOptions o)
+    {
+        var so = new SessionOptions();
         try
         {
-            if (o.IntraOpThreads < 0 || o.InterOpThreads < 0) throw new ArgumentOutOfRangeException(nameof(o), "thread counts must be >= 0 (0 = ORT default)");
-            api.Check(api.SetIntraOpNumThreads(so, o.IntraOpThreads), "SetIntraOpNumThreads");
-            api.Check(api.SetInterOpNumThreads(so, o.InterOpThreads), "SetInterOpNumThreads");
-            api.Check(api.SetSessionGraphOptimizationLevel(so, (int)o.GraphOptimization), "SetSessionGraphOptimizationLevel");
-            api.Check(api.SetSessionExecutionMode(so, (int)o.ExecutionMode), "SetSessionExecutionMode");
-            api.Check(o.EnableMemoryPattern ? api.EnableMemPattern(so) : api.DisableMemPattern(so), "EnableMemPattern");
-            api.Check(o.EnableCpuMemArena ? api.EnableCpuMemArena(so) : api.DisableCpuMemArena(so), "EnableCpuMemArena");
-            api.Check(api.SetSessionLogSeverityLevel(so, Math.Clamp(o.LogSeverity, 0, 4)), "SetSessionLogSeverityLevel");
+            so.IntraOpNumThreads = o.IntraOpThreads;
+            so.InterOpNumThreads = o.InterOpThreads;
+            so.GraphOptimizationLevel = o.GraphOptimization;
+            so.ExecutionMode = o.ExecutionMode;
+            so.EnableMemoryPattern = o.EnableMemoryPattern;
+            so.EnableCpuMemArena = o.EnableCpuMemArena;
+            so.LogSeverityLevel = o.LogSeverity;
             return so;
         }
-        catch { api.ReleaseSessionOptions(so); throw; }
+        catch { so.Dispose(); throw; }
     }
 
-    /// <summary>Appends the CUDA provider (CreateCUDAProviderOptions, UpdateCUDAProviderOptions, ..._CUDA_V2); returns why not, or null.</summary>
-    private static string? TryAppendCuda(OrtRuntime runtime, nint so, OrtSessionOptions o)
+    /// <summary>Appends the CUDA provider with <c>device_id</c> and <see cref="OrtSessionOptions.CudaOptions"/>; returns why not, or "".</summary>
+    private static string TryAppendCuda(SessionOptions so, OrtSessionOptions o)
     {
-        var api = runtime.Api;
-        if (!runtime.AvailableProviders.Contains("CUDAExecutionProvider"))
-            return $"ONNX Runtime {runtime.Version} at '{runtime.LibraryPath}' was built without the CUDA execution provider (available: {string.Join(", ", runtime.AvailableProviders)})";
-        nint cuda;
-        var status = api.CreateCUDAProviderOptions(&cuda);
-        if (status != 0) return api.ReadAndRelease(status).Message;
+        var providers = OrtEnvironment.AvailableProviders;
+        if (!providers.Contains("CUDAExecutionProvider"))
+            return $"this process's ONNX Runtime {OrtEnvironment.Version} is the CPU build (providers: {string.Join(", ", providers)})";
         try
         {
-            var entries = new Dictionary<string, string>(o.CudaOptions ?? new Dictionary<string, string>()) { ["device_id"] = o.CudaDeviceId.ToString() };
-            var keys = entries.Keys.Select(OrtApi.Utf8z).ToArray();
-            var values = entries.Values.Select(OrtApi.Utf8z).ToArray();
-            var handles = keys.Concat(values).Select(b => GCHandle.Alloc(b, GCHandleType.Pinned)).ToArray();
-            try
-            {
-                var k = stackalloc byte*[keys.Length];
-                var v = stackalloc byte*[keys.Length];
-                for (var i = 0; i < keys.Length; i++) { k[i] = (byte*)handles[i].AddrOfPinnedObject(); v[i] = (byte*)handles[keys.Length + i].AddrOfPinnedObject(); }
-                status = api.UpdateCUDAProviderOptions(cuda, k, v, (nuint)keys.Length);
-                if (status != 0) return api.ReadAndRelease(status).Message;
-            }
-            finally { foreach (var h in handles) h.Free(); }
-            status = api.SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda);
-            return status == 0 ? null : api.ReadAndRelease(status).Message;
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string>(o.CudaOptions ?? new Dictionary<string, string>()) { ["device_id"] = o.CudaDeviceId.ToString() });
+            so.AppendExecutionProvider_CUDA(cuda);
+            return "";
         }
-        finally { api.ReleaseCUDAProviderOptions(cuda); }
-    }
-
-    private OrtNodeInfo[] ReadNodes(bool isInput)
-    {
-        var api = _runtime.Api;
-        var s = _session.DangerousGetHandle();
-        nuint count;
-        api.Check(isInput ? api.SessionGetInputCount(s, &count) : api.SessionGetOutputCount(s, &count), "SessionGetInputCount");
-        var nodes = new OrtNodeInfo[(int)count];
-        for (nuint i = 0; i < count; i++)
-        {
-            byte* name;
-            api.Check(isInput ? api.SessionGetInputName(s, i, _runtime.DefaultAllocator, &name) : api.SessionGetOutputName(s, i, _runtime.DefaultAllocator, &name), "SessionGetInputName");
-            string text;
-            try { text = Marshal.PtrToStringUTF8((nint)name) ?? ""; }
-            finally { api.Check(api.AllocatorFree(_runtime.DefaultAllocator, name), "AllocatorFree"); }
-
-            nint typeInfo;
-            api.Check(isInput ? api.SessionGetInputTypeInfo(s, i, &typeInfo) : api.SessionGetOutputTypeInfo(s, i, &typeInfo), "SessionGetInputTypeInfo");
-            try
-            {
-                int onnxType;
-                api.Check(api.GetOnnxTypeFromTypeInfo(typeInfo, &onnxType), "GetOnnxTypeFromTypeInfo");
-                if (onnxType != 1) // ONNX_TYPE_TENSOR
-                {
-                    nodes[i] = new OrtNodeInfo(text, OrtElementType.Undefined, [], []);
-                    continue;
-                }
-                nint tensorInfo; // owned by typeInfo: not released separately
-                api.Check(api.CastTypeInfoToTensorInfo(typeInfo, &tensorInfo), "CastTypeInfoToTensorInfo");
-                var (type, dims, symbolic) = ReadTensorInfo(api, tensorInfo);
-                nodes[i] = new OrtNodeInfo(text, type, dims, symbolic);
-            }
-            finally { api.ReleaseTypeInfo(typeInfo); }
-        }
-        return nodes;
-    }
-
-    internal static (OrtElementType Type, long[] Dims, string[] Symbolic) ReadTensorInfo(OrtApi api, nint info)
-    {
-        int type;
-        api.Check(api.GetTensorElementType(info, &type), "GetTensorElementType");
-        nuint rank;
-        api.Check(api.GetDimensionsCount(info, &rank), "GetDimensionsCount");
-        var dims = new long[(int)rank];
-        var symbolic = new string[(int)rank];
-        if (rank > 0)
-        {
-            fixed (long* d = dims) api.Check(api.GetDimensions(info, d, rank), "GetDimensions");
-            var names = stackalloc byte*[(int)rank];
-            api.Check(api.GetSymbolicDimensions(info, names, rank), "GetSymbolicDimensions");
-            for (var k = 0; k < (int)rank; k++) symbolic[k] = names[k] == null ? "" : Marshal.PtrToStringUTF8((nint)names[k]) ?? "";
-        }
-        return ((OrtElementType)type, dims, symbolic);
+        catch (OnnxRuntimeException e) { return e.Message; }
     }
 
     /// <summary>
     /// Runs the graph on <paramref name="inputs"/> (bound to <paramref name="inputNames"/>) and writes into the
     /// pre-allocated <paramref name="outputs"/>. Every tensor is checked against the graph's declared element type and
     /// shape first, so a wrong shape is an <see cref="OrtShapeException"/> naming the model and the input.
-    /// Cancellation terminates the run (RunOptionsSetTerminate) and throws <see cref="OperationCanceledException"/>.
+    /// Cancellation terminates the run (<see cref="RunOptions.Terminate"/>) and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public void Run(ReadOnlySpan<string> inputNames, ReadOnlySpan<OrtTensor> inputs, ReadOnlySpan<string> outputNames, ReadOnlySpan<OrtTensor> outputs,
+    public void Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputs, IReadOnlyList<string> outputNames, IReadOnlyList<OrtValue> outputs,
         CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (inputNames.Length != inputs.Length || outputNames.Length != outputs.Length)
-            throw new ArgumentException($"Run of '{ModelPath}': names and tensors differ in count.");
         cancellationToken.ThrowIfCancellationRequested();
-        var n = inputs.Length; var m = outputs.Length;
-        var inNames = stackalloc nint[n]; var inValues = stackalloc nint[n];
-        var outNames = stackalloc nint[m]; var outValues = stackalloc nint[m];
-        for (var i = 0; i < n; i++)
+        Check(inputNames, inputs, outputNames, outputs);
+        Execute(ro => Session.Run(ro, inputNames, inputs, outputNames, outputs), cancellationToken);
+    }
+
+    /// <summary>
+    /// Binds the tensors once (ORT's <see cref="OrtIoBinding"/>) for repeated runs over the same buffers: the caller
+    /// rewrites the input buffers between <see cref="OrtBoundRun.Run"/> calls and reads the outputs in place. The tensors
+    /// are checked as in <see cref="Run"/>, and must outlive the binding.
+    /// </summary>
+    public OrtBoundRun Bind(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputs, IReadOnlyList<string> outputNames, IReadOnlyList<OrtValue> outputs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        Check(inputNames, inputs, outputNames, outputs);
+        var binding = Session.CreateIoBinding();
+        try
+        {
+            for (var i = 0; i < inputs.Count; i++) binding.BindInput(inputNames[i], inputs[i]);
+            for (var i = 0; i < outputs.Count; i++) binding.BindOutput(outputNames[i], outputs[i]);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            binding.Dispose();
+            throw new OrtException($"Binding the tensors of '{ModelPath}' failed: {e.Message}", e.Message, e);
+        }
+        catch { binding.Dispose(); throw; }
+        return new OrtBoundRun(this, binding);
+    }
+
+    /// <summary>Runs <paramref name="run"/> with run options that cancellation terminates; wraps ORT's errors with the model's path.</summary>
+    internal void Execute(Action<RunOptions> run, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!cancellationToken.CanBeCanceled)
+        {
+            Wrap(run, _defaultRunOptions, cancellationToken);
+            return;
+        }
+        using var ro = new RunOptions { LogSeverityLevel = _defaultRunOptions.LogSeverityLevel };
+        using (cancellationToken.Register(() => ro.Terminate = true))
+            Wrap(run, ro, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void Wrap(Action<RunOptions> run, RunOptions ro, CancellationToken cancellationToken)
+    {
+        try { run(ro); }
+        catch (OnnxRuntimeException e)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new OrtException($"Run of '{ModelPath}' failed: {e.Message}", e.Message, e);
+        }
+    }
+
+    private void Check(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputs, IReadOnlyList<string> outputNames, IReadOnlyList<OrtValue> outputs)
+    {
+        if (inputNames.Count != inputs.Count || outputNames.Count != outputs.Count)
+            throw new ArgumentException($"Run of '{ModelPath}': names and tensors differ in count.");
+        for (var i = 0; i < inputs.Count; i++)
         {
             if (!_inputIndex.TryGetValue(inputNames[i], out var k))
                 throw new OrtShapeException($"Model '{ModelPath}' has no input '{inputNames[i]}' (inputs: {string.Join(", ", Inputs.Select(x => x.Name))}).");
-            var why = Inputs[k].Mismatch(inputs[i].ElementType, inputs[i].Shape);
+            var why = Mismatch(Inputs[k], inputs[i]);
             if (why != null) throw new OrtShapeException($"Model '{ModelPath}', input '{inputNames[i]}': got {why}.");
-            inNames[i] = _inputNames[k]; inValues[i] = inputs[i].Handle;
         }
-        for (var i = 0; i < m; i++)
+        for (var i = 0; i < outputs.Count; i++)
         {
             if (!_outputIndex.TryGetValue(outputNames[i], out var k))
                 throw new OrtShapeException($"Model '{ModelPath}' has no output '{outputNames[i]}' (outputs: {string.Join(", ", Outputs.Select(x => x.Name))}).");
-            var why = Outputs[k].Mismatch(outputs[i].ElementType, outputs[i].Shape);
+            var why = Mismatch(Outputs[k], outputs[i]);
             if (why != null) throw new OrtShapeException($"Model '{ModelPath}', output '{outputNames[i]}': got {why}.");
-            outNames[i] = _outputNames[k]; outValues[i] = outputs[i].Handle;
         }
+    }
 
-        var api = _runtime.Api;
-        nint runOptions = 0;
-        CancellationTokenRegistration registration = default;
-        var addRef = false;
-        _session.DangerousAddRef(ref addRef);
-        try
-        {
-            if (cancellationToken.CanBeCanceled)
-            {
-                api.Check(api.CreateRunOptions(&runOptions), "CreateRunOptions");
-                var ro = runOptions;
-                registration = cancellationToken.Register(() => api.RunOptionsSetTerminate(ro));
-            }
-            var status = api.Run(_session.DangerousGetHandle(), runOptions, inNames, inValues, (nuint)n, outNames, (nuint)m, outValues);
-            registration.Dispose();
-            if (status != 0)
-            {
-                var (code, message) = api.ReadAndRelease(status);
-                cancellationToken.ThrowIfCancellationRequested();
-                throw new OrtException(code, $"Run of '{ModelPath}' failed: {message}", message);
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-        finally
-        {
-            registration.Dispose();
-            if (runOptions != 0) api.ReleaseRunOptions(runOptions);
-            if (addRef) _session.DangerousRelease();
-        }
+    private static string? Mismatch(OrtNodeInfo node, OrtValue value)
+    {
+        if (!value.IsTensor) return $"a {value.OnnxType} value, but the graph declares a tensor {node.ShapeText}";
+        var info = value.GetTensorTypeAndShape();
+        return node.Mismatch(info.ElementDataType, info.Shape);
     }
 
     /// <summary>The input named <paramref name="name"/>, or null.</summary>
@@ -258,8 +217,7 @@ public sealed unsafe class OrtSession : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _session.Dispose();
-        foreach (var p in _inputNames) Marshal.FreeCoTaskMem(p);
-        foreach (var p in _outputNames) Marshal.FreeCoTaskMem(p);
+        Session.Dispose();
+        _defaultRunOptions.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Pipeline.Inference.Onnx;
 using Pipeline.Inference.Packages;
 using R = Pipeline.Inference.Packages.ModelPackage.Roles;
@@ -12,13 +13,12 @@ namespace Pipeline.Inference.Sampling;
 public sealed class InpaintingModel : IDisposable
 {
     public ModelPackage Package { get; }
-    public OrtRuntime Runtime { get; }
     public OrtSession Denoiser { get; }
     public OrtSession? VaeEncoder { get; }
     public OrtSession? VaeDecoder { get; }
     public OrtSession? ReferenceEncoder { get; }
     /// <summary>Element type of the denoiser's timestep input (int64 or float32; the graph decides).</summary>
-    public OrtElementType TimestepType { get; }
+    public TensorElementType TimestepType { get; }
     /// <summary>Unconditional reference (CFG's null branch) for one item: zeros, or the package's null file.</summary>
     public float[] NullReference { get; }
     /// <summary>Length of one item's reference as the denoiser takes it (refC·S·S for images, D for embeddings).</summary>
@@ -26,17 +26,16 @@ public sealed class InpaintingModel : IDisposable
     /// <summary>Shape of one item's reference as the denoiser takes it (without the batch dimension).</summary>
     public long[] DenoiserReferenceShape { get; }
 
-    private InpaintingModel(ModelPackage package, OrtRuntime runtime, OrtSessionOptions options)
+    private InpaintingModel(ModelPackage package, OrtSessionOptions options)
     {
         Package = package;
-        Runtime = runtime;
         var opened = new List<OrtSession>();
         try
         {
             OrtSession Open(ModelComponent c)
             {
                 OrtSession s;
-                try { s = runtime.OpenSession(package.PathOf(c.File), options); }
+                try { s = OrtSession.Open(package.PathOf(c.File), options); }
                 catch (OrtException e) when (e is not OrtExecutionProviderException)
                 {
                     throw new ModelPackageException(package.Name, c.Name, $"ONNX Runtime cannot load '{c.File}': {e.OrtMessage}", e);
@@ -58,7 +57,7 @@ public sealed class InpaintingModel : IDisposable
             if (d.Input(R.MaskedContext) is { } mc) Expect(package, d, Denoiser, mc, [n, s, s]);
             if (d.Input(R.DetailMap) is { } hf) Expect(package, d, Denoiser, hf, [n, s, s]);
             var t = Denoiser.FindInput(d.Input(R.Timestep)!)!;
-            if (t.ElementType is not (OrtElementType.Int64 or OrtElementType.Float) || t.Dimensions.Count != 1)
+            if (t.ElementType is not (TensorElementType.Int64 or TensorElementType.Float) || t.Dimensions.Count != 1)
                 throw new ModelPackageException(package.Name, "denoiser", $"timestep input '{t.Name}' must be a 1-D int64 or float32 tensor [batch], the graph declares {t.ElementType} {t.ShapeText}");
             TimestepType = t.ElementType;
 
@@ -102,8 +101,8 @@ public sealed class InpaintingModel : IDisposable
     }
 
     /// <summary>Opens the sessions of <paramref name="package"/> and checks its bindings against the graphs.</summary>
-    public static InpaintingModel Open(ModelPackage package, OrtRuntime? runtime = null, OrtSessionOptions? options = null) =>
-        new(package, runtime ?? OrtRuntime.Load(), options ?? new OrtSessionOptions());
+    public static InpaintingModel Open(ModelPackage package, OrtSessionOptions? options = null) =>
+        new(package, options ?? new OrtSessionOptions());
 
     private static void CheckBindings(ModelPackage package, ModelComponent c, OrtSession s)
     {
@@ -124,7 +123,7 @@ public sealed class InpaintingModel : IDisposable
     {
         var node = (output ? s.FindOutput(name) : s.FindInput(name))!;
         var expected = "[batch, " + string.Join(", ", dims) + "]";
-        if (node.ElementType != OrtElementType.Float)
+        if (node.ElementType != TensorElementType.Float)
             throw new ModelPackageException(package.Name, c.Name, $"{(output ? "output" : "input")} '{name}' is {node.ElementType}; the sampler feeds float32");
         var ok = node.Dimensions.Count == dims.Length + 1;
         for (var i = 0; ok && i < dims.Length; i++) ok = node.Dimensions[i + 1] < 0 || node.Dimensions[i + 1] == dims[i];

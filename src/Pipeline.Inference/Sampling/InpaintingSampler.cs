@@ -1,3 +1,5 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Pipeline.Inference.Onnx;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Noise;
@@ -95,7 +97,6 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
     private float[][] SampleBatch(InpaintingItem[] items, Plan plan, SamplingOptions options, int batchIndex, int batchCount, CancellationToken cancellationToken)
     {
         var p = Model.Package;
-        var rt = Model.Runtime;
         int B = items.Length, rows = plan.Cfg ? 2 * B : B;
         int n = p.SampleChannels, s = p.SampleSize, sampleLen = n * s * s, maskLen = s * s, c = p.ImageChannels, res = p.Resolution;
         var refLen = Model.DenoiserReferenceLength;
@@ -118,27 +119,35 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
         var tLong = new long[rows];
         var tFloat = new float[rows];
         var names = new List<string>();
-        var tensors = new List<OrtTensor>();
+        var tensors = new List<OrtValue>();
         try
         {
-            OrtTensor Add(string role, OrtTensor t) { names.Add(d.Input(role)!); tensors.Add(t); return t; }
+            // OrtValues over the pinned arrays (no copies), bound once: each step rewrites modelIn / the timestep in
+            // place and the denoiser writes pred in place.
+            void Add(string role, Array data, long[] shape)
+            {
+                names.Add(d.Input(role)!);
+                tensors.Add(data switch
+                {
+                    float[] f => OrtValue.CreateTensorValueFromMemory(f, shape),
+                    long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),
+                    _ => throw new ArgumentException($"unsupported tensor buffer {data.GetType()}"),
+                });
+            }
             long[] Shape(params long[] tail) => [rows, .. tail];
-            Add(R.Sample, OrtTensor.Create(rt, modelIn, Shape(n, s, s)));
-            Add(R.Timestep, Model.TimestepType == OrtElementType.Int64 ? OrtTensor.Create(rt, tLong, [rows]) : OrtTensor.Create(rt, tFloat, [rows]));
-            if (d.Input(R.Mask) is not null) Add(R.Mask, OrtTensor.Create(rt, Stack(maskS, maskS, plan.Cfg), Shape(1, s, s)));
-            if (d.Input(R.MaskedContext) is not null) Add(R.MaskedContext, OrtTensor.Create(rt, Stack(maskedCtx, maskedCtx, plan.Cfg), Shape(n, s, s)));
-            if (d.Input(R.DetailMap) is not null) Add(R.DetailMap, OrtTensor.Create(rt, Stack(detail, detail, plan.Cfg), Shape(n, s, s)));
+            Add(R.Sample, modelIn, Shape(n, s, s));
+            if (Model.TimestepType == TensorElementType.Int64) Add(R.Timestep, tLong, [rows]); else Add(R.Timestep, tFloat, [rows]);
+            if (d.Input(R.Mask) is not null) Add(R.Mask, Stack(maskS, maskS, plan.Cfg), Shape(1, s, s));
+            if (d.Input(R.MaskedContext) is not null) Add(R.MaskedContext, Stack(maskedCtx, maskedCtx, plan.Cfg), Shape(n, s, s));
+            if (d.Input(R.DetailMap) is not null) Add(R.DetailMap, Stack(detail, detail, plan.Cfg), Shape(n, s, s));
             if (d.Input(R.Reference) is not null)
             {
                 var nullRef = new float[B * refLen];
                 for (var b = 0; b < B; b++) Model.NullReference.CopyTo(nullRef, b * refLen);
-                Add(R.Reference, OrtTensor.Create(rt, plan.Cfg ? Stack(nullRef, condRef, true) : condRef, Shape(Model.DenoiserReferenceShape)));
+                Add(R.Reference, plan.Cfg ? Stack(nullRef, condRef, true) : condRef, Shape(Model.DenoiserReferenceShape));
             }
-            using var output = OrtTensor.Create(rt, pred, Shape(n, s, s));
-            var inputNames = names.ToArray();
-            var inputTensors = tensors.ToArray();
-            string[] outputNames = [d.Outputs[R.Prediction]];
-            OrtTensor[] outputTensors = [output];
+            using var output = OrtValue.CreateTensorValueFromMemory(pred, Shape(n, s, s));
+            using var denoise = Model.Denoiser.Bind(names, tensors, [d.Outputs[R.Prediction]], [output]);
 
             // --- the loop -------------------------------------------------------------------------------------
             var scheduler = schedulers(plan.Scheduler, plan.Config);
@@ -180,7 +189,7 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
                 scheduler.ScaleModelInput(modelIn, i);
                 Array.Fill(tLong, t);
                 Array.Fill(tFloat, t);
-                Model.Denoiser.Run(inputNames, inputTensors, outputNames, outputTensors, cancellationToken);
+                denoise.Run(cancellationToken);
 
                 if (plan.Cfg) Guide(pred.AsSpan(0, B * sampleLen), pred.AsSpan(B * sampleLen, B * sampleLen), (float)plan.Guidance, guided);
                 if (scheduler.NeedsNoise)
@@ -327,8 +336,8 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
 
     private void RunOnce(OrtSession session, string inputName, float[] input, long[] inputShape, string outputName, float[] output, long[] outputShape)
     {
-        using var i = OrtTensor.Create(Model.Runtime, input, inputShape);
-        using var o = OrtTensor.Create(Model.Runtime, output, outputShape);
+        using var i = OrtValue.CreateTensorValueFromMemory(input, inputShape);
+        using var o = OrtValue.CreateTensorValueFromMemory(output, outputShape);
         session.Run([inputName], [i], [outputName], [o]);
     }
 

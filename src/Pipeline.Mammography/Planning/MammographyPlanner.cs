@@ -6,22 +6,31 @@ using Pipeline.Imaging.Preprocessing;
 namespace Pipeline.Mammography.Planning;
 
 /// <summary>
-/// Plans a mammography run: reads the dataset's annotation file (VinDr-Mammo, generic CSV or JSON:
-/// <see cref="DatasetAnnotations"/>), groups the findings per image (<see cref="DatasetImages"/>) and chooses the items
-/// (<see cref="LesionPlanner"/>); an insertion target is decoded to find its breast tissue.
+/// Plans a mammography run: takes the findings ingestion resolved into the dataset index (any format of
+/// <see cref="DatasetAnnotations"/>: VinDr-Mammo, CBIS-DDSM with ROI masks, generic CSV/JSON, DICOM Segmentations), or,
+/// for an index without them, parses the annotation file; groups the findings per image (<see cref="DatasetImages"/>)
+/// and chooses the items (<see cref="LesionPlanner"/>); an insertion target is decoded to find its breast tissue.
 /// </summary>
 public sealed class MammographyPlanner : IItemPlanner
 {
-    public bool Recognizes(DatasetFiles dataset) => DatasetAnnotations.Detect(dataset.Paths) is not null;
+    public bool Recognizes(DatasetFiles dataset) =>
+        DatasetAnnotations.Detect(dataset.Paths) is not null || dataset.Findings?.Any(f => f.Box != null) == true;
 
     public async Task<PlannedItems> PlanAsync(AugmentationRequest request, DatasetFiles dataset, IBlobReader blobs, CancellationToken cancellationToken)
     {
-        if (DatasetAnnotations.Detect(dataset.Paths) is not { } annotation)
-            return PlannedItems.Rejected([$"dataset '{dataset.Name}' has no annotation file ({DatasetAnnotations.VinDrFile}, {DatasetAnnotations.GenericCsvFile} or {DatasetAnnotations.GenericJsonFile})"]);
-        var bytes = await blobs.ReadAsync(dataset.BlobPrefix + annotation.File, cancellationToken).ConfigureAwait(false)
-                    ?? throw new FileNotFoundException($"{dataset.BlobPrefix}{annotation.File} is listed in the dataset index but does not exist");
         var rowProblems = new List<string>();
-        var findings = DatasetAnnotations.Parse(annotation.Format, annotation.File, System.Text.Encoding.UTF8.GetString(bytes), rowProblems);
+        List<AnnotatedFinding> findings;
+        if (dataset.Findings is { } resolved)
+            findings = resolved.Select(f => new AnnotatedFinding(f.Image, f.ImageId, null, f.Width, f.Height, f.ClassName,
+                f.Box is { } b ? [b.X0, b.Y0, b.X1, b.Y1] : null, f.Split, f.Laterality, f.View, 0, null, f.Source)).ToList();
+        else
+        {
+            if (DatasetAnnotations.Detect(dataset.Paths) is not { } annotation)
+                return PlannedItems.Rejected([$"dataset '{dataset.Name}' has no annotations: expected {DatasetAnnotations.ExpectedFiles}"]);
+            var bytes = await blobs.ReadAsync(dataset.BlobPrefix + annotation.File, cancellationToken).ConfigureAwait(false)
+                        ?? throw new FileNotFoundException($"{dataset.BlobPrefix}{annotation.File} is listed in the dataset index but does not exist");
+            findings = DatasetAnnotations.Parse(annotation.Format, annotation.File, System.Text.Encoding.UTF8.GetString(bytes), rowProblems);
+        }
         var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths, rowProblems);
 
         var decoded = new Dictionary<string, byte[]>(StringComparer.Ordinal);

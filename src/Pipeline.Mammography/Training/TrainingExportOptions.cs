@@ -13,11 +13,16 @@ public sealed record TrainingExportOptions
     public ulong Seed { get; init; }
     /// <summary>Held-out fraction of images when the annotation file has no split (by a hash of the image id).</summary>
     public double ValidationFraction { get; init; } = 0.15;
+    /// <summary>A `pipeline synth lesion-transfer` folder whose pairs are exported as lesion-transfer examples (null: none).</summary>
+    public string? TransferPairs { get; init; }
+    /// <summary>Insertion examples per lesion (into lesion-free images of the same split).</summary>
+    public int Insertions { get; init; }
 
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>(Preparation.Problems());
         if (Variants < 1) p.Add($"variants {Variants} must be >= 1");
+        if (Insertions < 0) p.Add($"insertions {Insertions} must be >= 0");
         if (!(ValidationFraction > 0 && ValidationFraction < 1)) p.Add($"validation fraction {ValidationFraction} must be in (0, 1)");
         return p;
     }

@@ -1,20 +1,21 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Pipeline.Inference.Onnx;
 
 namespace Pipeline.Metrics.Features;
 
 /// <summary>
-/// A feature network (ONNX, through the project's ONNX Runtime binding) with its descriptor. Metrics computed with it
+/// A feature network (ONNX, run by ONNX Runtime through <see cref="OrtSession"/>) with its descriptor. Metrics computed with it
 /// are reported under its name — FD[name], KID[name], LPIPS[name], CLIP-I[name] — so a stand-in can never pass for
 /// the real network.
 /// </summary>
 public sealed class FeatureNetwork : IDisposable
 {
-    private readonly OrtRuntime _runtime;
     private readonly OrtSession _session;
 
-    private FeatureNetwork(FeatureModelDescriptor descriptor, OrtRuntime runtime, OrtSession session)
+    private FeatureNetwork(FeatureModelDescriptor descriptor, OrtSession session)
     {
-        Descriptor = descriptor; _runtime = runtime; _session = session;
+        Descriptor = descriptor; _session = session;
     }
 
     public FeatureModelDescriptor Descriptor { get; }
@@ -23,21 +24,20 @@ public sealed class FeatureNetwork : IDisposable
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Opens the feature model in <paramref name="folder"/> (feature-model.json + ONNX file).</summary>
-    public static FeatureNetwork Open(string folder, OrtRuntime? runtime = null, OrtSessionOptions? options = null)
+    public static FeatureNetwork Open(string folder, OrtSessionOptions? options = null)
     {
         var d = FeatureModelDescriptor.Load(folder);
-        runtime ??= OrtRuntime.Load();
-        var session = runtime.OpenSession(Path.Combine(d.Folder, d.File), options);
+        var session = OrtSession.Open(Path.Combine(d.Folder, d.File), options);
         try
         {
             var input = session.FindInput(d.Input.Name)
                 ?? throw new InvalidDataException($"feature model '{d.Name}': the ONNX graph has no input '{d.Input.Name}' (inputs: {string.Join(", ", session.Inputs.Select(i => i.Name))})");
-            var why = input.Mismatch(OrtElementType.Float, [1, 3, d.Input.Height, d.Input.Width]);
+            var why = input.Mismatch(TensorElementType.Float, [1, 3, d.Input.Height, d.Input.Width]);
             if (why != null) throw new InvalidDataException($"feature model '{d.Name}': input '{d.Input.Name}' does not take a [batch, 3, {d.Input.Height}, {d.Input.Width}] float tensor: {why}");
             foreach (var name in d.Kind == FeatureModelKind.Lpips ? d.Layers.Select(l => l.Name) : [d.Output!.Name])
                 if (session.FindOutput(name) is null)
                     throw new InvalidDataException($"feature model '{d.Name}': the ONNX graph has no output '{name}' (outputs: {string.Join(", ", session.Outputs.Select(o => o.Name))})");
-            return new FeatureNetwork(d, runtime, session);
+            return new FeatureNetwork(d, session);
         }
         catch
         {
@@ -89,9 +89,9 @@ public sealed class FeatureNetwork : IDisposable
         int plane = 3 * s.Width * s.Height;
         var input = new float[n * plane];
         for (int i = 0; i < n; i++) FeatureInputPreparation.Prepare(images[start + i], s, input.AsSpan(i * plane, plane));
-        using var tin = OrtTensor.Create(_runtime, input, [n, 3, s.Height, s.Width]);
+        using var tin = OrtValue.CreateTensorValueFromMemory(input, [n, 3, s.Height, s.Width]);
         var buffers = outputs.Select(o => new float[o.Shape.Aggregate(1L, (a, b) => a * b)]).ToArray();
-        var tensors = outputs.Select((o, i) => OrtTensor.Create(_runtime, buffers[i], o.Shape)).ToArray();
+        var tensors = outputs.Select((o, i) => OrtValue.CreateTensorValueFromMemory(buffers[i], o.Shape)).ToArray();
         try
         {
             _session.Run([s.Name], [tin], outputs.Select(o => o.Name).ToArray(), tensors, cancellationToken);

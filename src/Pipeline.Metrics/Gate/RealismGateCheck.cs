@@ -15,6 +15,9 @@ public static class RealismGateCheck
             flags.Add(string.Create(CultureInfo.InvariantCulture, $"ssim.outside {ssim:0.####} < minSsim {s}"));
         if (gate.MinPsnr is { } p && m.TryGetValue("psnr.outside", out var psnr) && psnr < p)
             flags.Add(string.Create(CultureInfo.InvariantCulture, $"psnr.outside {psnr:0.##} < minPsnr {p}"));
+        // seam: the composited patch's step along the box border (docs/metrics.md "Seam"; the baselines' seam keys carry a prefix).
+        if (gate.MaxSeam is { } ms && m.TryGetValue("seam", out var seam) && seam > ms)
+            flags.Add(string.Create(CultureInfo.InvariantCulture, $"seam {seam:0.###} > maxSeam {ms}"));
         // LPIPS[name] and CLIP-I[name] / DINOv2[name] keys (the learned metrics); absent when not computed, which the report's
         // skipped list states (an unmeasured item is not flagged).
         if (gate.MaxLpips is { } l)

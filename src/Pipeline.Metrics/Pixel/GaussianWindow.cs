@@ -12,6 +12,22 @@ public static class GaussianWindow
 
     public static int Radius(double sigma) => (int)(Truncate * sigma + 0.5);
 
+    private sealed record Window(double Sigma, double[] Weights);
+
+    private static Window? _last; // one reference: read and replaced atomically
+
+    /// <summary>
+    /// <see cref="Weights"/> kept for the last sigma asked for, so the SSIM kernels allocate nothing per call. The
+    /// array is shared: callers must not write to it.
+    /// </summary>
+    internal static double[] CachedWeights(double sigma)
+    {
+        if (_last is { } last && last.Sigma == sigma) return last.Weights;
+        var w = Weights(sigma);
+        _last = new Window(sigma, w);
+        return w;
+    }
+
     public static double[] Weights(double sigma)
     {
         if (!(sigma > 0) || sigma > 100)

@@ -30,20 +30,20 @@ public static class MultiScaleStructuralSimilarity
         bool masked = mask.Length > 0;
         int w = shape.Width, h = shape.Height, n = w * h, channels = shape.Channels;
         var pool = ArrayPool<double>.Shared;
-        var xs = new double[channels][];
-        var ys = new double[channels][];
-        double[] map = pool.Rent(n), cs = pool.Rent(n);
-        byte[] m = masked ? mask.ToArray() : [];
+        var planes = new double[2 * channels][]; // x of each channel, then y
+        double[] line = pool.Rent(w);
+        byte[] m = masked ? ArrayPool<byte>.Shared.Rent(n) : [];
         double[] coverage = masked ? pool.Rent(n) : [];
+        if (masked) mask.CopyTo(m);
         for (int i = 0; i < (masked ? n : 0); i++) coverage[i] = mask[i] != 0 ? 1 : 0;
-        var terms = new (double whole, double? inside, double? outside)[Weights.Count];
+        Span<(double Whole, double? Inside, double? Outside)> terms = stackalloc (double, double?, double?)[Weights.Count];
         try
         {
             for (int c = 0; c < channels; c++)
             {
-                xs[c] = pool.Rent(n); ys[c] = pool.Rent(n);
-                StructuralSimilarity.ExtractPlane(a, channels, c, xs[c].AsSpan(0, n));
-                StructuralSimilarity.ExtractPlane(b, channels, c, ys[c].AsSpan(0, n));
+                planes[c] = pool.Rent(n); planes[channels + c] = pool.Rent(n);
+                StructuralSimilarity.ExtractPlane(a, channels, c, planes[c].AsSpan(0, n));
+                StructuralSimilarity.ExtractPlane(b, channels, c, planes[channels + c].AsSpan(0, n));
             }
             int border = StructuralSimilarity.ExcludedBorder(options);
             for (int scale = 0; scale < Weights.Count; scale++)
@@ -53,17 +53,26 @@ public static class MultiScaleStructuralSimilarity
                 var sums = new RegionSums();
                 for (int c = 0; c < channels; c++)
                 {
-                    StructuralSimilarity.ComputeMaps(xs[c].AsSpan(0, n), ys[c].AsSpan(0, n), w, h, options, map.AsSpan(0, n), last ? default : cs.AsSpan(0, n));
-                    sums.Add(last ? map.AsSpan(0, n) : cs.AsSpan(0, n), w, h, border, masked ? m.AsSpan(0, n) : default);
+                    // Scales 1..4 contribute the contrast-structure term, the coarsest the SSIM itself.
+                    var kernel = new SsimKernel(planes[c].AsSpan(0, n), planes[channels + c].AsSpan(0, n), w, h, options);
+                    try
+                    {
+                        for (int row = border; row < h - border; row++)
+                        {
+                            if (last) kernel.Row(row, line.AsSpan(0, w), default);
+                            else kernel.Row(row, default, line.AsSpan(0, w));
+                            sums.AddRow(line.AsSpan(0, w), row, w, border, masked ? m.AsSpan(0, n) : default);
+                        }
+                    }
+                    finally
+                    {
+                        kernel.Dispose();
+                    }
                 }
                 var s = sums.ToScores(masked);
                 terms[scale] = (s.Whole, s.Inside, s.Outside);
                 if (last) break;
-                for (int c = 0; c < channels; c++)
-                {
-                    AveragePool2x2(xs[c], w, h);
-                    AveragePool2x2(ys[c], w, h);
-                }
+                foreach (var plane in planes) AveragePool2x2(plane, w, h);
                 if (masked)
                 {
                     AveragePool2x2(coverage, w, h);
@@ -71,31 +80,25 @@ public static class MultiScaleStructuralSimilarity
                 }
                 w /= 2; h /= 2;
             }
-            return new RegionScores(
-                Combine(terms.Select(t => (double?)t.whole))!.Value,
-                masked ? Combine(terms.Select(t => t.inside)) : null,
-                masked ? Combine(terms.Select(t => t.outside)) : null);
+            double? inside = 1, outside = 1, whole = 1;
+            for (int j = 0; j < terms.Length; j++)
+            {
+                whole *= Term(terms[j].Whole, j);
+                inside = inside * (terms[j].Inside is { } v ? Term(v, j) : null);
+                outside = outside * (terms[j].Outside is { } o ? Term(o, j) : null);
+            }
+            return new RegionScores(whole.Value, masked ? inside : null, masked ? outside : null);
         }
         finally
         {
-            pool.Return(map); pool.Return(cs);
-            if (masked) pool.Return(coverage);
-            foreach (var p in xs) if (p != null) pool.Return(p);
-            foreach (var p in ys) if (p != null) pool.Return(p);
+            pool.Return(line);
+            if (masked) { pool.Return(coverage); ArrayPool<byte>.Shared.Return(m); }
+            foreach (var p in planes) if (p != null) pool.Return(p);
         }
     }
 
-    private static double? Combine(IEnumerable<double?> terms)
-    {
-        double result = 1;
-        int j = 0;
-        foreach (var t in terms)
-        {
-            if (t is null) return null;
-            result *= Math.Pow(Math.Max(t.Value, 0), Weights[j++]);
-        }
-        return result;
-    }
+    /// <summary>One factor of eq. 7: the term clamped at 0 ("relu"), raised to its scale's weight.</summary>
+    private static double Term(double value, int scale) => Math.Pow(Math.Max(value, 0), Weights[scale]);
 
     /// <summary>In place: the (w/2) x (h/2) plane of 2x2 means (torch avg_pool2d(2, 2); the odd last row/column is dropped).</summary>
     internal static void AveragePool2x2(double[] plane, int w, int h)

@@ -47,6 +47,8 @@ public static class ReportHtml
         if (report.Skipped.Count > 0)
             sb.Append($"<p class=\"note\">{report.Skipped.Count} metric(s) were not computed: {E(string.Join(", ", report.Skipped.Select(s => s.Metric)))}. <a href=\"#skipped\">Why</a>.</p>");
 
+        Comparison(sb, report, higher: report.Definitions.ToDictionary(x => x.Name, x => x.HigherIsBetter));
+
         // Metric table + distributions
         var run = report.Aggregates.Where(a => a.Scope == "run").ToList();
         var higher = report.Definitions.ToDictionary(x => x.Name, x => x.HigherIsBetter);
@@ -55,12 +57,14 @@ public static class ReportHtml
         else
         {
             sb.Append($"<p class=\"muted\">Mean over succeeded items with a {report.Bootstrap.Level * 100:0}% percentile-bootstrap confidence interval ({report.Bootstrap.Resamples} resamples, seed {report.Bootstrap.Seed}); std is the population standard deviation.</p>");
-            sb.Append("<table><thead><tr><th>metric</th><th>region</th><th class=\"num\">n</th><th class=\"num\">mean</th><th class=\"num\">95% CI</th><th class=\"num\">std</th><th class=\"num\">median</th><th class=\"num\">min – max</th></tr></thead><tbody>");
+            bool methods = run.Any(a => a.Method != ComparisonMethod.Model);
+            sb.Append($"<table><thead><tr><th>metric</th><th>region</th>{(methods ? "<th>method</th>" : "")}<th class=\"num\">n</th><th class=\"num\">mean</th><th class=\"num\">95% CI</th><th class=\"num\">std</th><th class=\"num\">median</th><th class=\"num\">min – max</th></tr></thead><tbody>");
             foreach (var a in run)
             {
                 var s = a.Summary;
-                string arrow = higher.TryGetValue(a.Metric, out var h) ? (h ? " <span class=\"dir\" title=\"higher is better\">↑</span>" : " <span class=\"dir\" title=\"lower is better\">↓</span>") : "";
-                sb.Append($"<tr><td title=\"{E(a.Version)}\"><b>{E(a.Metric)}</b>{arrow}</td><td>{E(a.Region)}</td><td class=\"num\">{s.Count}{(s.NonFinite > 0 ? $" <span class=\"muted\" title=\"non-finite values left out\">(+{s.NonFinite} ∞)</span>" : "")}</td>");
+                string arrow = Arrow(higher, a.Metric);
+                string method = methods ? $"<td>{MethodTag(a.Method)}</td>" : "";
+                sb.Append($"<tr><td title=\"{E(a.Version)}\"><b>{E(a.Metric)}</b>{arrow}</td><td>{E(a.Region)}</td>{method}<td class=\"num\">{s.Count}{(s.NonFinite > 0 ? $" <span class=\"muted\" title=\"non-finite values left out\">(+{s.NonFinite} ∞)</span>" : "")}</td>");
                 sb.Append($"<td class=\"num\"><b>{Fmt.Value(s.Mean)}</b></td><td class=\"num\">[{Fmt.Value(s.CiLow)}, {Fmt.Value(s.CiHigh)}]</td><td class=\"num\">{Fmt.Value(s.Std)}</td><td class=\"num\">{Fmt.Value(s.Median)}</td><td class=\"num\">{Fmt.Value(s.Min)} – {Fmt.Value(s.Max)}</td></tr>");
             }
             sb.Append("</tbody></table>");
@@ -68,8 +72,8 @@ public static class ReportHtml
             foreach (var a in run)
             {
                 var values = report.Items.Where(i => i.Succeeded).SelectMany(i => i.Metrics)
-                    .Where(m => m.Metric == a.Metric && m.Region == a.Region && m.Value.HasValue).Select(m => m.Value!.Value).ToList();
-                sb.Append($"<figure><figcaption><b>{E(a.Metric)}</b> · {E(a.Region)}</figcaption>");
+                    .Where(m => m.Metric == a.Metric && m.Region == a.Region && m.Method == a.Method && m.Value.HasValue).Select(m => m.Value!.Value).ToList();
+                sb.Append($"<figure><figcaption><b>{E(a.Metric)}</b> · {E(a.Region)}{(a.Method == ComparisonMethod.Model ? "" : " · " + E(a.Method))}</figcaption>");
                 sb.Append(SvgPlot.Histogram(values, a.Summary.Mean, a.Summary.CiLow, a.Summary.CiHigh, $"{a.Metric} ({a.Region}) distribution"));
                 sb.Append("</figure>");
             }
@@ -82,9 +86,9 @@ public static class ReportHtml
         if (report.SetMetrics.Count == 0) sb.Append("<p class=\"muted\">No set-level metric (FD, KID) was computed.</p>");
         else
         {
-            sb.Append("<table><thead><tr><th>metric</th><th>scope</th><th class=\"num\">value</th><th class=\"num\">std</th><th class=\"num\">samples</th><th>notes</th></tr></thead><tbody>");
+            sb.Append("<table><thead><tr><th>metric</th><th>scope</th><th>method</th><th>against</th><th class=\"num\">value</th><th class=\"num\">std</th><th class=\"num\">samples</th><th>notes</th></tr></thead><tbody>");
             foreach (var s in report.SetMetrics)
-                sb.Append($"<tr><td title=\"{E(s.Version)}\"><b>{E(s.Metric)}</b></td><td>{E(s.Group is null ? s.Scope : $"{s.Scope}: {s.Group}")}</td><td class=\"num\"><b>{Fmt.Value(s.Value)}</b></td><td class=\"num\">{Fmt.Value(s.Std)}</td><td class=\"num\">{s.SamplesA} vs {s.SamplesB}</td><td class=\"warn\">{E(string.Join(" ", s.Warnings))}</td></tr>");
+                sb.Append($"<tr><td title=\"{E(s.Version)}\"><b>{E(s.Metric)}</b></td><td>{E(s.Group is null ? s.Scope : $"{s.Scope}: {s.Group}")}</td><td>{MethodTag(s.Method)}</td><td>{E(s.Against)}</td><td class=\"num\"><b>{Fmt.Value(s.Value)}</b></td><td class=\"num\">{Fmt.Value(s.Std)}</td><td class=\"num\">{s.SamplesA} vs {s.SamplesB}</td><td class=\"warn\">{E(string.Join(" ", s.Warnings))}</td></tr>");
             sb.Append("</tbody></table>");
         }
         sb.Append("</section>");
@@ -122,7 +126,7 @@ public static class ReportHtml
                 sb.Append($"<figure><img alt=\"{E(t.Label)}\" src=\"data:{E(t.MediaType)};base64,{Convert.ToBase64String(t.Data)}\"><figcaption>{E(t.Label)}</figcaption></figure>");
             sb.Append("</div><div class=\"chips\">");
             foreach (var m in item.Metrics)
-                sb.Append($"<span class=\"chip\" title=\"{E(m.Version)}\">{E(m.Metric)}<small>{E(m.Region)}</small> <b>{Fmt.Value(m.Value)}</b></span>");
+                sb.Append($"<span class=\"chip{(m.Method == ComparisonMethod.Model ? "" : " base")}\" title=\"{E(m.Version)}\">{(m.Method == ComparisonMethod.Model ? "" : E(m.Method) + " ")}{E(m.Metric)}<small>{E(m.Region)}</small> <b>{Fmt.Value(m.Value)}</b></span>");
             sb.Append("</div></article>");
         }
         sb.Append("</div></section>");
@@ -165,22 +169,79 @@ public static class ReportHtml
         var rows = report.Aggregates.Where(a => a.Scope == scope).ToList();
         var groups = rows.Select(a => a.Group!).Distinct().OrderBy(g => g, StringComparer.Ordinal).ToList();
         if (groups.Count < 2 && rows.Count == 0) return;
-        var keys = rows.Select(a => (a.Metric, a.Region)).Distinct().ToList();
-        sb.Append($"<section><h2>{E(title)}</h2><table><thead><tr><th>metric</th><th>region</th>");
+        var keys = rows.Select(a => (a.Metric, a.Region, a.Method)).Distinct().ToList();
+        bool methods = keys.Any(k => k.Method != ComparisonMethod.Model);
+        sb.Append($"<section><h2>{E(title)}</h2><table><thead><tr><th>metric</th><th>region</th>{(methods ? "<th>method</th>" : "")}");
         foreach (var g in groups) sb.Append($"<th class=\"num\">{E(g)}</th>");
         sb.Append("</tr></thead><tbody>");
-        foreach (var (metric, region) in keys)
+        foreach (var (metric, region, method) in keys)
         {
-            sb.Append($"<tr><td><b>{E(metric)}</b></td><td>{E(region)}</td>");
+            sb.Append($"<tr><td><b>{E(metric)}</b></td><td>{E(region)}</td>{(methods ? $"<td>{MethodTag(method)}</td>" : "")}");
             foreach (var g in groups)
             {
-                var a = rows.FirstOrDefault(r => r.Metric == metric && r.Region == region && r.Group == g);
+                var a = rows.FirstOrDefault(r => r.Metric == metric && r.Region == region && r.Method == method && r.Group == g);
                 sb.Append(a is null ? "<td class=\"num muted\">–</td>"
                     : $"<td class=\"num\"><b>{Fmt.Value(a.Summary.Mean)}</b><br><small>[{Fmt.Value(a.Summary.CiLow)}, {Fmt.Value(a.Summary.CiHigh)}] n={a.Summary.Count}</small></td>");
             }
             sb.Append("</tr>");
         }
         sb.Append("</tbody></table></section>");
+    }
+
+    private static string Arrow(IReadOnlyDictionary<string, bool> higher, string metric) =>
+        higher.TryGetValue(metric, out var h) ? (h ? " <span class=\"dir\" title=\"higher is better\">↑</span>" : " <span class=\"dir\" title=\"lower is better\">↓</span>") : "";
+
+    private static string MethodTag(string method) =>
+        $"<span class=\"tag m{ComparisonMethod.Order(method)}\">{E(method)}</span>";
+
+    /// <summary>
+    /// "Model vs copy&amp;paste": per task, every metric that has a copy&amp;paste value, the model's and the baseline's mean
+    /// (and the untouched original's where measured) side by side with which is better, then the task's set metrics
+    /// for both. Shown near the top, so a reader sees at once whether the model beats a naive paste on their data.
+    /// </summary>
+    private static void Comparison(StringBuilder sb, RunReport report, IReadOnlyDictionary<string, bool> higher)
+    {
+        var task = report.Aggregates.Where(a => a.Scope == "task").ToList();
+        if (!task.Any(a => a.Method == ComparisonMethod.CopyPaste) && !report.SetMetrics.Any(s => s.Method == ComparisonMethod.CopyPaste)) return;
+        sb.Append("<section id=\"comparison\"><h2>Model vs copy&amp;paste</h2>");
+        sb.Append("<p class=\"muted\">Per task: the model's result, the copy&amp;paste baseline (the reference crop pasted into the same box with the same compositing, measured the same way) and, where measured, the untouched original at the same box. Means over succeeded items; the better of model and copy&amp;paste is marked.</p>");
+        bool withUntouched = task.Any(a => a.Method == ComparisonMethod.Untouched);
+        foreach (var group in task.Select(a => a.Group!).Distinct().OrderBy(g => g, StringComparer.Ordinal)
+                     .Concat(report.SetMetrics.Where(s => s.Scope == "task" && s.Group is not null).Select(s => s.Group!)).Distinct().ToList())
+        {
+            var rows = task.Where(a => a.Group == group).ToList();
+            var keys = rows.Where(a => a.Method != ComparisonMethod.Model).Select(a => (a.Metric, a.Region)).Distinct().ToList();
+            var sets = report.SetMetrics.Where(s => s.Scope == "task" && s.Group == group).ToList();
+            if (keys.Count == 0 && sets.Count == 0) continue;
+            sb.Append($"<h3>{E(group)}</h3><table class=\"cmp\"><thead><tr><th>metric</th><th>region</th><th class=\"num\">model</th><th class=\"num\">copy&amp;paste</th>{(withUntouched ? "<th class=\"num\">untouched</th>" : "")}<th>better</th></tr></thead><tbody>");
+            foreach (var (metric, region) in keys)
+            {
+                MetricAggregate? Get(string method) => rows.FirstOrDefault(a => a.Metric == metric && a.Region == region && a.Method == method);
+                var (m, c, u) = (Get(ComparisonMethod.Model), Get(ComparisonMethod.CopyPaste), Get(ComparisonMethod.Untouched));
+                static string Cell(MetricAggregate? a) => a is null ? "<td class=\"num muted\">–</td>"
+                    : $"<td class=\"num\"><b>{Fmt.Value(a.Summary.Mean)}</b><br><small>[{Fmt.Value(a.Summary.CiLow)}, {Fmt.Value(a.Summary.CiHigh)}] n={a.Summary.Count}</small></td>";
+                sb.Append($"<tr><td><b>{E(metric)}</b>{Arrow(higher, metric)}</td><td>{E(region)}</td>{Cell(m)}{Cell(c)}{(withUntouched ? Cell(u) : "")}<td>{Better(higher, metric, m?.Summary.Mean, c?.Summary.Mean)}</td></tr>");
+            }
+            foreach (var (metric, against) in sets.Select(s => (s.Metric, s.Against)).Distinct().ToList())
+            {
+                SetMetricValue? Get(string method) => sets.FirstOrDefault(s => s.Metric == metric && s.Against == against && s.Method == method);
+                var (m, c) = (Get(ComparisonMethod.Model), Get(ComparisonMethod.CopyPaste));
+                static string Cell(SetMetricValue? s) => s is null ? "<td class=\"num muted\">–</td>"
+                    : $"<td class=\"num\"><b>{Fmt.Value(s.Value)}</b>{(s.Std is { } sd ? $" ± {Fmt.Value(sd)}" : "")}<br><small>{s.SamplesA} vs {s.SamplesB}</small></td>";
+                sb.Append($"<tr><td><b>{E(metric)}</b> <span class=\"dir\" title=\"lower is better\">↓</span></td><td>set vs {E(against)}</td>{Cell(m)}{Cell(c)}{(withUntouched ? "<td class=\"num muted\">–</td>" : "")}<td>{Better(new Dictionary<string, bool>(), metric, m?.Value, c?.Value, lowerIsBetter: true)}</td></tr>");
+            }
+            sb.Append("</tbody></table>");
+        }
+        sb.Append("</section>");
+    }
+
+    private static string Better(IReadOnlyDictionary<string, bool> higher, string metric, double? model, double? copyPaste, bool lowerIsBetter = false)
+    {
+        if (model is not { } m || copyPaste is not { } c || !double.IsFinite(m) || !double.IsFinite(c)) return "<span class=\"muted\">–</span>";
+        bool? hi = lowerIsBetter ? false : higher.TryGetValue(metric, out var h) ? h : null;
+        if (hi is null || m == c) return "<span class=\"muted\">–</span>";
+        bool modelWins = hi.Value ? m > c : m < c;
+        return modelWins ? "<span class=\"win\">model</span>" : "<span class=\"lose\">copy&amp;paste</span>";
     }
 
     private const string Css = """
@@ -214,6 +275,8 @@ public static class ReportHtml
         .thumbs img{width:96px;height:96px;object-fit:contain;background:#000;border-radius:4px;image-rendering:pixelated;display:block}
         .thumbs figcaption{font-size:11px;color:var(--muted);margin-top:2px;max-width:96px}
         .chips{margin-top:8px;display:flex;flex-wrap:wrap;gap:6px}
+        .chip.base{background:#fff;border-style:dashed}.tag.m1{background:#fff1e5;color:#bc4c00}.tag.m2{background:#eaeef2;color:#57606a}
+        .win{color:var(--ok);font-weight:600}.lose{color:var(--bad);font-weight:600}table.cmp{table-layout:fixed}table.cmp td{white-space:nowrap}
         .chip{background:var(--soft);border:1px solid var(--line);border-radius:12px;padding:1px 9px;font-size:12px}.chip small{color:var(--muted);margin:0 4px 0 3px}
         .two{display:grid;grid-template-columns:1fr 1fr;gap:24px}.kv th{width:38%;font-weight:500;color:#3b434b;background:none}
         footer{color:var(--muted);font-size:12px;margin:36px 0 24px;border-top:1px solid var(--line);padding-top:10px}

@@ -7,7 +7,9 @@ namespace Pipeline.Metrics.Report;
 /// <summary>A metric's summary over one group of items.</summary>
 /// <param name="Scope">"run" (every item), "class" or "task".</param>
 /// <param name="Group">The class or task; null for the run scope.</param>
-public sealed record MetricAggregate(string Metric, string Region, string Scope, string? Group, string Version, MetricSummary Summary);
+/// <param name="Method">The model, copy&amp;paste or untouched (<see cref="ComparisonMethod"/>).</param>
+public sealed record MetricAggregate(string Metric, string Region, string Scope, string? Group, string Version, MetricSummary Summary,
+    string Method = ComparisonMethod.Model);
 
 public sealed record RunSummary(int Items, int Succeeded, int Failed);
 
@@ -70,18 +72,19 @@ public static class RunReportBuilder
         if (dup != null) throw new ArgumentException($"report: item id '{dup.Key}' appears {dup.Count()} times; item ids must be unique");
         var ok = model.Items.Where(i => i.Succeeded).ToList();
         var aggregates = new List<MetricAggregate>();
-        var keys = ok.SelectMany(i => i.Metrics).Select(m => (m.Metric, m.Region)).Distinct()
-            .OrderBy(k => OrderOf(model, k.Metric)).ThenBy(k => k.Metric, StringComparer.Ordinal).ThenBy(k => RegionOrder(k.Region)).ThenBy(k => k.Region, StringComparer.Ordinal).ToList();
-        foreach (var (metric, region) in keys)
+        var keys = ok.SelectMany(i => i.Metrics).Select(m => (m.Metric, m.Region, m.Method)).Distinct()
+            .OrderBy(k => OrderOf(model, k.Metric)).ThenBy(k => k.Metric, StringComparer.Ordinal).ThenBy(k => RegionOrder(k.Region)).ThenBy(k => k.Region, StringComparer.Ordinal)
+            .ThenBy(k => ComparisonMethod.Order(k.Method)).ToList();
+        foreach (var (metric, region, method) in keys)
         {
             var versions = ok.SelectMany(i => i.Metrics).Where(m => m.Metric == metric && m.Region == region).Select(m => m.Version).Distinct().ToList();
             if (versions.Count > 1)
                 throw new ArgumentException($"report: metric '{metric}' ({region}) was computed under {versions.Count} definitions ({string.Join("; ", versions)}); values of different definitions cannot be aggregated");
             void Add(string scope, string? group, IEnumerable<ItemReport> items)
             {
-                var values = items.SelectMany(i => i.Metrics).Where(m => m.Metric == metric && m.Region == region && m.Value.HasValue).Select(m => m.Value!.Value);
+                var values = items.SelectMany(i => i.Metrics).Where(m => m.Metric == metric && m.Region == region && m.Method == method && m.Value.HasValue).Select(m => m.Value!.Value);
                 var summary = Aggregation.Bootstrap.Summarize(values, bootstrap);
-                if (summary != null) aggregates.Add(new MetricAggregate(metric, region, scope, group, versions[0], summary));
+                if (summary != null) aggregates.Add(new MetricAggregate(metric, region, scope, group, versions[0], summary, method));
             }
             Add("run", null, ok);
             foreach (var g in ok.Where(i => i.Class != null).GroupBy(i => i.Class!).OrderBy(g => g.Key, StringComparer.Ordinal)) Add("class", g.Key, g);

@@ -10,7 +10,9 @@ public sealed record ReportImage(string Label, string MediaType, byte[] Data);
 /// <param name="Metric">Reported name ("ssim", "LPIPS[alex]", "CLIP-I[tiny-clip]").</param>
 /// <param name="Region">Where it was measured: "patch", "box", "whole", "inside", "outside", ...</param>
 /// <param name="Value">Null when it could not be computed (e.g. an empty region).</param>
-public sealed record MetricValue(string Metric, string Region, double? Value, string Version);
+/// <param name="Method">What was measured: the model's result, the copy&amp;paste baseline or the untouched original at the
+/// same box (<see cref="ComparisonMethod"/>).</param>
+public sealed record MetricValue(string Metric, string Region, double? Value, string Version, string Method = ComparisonMethod.Model);
 
 /// <summary>One item of a run: the metrics asked for, its thumbnails, or why it failed.</summary>
 public sealed record ItemReport
@@ -41,8 +43,11 @@ public sealed record ItemReport
 /// <param name="Scope">"run", "class" or "task".</param>
 /// <param name="Group">The class or task name for grouped scopes.</param>
 /// <param name="Std">KID's standard deviation over subsets.</param>
+/// <param name="Method">Whose patches are set B: the model's results or the copy&amp;paste baseline's (<see cref="ComparisonMethod"/>).</param>
+/// <param name="Against">What set A is: <see cref="ComparisonMethod.AgainstOriginal"/> (the same items' original patches) or
+/// <see cref="ComparisonMethod.AgainstRealLesions"/> (real lesion patches of the same class from other images).</param>
 public sealed record SetMetricValue(string Metric, string Scope, string? Group, double Value, double? Std, string Version,
-    int SamplesA, int SamplesB, IReadOnlyList<string> Warnings);
+    int SamplesA, int SamplesB, IReadOnlyList<string> Warnings, string Method = ComparisonMethod.Model, string Against = ComparisonMethod.AgainstOriginal);
 
 /// <summary>A metric the run asked for but did not compute, and why (e.g. no feature model configured).</summary>
 public sealed record SkippedMetric(string Metric, string Reason);

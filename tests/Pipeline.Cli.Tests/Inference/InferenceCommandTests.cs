@@ -57,11 +57,34 @@ public sealed class InferenceCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Sample_rejects_a_missing_detail_map_and_bad_repaint_spec()
+    public async Task Sample_derives_the_detail_map_from_the_reference_when_hf_is_absent()
+    {
+        var ctx = Png("c.png", 40, (x, y) => (byte)(x * 6));
+        var mask = Png("m.png", 40, (x, y) => x is > 10 and < 30 && y is > 10 and < 30 ? (byte)255 : (byte)0);
+        var reference = Png("r.png", 16, (x, y) => (byte)(y * 15));
+        var flat = Png("flat.png", 16, (x, y) => 120);
+        string[] common = ["sample", "--model", Model("pixel_inpaint"), "--context", ctx, "--mask", mask, "--steps", "4", "--seed", "3"];
+        var a = Path.Combine(_temp, "derived-a.png");
+        var b = Path.Combine(_temp, "derived-b.png");
+        Assert.Equal(ExitCodes.Ok, await Run([.. common, "--reference", reference, "-o", a]));
+        Assert.Equal(ExitCodes.Ok, await Run([.. common, "--reference", flat, "-o", b]));
+        // A textured and a flat reference give different detail maps, hence different samples from the same noise.
+        Assert.NotEqual(File.ReadAllBytes(a), File.ReadAllBytes(b));
+
+        // The derived map: the reference's HF map (flat: all zero, so -1 in model space) inside the mask's box, 0 outside.
+        var flatPlane = Enumerable.Repeat(120f / 255f, 16 * 16).ToArray();
+        var maskPlane = new float[16 * 16];
+        for (int y = 4; y < 8; y++) for (int x = 5; x < 9; x++) maskPlane[y * 16 + x] = 1;
+        var detail = Pipeline.Cli.Commands.SampleCommand.DetailMapFromReference(flatPlane, 16, maskPlane, 16);
+        for (int i = 0; i < detail.Length; i++)
+            Assert.Equal(maskPlane[i] == 1 ? -1f : 0f, detail[i]);
+    }
+
+    [Fact]
+    public async Task Sample_rejects_bad_inputs_and_bad_repaint_spec()
     {
         var ctx = Png("c.png", 16, (x, y) => 100);
         var mask = Png("m.png", 16, (x, y) => 255);
-        Assert.Equal(ExitCodes.Usage, await Run("sample", "--model", Model("pixel_inpaint"), "--context", ctx, "--mask", mask, "--reference", ctx, "-o", Path.Combine(_temp, "o.png")));
         Assert.Equal(ExitCodes.Usage, await Run("sample", "--model", Model("pixel_blend"), "--context", ctx, "--mask", mask, "--reference", ctx, "--repaint", "x", "-o", Path.Combine(_temp, "o.png")));
         Assert.Equal(ExitCodes.Usage, await Run("sample", "--model", Model("pixel_blend"), "--context", Path.Combine(_temp, "none.png"), "--mask", mask, "--reference", ctx, "-o", Path.Combine(_temp, "o.png")));
     }

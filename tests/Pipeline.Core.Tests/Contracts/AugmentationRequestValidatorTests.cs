@@ -17,7 +17,7 @@ public class AugmentationRequestValidatorTests
       "shardSize": 8,
       "output": { "format": "dicom", "deidentify": true, "dropFlagged": false },
       "metrics": ["ssim", "fid", "embeddingSimilarity"],
-      "realismGate": { "minSsim": 0.5, "maxLpips": 0.4 },
+      "realismGate": { "minSsim": 0.5, "maxLpips": 0.4, "maxSeam": 1.2 },
       "dryRun": false
     }
     """;
@@ -38,6 +38,7 @@ public class AugmentationRequestValidatorTests
         Assert.Equal(OutputFormat.Dicom, q.Output!.Format);
         Assert.Equal([MetricKind.Ssim, MetricKind.Fid, MetricKind.EmbeddingSimilarity], q.Metrics);
         Assert.Equal(0.4, q.RealismGate!.MaxLpips);
+        Assert.Equal(1.2, q.RealismGate.MaxSeam);
         Assert.Equal("mammo-tiny", q.ModelReference.Name);
         Assert.Equal("1.0.0", q.ModelReference.Version);
     }
@@ -92,6 +93,7 @@ public class AugmentationRequestValidatorTests
           "seed": -5,
           "shardSize": 5000,
           "metrics": ["ssim", "ssim", "bleu"],
+          "realismGate": { "maxSeam": -1 },
           "colour": "red"
         }
         """;
@@ -103,7 +105,7 @@ public class AugmentationRequestValidatorTests
                  {
                      "$.schemaVersion", "$.runId", "$.dataset", "$.tasks[0].mode", "$.tasks[0].count",
                      "$.tasks[1].targets.Mass", "$.sampler.scheduler", "$.sampler.steps", "$.sampler.guidance",
-                     "$.seed", "$.shardSize", "$.metrics[1]", "$.metrics[2]", "$.colour", "$.model",
+                     "$.seed", "$.shardSize", "$.metrics[1]", "$.metrics[2]", "$.realismGate.maxSeam", "$.colour", "$.model",
                  })
             Assert.True(paths.Contains(expected), $"no problem at {expected}; got:\n{all}");
         Assert.Contains(r.Problems, p => p.Path == "$.model" && p.Message == "is required");

@@ -22,7 +22,8 @@ public class SchemaTests
         { "dataset-index", new DatasetIndex
             {
                 Dataset = "vindr-sample", FileCount = 1, TotalBytes = 10,
-                Files = [new DatasetFile("a/b.dcm", 10, Sha, "application/dicom")], Problems = ["a/b.dcm: no pixel data"],
+                Files = [new DatasetFile("a/b.dcm", 10, Sha, "application/dicom", "\"0x8DC1\"", new DatasetImageFacts(130, 160, true, null)), new DatasetFile("c.png", 5, Sha, "image/png", "\"0x8DC2\"", new DatasetImageFacts(0, 0, false, "not a PNG"))],
+                Problems = ["a/b.dcm: no pixel data"], ValidatedWith = "decodePixels=True",
                 AnnotationFormat = "CbisDdsm",
                 Findings = [new DatasetFinding("a/b.dcm", "P_1_LEFT_CC", 104, 128, "Mass", new BoundingBox(1, 2, 30.5, 40), "training", "L", "CC", "mass_case_description_train_set.csv:2"),
                     new DatasetFinding("a/c.dcm", "c", 104, 128, null, null)],
@@ -44,7 +45,7 @@ public class SchemaTests
         Sampler = new SamplerSettings { Scheduler = SchedulerKind.Euler, Steps = 30, Guidance = 2.5, Eta = 0.5 },
         Output = new OutputOptions { Format = OutputFormat.Png, Deidentify = false, DropFlagged = true },
         Metrics = Enum.GetValues<MetricKind>(),
-        RealismGate = new RealismGate { MinSsim = 0.1, MinPsnr = 10, MaxLpips = 0.5, MinEmbeddingSimilarity = 0.2 },
+        RealismGate = new RealismGate { MinSsim = 0.1, MinPsnr = 10, MaxLpips = 0.5, MinEmbeddingSimilarity = 0.2, MaxSeam = 1.2 },
     };
 
     [Theory]

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.AzureFunctions;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.Tests.AzureFunctions;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Pipeline.Core.Orchestration;
 using Pipeline.Host.AzureFunctions;
-using Pipeline.Host.Engine;
+using Pipeline.Host.Orchestration;
 
 namespace Pipeline.Host.Tests.AzureFunctions;
 
@@ -18,6 +18,7 @@ internal sealed class FakeDurableContext(OrchestrationRegistry registry, string 
     private int _guids;
 
     public string InstanceId { get; } = instanceId;
+    public bool IsSubOrchestration { get; init; }
     public DateTime CurrentUtcDateTime { get; private set; } = parent?.CurrentUtcDateTime ?? new DateTime(2026, 11, 22, 8, 0, 0, DateTimeKind.Utc);
     public bool IsReplaying => false;
     public object? CustomStatus { get; private set; }

@@ -26,7 +26,7 @@ public class SettingsSampleTests
     [InlineData(typeof(AugmentRequestListenerOptions), "Pipeline__Triggers__AugmentQueue__")]
     [InlineData(typeof(DatasetDropListenerOptions), "Pipeline__Triggers__DatasetDrop__")]
     [InlineData(typeof(PipelineStorageOptions), "Pipeline__Storage__")]
-    [InlineData(typeof(Pipeline.Host.Engine.DurableEngineOptions), "Pipeline__Engine__")]
+    [InlineData(typeof(Pipeline.Host.TaskHub.TaskHubOptions), "Pipeline__Engine__")]
     [InlineData(typeof(Pipeline.Host.Runs.InferenceWorkerOptions), "Pipeline__InferenceWorker__")]
     [InlineData(typeof(Pipeline.Host.Runs.ModelProviderOptions), "Pipeline__Models__")]
     [InlineData(typeof(Pipeline.Core.Runs.AugmentationRunOptions), "Pipeline__Run__")]

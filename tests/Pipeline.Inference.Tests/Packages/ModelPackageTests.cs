@@ -45,7 +45,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Equal(2.5, p.Guidance.Scale);
         Assert.Equal(64, p.ManifestSha256.Length);
         using var m = InpaintingModel.Open(p);
-        Assert.Equal(OrtElementType.Int64, m.TimestepType);
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64, m.TimestepType);
         Assert.Equal([8L], m.DenoiserReferenceShape);
         Assert.Contains(m.NullReference, v => v != 0);
     }
@@ -54,7 +54,7 @@ public sealed class ModelPackageTests : IDisposable
     public async Task Timestep_element_type_comes_from_the_graph()
     {
         using var m = InpaintingModel.Open(await ModelPackage.LoadAsync(TestModels.PixelInpaint));
-        Assert.Equal(OrtElementType.Float, m.TimestepType);
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, m.TimestepType);
     }
 
     [Fact]

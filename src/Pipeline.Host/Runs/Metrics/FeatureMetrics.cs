@@ -33,6 +33,10 @@ public sealed record ItemFeatureRecord
     public FeatureModelDescriptor? FeatureModel { get; init; }
     public float[]? Original { get; init; }
     public float[]? Result { get; init; }
+    /// <summary>Features of the copy&amp;paste baseline's patch (null when the domain has no baseline).</summary>
+    public float[]? CopyPaste { get; init; }
+    /// <summary>Features of the reference object in its own image (the "real lesions" set).</summary>
+    public float[]? RealObject { get; init; }
 }
 
 /// <summary>The set-level result the Report activity turns into report.json's setMetrics and skipped entries.</summary>
@@ -49,8 +53,12 @@ public static class FeatureMetrics
     /// <param name="original">Original target patch, display space [0, 1], resolution x resolution.</param>
     /// <param name="generated">Generated patch, same shape.</param>
     /// <param name="reference">Reference crop, display space, square.</param>
+    /// <param name="copyPaste">The copy&amp;paste baseline's patch (measured like <paramref name="generated"/>, keys prefixed
+    /// "copy&amp;paste/"), or null.</param>
+    /// <param name="realObject">The reference object in its own image, cut like the patch (features only), or null.</param>
     public static ItemFeatureRecord MeasureItem(string itemId, string? className, string? task, float[] original, float[] generated, float[] reference,
-        CropGeometry geometry, RunMetricSelection selection, RunFeatureNetworks networks, IDictionary<string, double> metrics, CancellationToken cancellationToken)
+        CropGeometry geometry, RunMetricSelection selection, RunFeatureNetworks networks, IDictionary<string, double> metrics, CancellationToken cancellationToken,
+        float[]? copyPaste = null, float[]? realObject = null)
     {
         int r = geometry.Resolution;
         var shape = new PlaneShape(r, r);
@@ -58,12 +66,15 @@ public static class FeatureMetrics
             throw new ArgumentException($"item {itemId}: patches hold {original.Length} and {generated.Length} samples; {r}x{r} expected");
         var o = new FeatureImage(original, shape, $"{itemId} original patch");
         var g = new FeatureImage(generated, shape, $"{itemId} generated patch");
+        FeatureImage? c = copyPaste is null ? null : new FeatureImage(Checked(copyPaste, shape, itemId, "copy&paste"), shape, $"{itemId} copy&paste patch");
+        FeatureImage? real = realObject is null ? null : new FeatureImage(Checked(realObject, shape, itemId, "real object"), shape, $"{itemId} real object patch");
         var definitions = new List<MetricDefinition>();
         if (selection.Lpips)
         {
             var net = networks.Lpips!;
             string name = net.MetricName("LPIPS");
             metrics[name] = Pipeline.Metrics.Features.Lpips.Compute(net, o, g, cancellationToken);
+            if (c is { } cp) metrics[ComparisonMethod.Key(ComparisonMethod.CopyPaste, name)] = Pipeline.Metrics.Features.Lpips.Compute(net, o, cp, cancellationToken);
             definitions.Add(MetricDefinitions.Lpips(net.Descriptor));
         }
         if (selection.Embedding)
@@ -77,24 +88,40 @@ public static class FeatureMetrics
             var refImage = new FeatureImage(reference, new PlaneShape(side, side), $"{itemId} reference");
             string prefix = networks.Options.EmbeddingMetric;
             metrics[net.MetricName(prefix)] = EmbeddingSimilarity.Compute(net, [region], [refImage], cancellationToken)[0];
+            if (c is { } cp)
+                metrics[ComparisonMethod.Key(ComparisonMethod.CopyPaste, net.MetricName(prefix))] =
+                    EmbeddingSimilarity.Compute(net, [ItemMeasurer.Crop(cp, box, itemId)], [refImage], cancellationToken)[0];
             definitions.Add(MetricDefinitions.Embedding(net.Descriptor, prefix));
         }
-        float[]? fo = null, fg = null;
+        float[]? fo = null, fg = null, fc = null, fr = null;
         FeatureModelDescriptor? model = null;
         if (selection.SetFeatures)
         {
             var net = networks.Features!;
             int d = net.Descriptor.Output!.Dim;
-            var f = net.Extract([o, g], cancellationToken);
-            fo = f[..d]; fg = f[d..];
+            var images = new List<FeatureImage> { o, g };
+            if (c is { } cp) images.Add(cp);
+            if (real is { } ro) images.Add(ro);
+            var f = net.Extract(images, cancellationToken);
+            fo = f[..d]; fg = f[d..(2 * d)];
+            int k = 2;
+            if (c is not null) { fc = f[(k * d)..((k + 1) * d)]; k++; }
+            if (real is not null) fr = f[(k * d)..((k + 1) * d)];
             model = net.Descriptor;
         }
-        return new ItemFeatureRecord { ItemId = itemId, Class = className, Task = task, Definitions = definitions, FeatureModel = model, Original = fo, Result = fg };
+        return new ItemFeatureRecord
+        {
+            ItemId = itemId, Class = className, Task = task, Definitions = definitions, FeatureModel = model, Original = fo, Result = fg, CopyPaste = fc, RealObject = fr,
+        };
     }
 
+    private static float[] Checked(float[] patch, PlaneShape shape, string itemId, string what) =>
+        patch.Length == shape.SampleCount ? patch : throw new ArgumentException($"item {itemId}: the {what} patch holds {patch.Length} samples; {shape.Width}x{shape.Height} expected");
+
     /// <summary>
-    /// FD and KID between the generated patches and the original patches of the same items, for the run and per class
-    /// and per task; a set with fewer than <see cref="RunMetricsOptions.MinSetSamples"/> items is skipped with the count.
+    /// FD and KID for the run and per class and per task, four ways (model or copy&amp;paste patches, each against the
+    /// original patches of the same items or against the real lesions); a comparison some items cannot make (no baseline)
+    /// uses the items that can; a set with fewer than <see cref="RunMetricsOptions.MinSetSamples"/> items is skipped with the count.
     /// KID uses subsets of min(KidSubsetSize, n) items (clean-fid's rule), seeded by the run's seed.
     /// </summary>
     public static RunSetMetrics ComputeSets(IReadOnlyList<ItemFeatureRecord> records, RunMetricSelection selection, RunMetricsOptions options, int seed)
@@ -119,9 +146,28 @@ public static class FeatureMetrics
         // records the subset size actually used (min(KidSubsetSize, n)).
         if (selection.Kid) definitions.Add(MetricDefinitions.Kid(model, options.KidSubsetCount, options.KidSubsetSize, seed));
 
+        // Four comparisons per set: the model's and the copy&paste baseline's patches, each against the original patches
+        // of the same items and against the real lesions (the reference lesions in their own images).
+        var comparisons = new (string Method, string Against, Func<ItemFeatureRecord, float[]?> A, Func<ItemFeatureRecord, float[]?> B)[]
+        {
+            (ComparisonMethod.Model, ComparisonMethod.AgainstOriginal, r => r.Original, r => r.Result),
+            (ComparisonMethod.CopyPaste, ComparisonMethod.AgainstOriginal, r => r.Original, r => r.CopyPaste),
+            (ComparisonMethod.Model, ComparisonMethod.AgainstRealLesions, r => r.RealObject, r => r.Result),
+            (ComparisonMethod.CopyPaste, ComparisonMethod.AgainstRealLesions, r => r.RealObject, r => r.CopyPaste),
+        };
         void Set(string scope, string? group, IReadOnlyList<ItemFeatureRecord> set)
         {
-            string where = group is null ? scope : $"{scope} {group}";
+            foreach (var cmp in comparisons)
+            {
+                var members = set.Where(r => cmp.A(r) is not null && cmp.B(r) is not null).ToList();
+                if (members.Count == 0) continue;
+                Compare(scope, group, members, cmp.Method, cmp.Against, cmp.A, cmp.B);
+            }
+        }
+        void Compare(string scope, string? group, IReadOnlyList<ItemFeatureRecord> set, string method, string against,
+            Func<ItemFeatureRecord, float[]?> a, Func<ItemFeatureRecord, float[]?> b)
+        {
+            string where = (group is null ? scope : $"{scope} {group}") + (method == ComparisonMethod.Model && against == ComparisonMethod.AgainstOriginal ? "" : $", {method} vs {against}");
             if (set.Count < options.MinSetSamples)
             {
                 string why = string.Create(CultureInfo.InvariantCulture, $"skipped: fewer than {options.MinSetSamples} samples ({set.Count} in {where}; Pipeline:Metrics:MinSetSamples)");
@@ -129,7 +175,7 @@ public static class FeatureMetrics
                 if (selection.Kid) skipped.Add(new($"KID[{model.Name}] ({where})", why));
                 return;
             }
-            var items = set.Select(r => new SetMetricsCalculator.ItemFeatures(r.ItemId, null, null, r.Original!, r.Result!)).ToList();
+            var items = set.Select(r => new SetMetricsCalculator.ItemFeatures(r.ItemId, null, null, a(r)!, b(r)!)).ToList();
             var kid = new KidOptions { SubsetSize = options.KidSubsetSize, SubsetCount = options.KidSubsetCount, Seed = seed, ShrinkSubsetToSamples = true };
             foreach (var v in SetMetricsCalculator.Compute(model, items, kid))
             {
@@ -140,7 +186,7 @@ public static class FeatureMetrics
                     skipped.Add(new($"{v.Metric} ({where})", "not finite: " + string.Join("; ", v.Warnings)));
                     continue;
                 }
-                values.Add(v with { Scope = scope, Group = group });
+                values.Add(v with { Scope = scope, Group = group, Method = method, Against = against });
             }
         }
         Set("run", null, withFeatures);

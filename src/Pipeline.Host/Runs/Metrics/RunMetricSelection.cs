@@ -29,8 +29,6 @@ public sealed record RunMetricSelection(bool Lpips, bool Embedding, bool Fd, boo
         bool kid = Decide(MetricKind.Kid, hasFeatures, "KID", "Features", "feature (Inception-like)");
         bool lpips = Decide(MetricKind.Lpips, hasLpips, "LPIPS", "Lpips", "LPIPS backbone");
         bool embedding = Decide(MetricKind.EmbeddingSimilarity, hasEmbedding, embeddingMetric, "Embedding", "embedding (CLIP / DINOv2)");
-        if (requested?.Contains(MetricKind.MsSsim) == true)
-            skipped.Add(new("ms-ssim", "not computed by the run's Measure stage (ssim on the patch, inside and outside the box is reported instead)"));
         return new RunMetricSelection(lpips, embedding, fd, kid, skipped);
     }
 

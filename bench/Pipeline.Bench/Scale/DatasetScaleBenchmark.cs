@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Domains;
+using Pipeline.Host.Ingestion;
+using Pipeline.Host.Runs;
+using Pipeline.Imaging.Ingestion;
+using Pipeline.Imaging.Synthetic;
+using Pipeline.Mammography.Planning;
+using Pipeline.Storage;
+using Pipeline.Storage.Azurite;
+
+namespace Pipeline.Bench.Scale;
+
+/// <summary>
+/// Dataset scale on Azurite: a dataset of many small images (the cost measured is listing, reading, hashing,
+/// validation and indexing, not decoding big pixels) is ingested as the blob-drop trigger does
+/// (<see cref="ValidatingDatasetIngestor"/>), then ingested again after one file changed (incremental validation),
+/// then a run of many items is planned from it (<see cref="MammographyPlanner"/>). Time and memory are reported at two
+/// dataset sizes, so memory growth can be set against the index's. Writes bench/results/scale.json.
+/// <c>dotnet run -c Release --project bench/Pipeline.Bench -- scale [--images 20000] [--items 10000] [--small 5000] [--side 64]</c>
+/// </summary>
+public sealed class DatasetScaleBenchmark : IBenchmark
+{
+    public string Name => "scale";
+    public string Description => "dataset scale: ingest 20,000 images on Azurite, re-ingest after one change, plan 10,000 items; time and memory";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--help"))
+        {
+            Console.WriteLine("scale [--images 20000] [--items 10000] [--small 5000] [--side 64]: ingestion, re-ingestion and planning at scale on Azurite");
+            return 0;
+        }
+        int images = Arg(args, "--images", 20_000), items = Arg(args, "--items", 10_000), small = Arg(args, "--small", 5_000), side = Arg(args, "--side", 64);
+        using var azurite = await AzuriteServer.StartAsync();
+        var storage = new PipelineStorage(azurite.ConnectionString);
+        await storage.EnsureCreatedAsync();
+        var result = new JsonObject
+        {
+            ["benchmark"] = Name,
+            ["date"] = DateTimeOffset.UtcNow.ToString("u"),
+            ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            ["loadAverageAtStart"] = LoadAverage(),
+            ["storage"] = "Azurite (in memory), loopback",
+            ["imageSide"] = side,
+            ["ingestionParallelism"] = new DatasetIngestionOptions().MaxDegreeOfParallelism,
+        };
+        var sizes = new JsonArray();
+        foreach (int n in new[] { small, images }.Distinct())
+            sizes.Add(await MeasureAsync(storage, azurite.ConnectionString, $"scale-{n}", n, n == images ? items : items * n / images, side));
+        result["sizes"] = sizes;
+        result["loadAverageAtEnd"] = LoadAverage();
+        Directory.CreateDirectory(Path.Combine("bench", "results"));
+        string path = Path.Combine("bench", "results", "scale.json");
+        await File.WriteAllTextAsync(path, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        Console.WriteLine($"wrote {path}");
+        return 0;
+    }
+
+    private static async Task<JsonObject> MeasureAsync(PipelineStorage storage, string connectionString, string name, int images, int items, int side)
+    {
+        var dataset = storage.Dataset(name);
+        var upload = Stopwatch.StartNew();
+        string changed = await UploadAsync(dataset, images, side);
+        Console.WriteLine($"{name}: generated and uploaded {images} synthetic DICOMs + annotations in {upload.Elapsed.TotalSeconds:F1} s (setup, not measured)");
+
+        var ingestor = new ValidatingDatasetIngestor(storage, options: Options.Create(new DatasetIngestionOptions()));
+        var first = await MeasuredAsync(() => ingestor.IngestAndReportAsync(name, CancellationToken.None));
+        var index = first.Value.Index;
+        long indexBytes = JsonSerializer.SerializeToUtf8Bytes(index, PipelineJson.Options).LongLength;
+        Console.WriteLine($"{name}: ingested {index.FileCount} files in {first.Seconds:F1} s ({index.FileCount / first.Seconds:F0} files/s, {first.CpuSeconds:F1} s CPU), " +
+                          $"{first.Value.Report.ValidImages} valid, {index.Problems.Count} problems; peak managed heap +{first.PeakHeapDelta / 1e6:F1} MB, index {indexBytes / 1e6:F1} MB");
+
+        // One image replaced by a user (runs never write under datasets/): the same DICOM with one more trailing byte, so
+        // its ETag and size change and it stays valid.
+        var container = new BlobContainerClient(connectionString, StorageLayout.DatasetsContainer);
+        var blob = container.GetBlobClient($"{name}/{changed}");
+        var original = (await blob.DownloadContentAsync()).Value.Content.ToArray();
+        await blob.UploadAsync(BinaryData.FromBytes([.. original, 0]), overwrite: true);
+        var again = await MeasuredAsync(() => ingestor.IngestAndReportAsync(name, CancellationToken.None));
+        int read = again.Value.Index.FileCount - again.Value.ReusedFiles;
+        Console.WriteLine($"{name}: re-ingested after changing {changed} in {again.Seconds:F1} s ({read} file(s) read, {again.Value.ReusedFiles} reused)");
+
+        var request = new AugmentationRequest
+        {
+            Dataset = name, Model = "bench", Seed = 7,
+            Tasks =
+            [
+                new AugmentationTask { Mode = TaskMode.Reinsertion, Count = items * 4 / 10 },
+                new AugmentationTask { Mode = TaskMode.Replacement, Count = items * 4 / 10 },
+                new AugmentationTask { Mode = TaskMode.Insertion, Count = items - 2 * (items * 4 / 10) },
+            ],
+        };
+        var paths = again.Value.Index.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var files = new DatasetFiles(name, $"{StorageLayout.DatasetsContainer}/{name}/", paths);
+        var plan = await MeasuredAsync(() => new MammographyPlanner().PlanAsync(request, files, new StorageBlobReader(storage), CancellationToken.None));
+        Console.WriteLine($"{name}: planned {plan.Value.Items.Count} of {items} items in {plan.Seconds:F1} s ({plan.CpuSeconds:F1} s CPU); peak managed heap +{plan.PeakHeapDelta / 1e6:F1} MB" +
+                          (plan.Value.Problems.Count > 0 ? $"; problems: {string.Join("; ", plan.Value.Problems)}" : "") +
+                          (plan.Value.Shortfalls.Count > 0 ? $"; shortfalls: {string.Join("; ", plan.Value.Shortfalls)}" : ""));
+        return new JsonObject
+        {
+            ["images"] = images, ["files"] = index.FileCount, ["indexBytes"] = indexBytes,
+            ["ingestion"] = new JsonObject
+            {
+                ["seconds"] = Math.Round(first.Seconds, 2), ["cpuSeconds"] = Math.Round(first.CpuSeconds, 2),
+                ["filesPerSecond"] = Math.Round(index.FileCount / first.Seconds, 1),
+                ["peakManagedHeapDeltaBytes"] = first.PeakHeapDelta, ["peakWorkingSetBytes"] = first.PeakWorkingSet,
+                ["validImages"] = first.Value.Report.ValidImages, ["problems"] = index.Problems.Count,
+            },
+            ["reingestionAfterOneChange"] = new JsonObject
+            {
+                ["changed"] = changed, ["seconds"] = Math.Round(again.Seconds, 2), ["cpuSeconds"] = Math.Round(again.CpuSeconds, 2),
+                ["filesRead"] = read, ["filesReused"] = again.Value.ReusedFiles,
+            },
+            ["planning"] = new JsonObject
+            {
+                ["itemsRequested"] = items, ["itemsPlanned"] = plan.Value.Items.Count,
+                ["seconds"] = Math.Round(plan.Seconds, 2), ["cpuSeconds"] = Math.Round(plan.CpuSeconds, 2),
+                ["peakManagedHeapDeltaBytes"] = plan.PeakHeapDelta, ["peakWorkingSetBytes"] = plan.PeakWorkingSet,
+                ["shortfalls"] = new JsonArray(plan.Value.Shortfalls.Select(s => (JsonNode)s!).ToArray()),
+            },
+        };
+    }
+
+    /// <summary>
+    /// The synthetic VinDr-Mammo dataset (16-bit MG DICOMs, finding_annotations.csv) at <paramref name="side"/> x
+    /// <paramref name="side"/> pixels, written to a temporary folder and uploaded 16 blobs at a time. Returns one
+    /// image's relative path and the bytes of a changed version of it (a re-exported file: the same pixels with
+    /// another trailing byte count, so it stays a valid DICOM).
+    /// </summary>
+    private static async Task<string> UploadAsync(DatasetStore dataset, int images, int side)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"bench-scale-{Guid.NewGuid():N}");
+        try
+        {
+            await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = images, Seed = 2026, Rows = side, Columns = side }, folder);
+            var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (file, ct) =>
+            {
+                await using var f = File.OpenRead(file);
+                await dataset.UploadAsync(Path.GetRelativePath(folder, file).Replace('\\', '/'), f, cancellationToken: ct);
+            });
+            return Path.GetRelativePath(folder, files.First(f => f.EndsWith(".dicom", StringComparison.Ordinal) && files.IndexOf(f) >= files.Count / 2)).Replace('\\', '/');
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    private sealed record Measured<T>(T Value, double Seconds, double CpuSeconds, long PeakHeapDelta, long PeakWorkingSet);
+
+    /// <summary>Runs <paramref name="work"/> with wall and CPU time, and the peak managed heap above the start sampled every 20 ms.</summary>
+    private static async Task<Measured<T>> MeasuredAsync<T>(Func<Task<T>> work)
+    {
+        GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+        long start = GC.GetTotalMemory(true), peak = start;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(false));
+                try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var value = await work();
+        double seconds = clock.Elapsed.TotalSeconds;
+        process.Refresh();
+        double cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+        stop.Cancel();
+        await sampler;
+        peak = Math.Max(peak, GC.GetTotalMemory(false));
+        return new Measured<T>(value, seconds, cpuSeconds, peak - start, process.PeakWorkingSet64);
+    }
+
+    private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+}
