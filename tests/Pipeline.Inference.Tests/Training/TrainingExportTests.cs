@@ -21,7 +21,7 @@ public sealed class TrainingExportTests : IAsyncLifetime
     private string Dataset => Path.Combine(_dir, "dataset");
 
     public async Task InitializeAsync() =>
-        await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = 6, Seed = 3, Rows = 320, Columns = 256 }, Dataset);
+        await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = 8, Seed = 3, Rows = 320, Columns = 256, PositiveFraction = 0.5 }, Dataset);
 
     public Task DisposeAsync() { Directory.Delete(_dir, recursive: true); return Task.CompletedTask; }
 
