@@ -6,8 +6,8 @@ using Pipeline.Core.Orchestration;
 
 namespace Pipeline.EngineHarness;
 
-/// <summary>Input of <see cref="ToyFanOut"/>: <see cref="Items"/> WriteItem calls, each pausing <see cref="DelayMs"/>.</summary>
-public sealed record ToyInput(int Items, int DelayMs);
+/// <summary>Input of <see cref="ToyFanOut"/>: items <see cref="First"/> .. First + Items - 1.</summary>
+public sealed record ToyInput(int Items, int DelayMs, int First = 0);
 
 public sealed record ItemInput(int Item, int DelayMs);
 
@@ -23,11 +23,30 @@ public sealed class ToyFanOut : Orchestrator<ToyInput, int>
     {
         context.SetCustomStatus(new { stage = "fan-out" });
         var calls = Enumerable.Range(0, input.Items)
-            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(i, input.DelayMs)))
+            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(input.First + i, input.DelayMs)))
             .ToList();
         var results = await Task.WhenAll(calls);
         context.SetCustomStatus(new { stage = "summary" });
         return await context.CallActivityAsync<int>(Summarize.ActivityName, results.Select(r => r.Item).ToArray());
+    }
+}
+
+/// <summary>A parent of <see cref="ToyFanOut"/> children ("{id}-c{n}", <c>Children</c> of <c>ItemsPerChild</c> items each,
+/// run one after another, so there is a step of the parent between every child's completion and the next child).</summary>
+public sealed record ToyParentInput(int Children, int ItemsPerChild, int DelayMs);
+
+public sealed class ToyParent : Orchestrator<ToyParentInput, int>
+{
+    public override async Task<int> RunAsync(IRunContext context, ToyParentInput input)
+    {
+        int total = 0;
+        for (int c = 0; c < input.Children; c++)
+        {
+            context.SetCustomStatus(new { stage = $"child {c}" });
+            total += await context.CallSubOrchestratorAsync<int>(nameof(ToyFanOut), $"{context.InstanceId}-c{c}",
+                new ToyInput(input.ItemsPerChild, input.DelayMs, c * input.ItemsPerChild));
+        }
+        return total;
     }
 }
 

@@ -25,7 +25,7 @@ internal sealed class HarnessProcess : IDisposable
     /// <summary>Completes when the worker runs and the instance is scheduled (or found scheduled).</summary>
     public Task Up => _up.Task;
 
-    public static HarnessProcess Start(string connectionString, string hub, BlobContainerClient toy, string instance, int items, int delayMs, int concurrency = 4)
+    public static HarnessProcess Start(string connectionString, string hub, BlobContainerClient toy, string instance, int items, int delayMs, int concurrency = 4, int children = 0)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Pipeline.EngineHarness.dll");
         Assert.True(File.Exists(dll), $"harness not built next to the tests: {dll}");
@@ -34,6 +34,7 @@ internal sealed class HarnessProcess : IDisposable
         foreach (var a in new[] { "--connection", connectionString, "--hub", hub, "--toy-container", toy.Name, "--instance", instance,
                      "--items", items.ToString(), "--delay-ms", delayMs.ToString(), "--concurrency", concurrency.ToString() })
             psi.ArgumentList.Add(a);
+        if (children > 0) { psi.ArgumentList.Add("--children"); psi.ArgumentList.Add(children.ToString()); }
         var harness = new HarnessProcess(Process.Start(psi)!);
         harness._process.OutputDataReceived += (_, e) =>
         {
