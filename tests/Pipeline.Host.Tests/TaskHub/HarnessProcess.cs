@@ -69,14 +69,15 @@ internal sealed class HarnessProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>The toy items whose WriteItem result is in the instance's committed history.</summary>
+    /// <summary>The toy items whose WriteItem result is in the instance's committed history (read from each
+    /// TaskCompleted's result, which names its item).</summary>
     public static async Task<List<int>> CommittedItemsAsync(TaskHubOrchestrationClient client, string instance)
     {
         var history = await client.GetHistoryAsync(instance);
-        var itemOfCall = history.Where(h => h.Type == EventType.TaskScheduled && h.Name == WriteItem.ActivityName)
-            .ToDictionary(h => h.EventId, h => JsonDocument.Parse(h.Input!).RootElement.GetProperty("item").GetInt32());
-        return history.Where(h => h.Type == EventType.TaskCompleted && itemOfCall.ContainsKey(h.TaskScheduledId!.Value))
-            .Select(h => itemOfCall[h.TaskScheduledId!.Value]).ToList();
+        var writeCalls = history.Where(h => h.Type == EventType.TaskScheduled && h.Name == WriteItem.ActivityName).Select(h => h.EventId).ToHashSet();
+        return history.Where(h => h.Type == EventType.TaskCompleted && writeCalls.Contains(h.TaskScheduledId!.Value))
+            .Select(h => JsonDocument.Parse(h.Result ?? throw new InvalidDataException($"{instance}: TaskCompleted {h.EventId} has no result"))
+                .RootElement.GetProperty("item").GetInt32()).ToList();
     }
 
     /// <summary>Process ids that ran toy activities (from the marker blob names).</summary>
