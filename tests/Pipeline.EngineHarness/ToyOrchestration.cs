@@ -64,7 +64,8 @@ public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInpu
 
     public override async Task<ToyItemResult> RunAsync(ItemInput input, CancellationToken cancellationToken)
     {
-        await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Environment.ProcessId}-{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), cancellationToken);
+        // overwrite: a request retried by the client after a lost response (storage restarting) finds its own marker
+        await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Environment.ProcessId}-{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), overwrite: true, cancellationToken);
         if (input.DelayMs > 0) await Task.Delay(input.DelayMs, cancellationToken);
         string blob = OutputBlob(input.Item);
         try
