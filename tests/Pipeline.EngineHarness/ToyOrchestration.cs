@@ -3,6 +3,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
 
 namespace Pipeline.EngineHarness;
 
@@ -19,11 +20,15 @@ public sealed record ToyItemResult(int Item, string Blob);
 /// </summary>
 public sealed class ToyFanOut : Orchestrator<ToyInput, int>
 {
+    /// <summary>The run's default activity retry (<see cref="RetryOptions"/>): an activity that meets storage down
+    /// beyond its storage client's own retries fails, and the engine runs it again after a durable timer.</summary>
+    private static readonly RetryPolicy ActivityRetry = new RetryOptions().ToPolicy();
+
     public override async Task<int> RunAsync(IRunContext context, ToyInput input)
     {
         context.SetCustomStatus(new { stage = "fan-out" });
         var calls = Enumerable.Range(0, input.Items)
-            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(input.First + i, input.DelayMs)))
+            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(input.First + i, input.DelayMs), ActivityRetry))
             .ToList();
         var results = await Task.WhenAll(calls);
         context.SetCustomStatus(new { stage = "summary" });

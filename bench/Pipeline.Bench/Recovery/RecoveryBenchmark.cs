@@ -117,6 +117,7 @@ public sealed class RecoveryBenchmark : IBenchmark
                     {
                         hostProcess.Kill();
                         hostProcess.Dispose();
+                        before = await CountItemsAsync(cs); // what the dead host wrote, up to its last request
                         hostProcess = HostProcess.Start(cs, cache);
                         since = Stopwatch.StartNew(); // from the restart (the process start)
                     }
@@ -131,7 +132,10 @@ public sealed class RecoveryBenchmark : IBenchmark
                             Location = Path.Combine(work, "azurite"), BlobPort = ports.BlobPort, QueuePort = ports.QueuePort, TablePort = ports.TablePort,
                         });
                         since = Stopwatch.StartNew(); // from storage's return (Azurite answers again)
+                        // what reached storage before it stopped (a result written while Azurite was shutting down counts as before)
+                        while ((before = await CountItemsAsync(cs)) < 0) await Task.Delay(50);
                     }
+                    if (before >= planned) { Console.WriteLine($"every item had completed when fault {f + 1} landed"); break; }
                     int after = await WaitForItemsAsync(cs, before + 1, TimeSpan.FromMinutes(10), () => hostProcess.Tail());
                     double recovery = since.Elapsed.TotalSeconds;
                     recoveredAt = after;
@@ -149,7 +153,7 @@ public sealed class RecoveryBenchmark : IBenchmark
                 var outages = rows.Where(r => r.Kind == "storage-outage").Select(r => r.RecoverySeconds).ToList();
                 static JsonObject Summary(List<double> xs) => xs.Count == 0 ? new JsonObject() : new JsonObject
                 {
-                    ["count"] = xs.Count, ["medianSeconds"] = Math.Round(xs.Order().ElementAt(xs.Count / 2), 2), ["maxSeconds"] = Math.Round(xs.Max(), 2),
+                    ["count"] = xs.Count, ["medianSeconds"] = Math.Round(Median(xs), 2), ["maxSeconds"] = Math.Round(xs.Max(), 2),
                 };
                 var json = new JsonObject
                 {
@@ -201,7 +205,13 @@ public sealed class RecoveryBenchmark : IBenchmark
         }
     }
 
-    private static string Describe(List<double> xs) => xs.Count == 0 ? "n/a" : $"median {xs.Order().ElementAt(xs.Count / 2):F1} s, max {xs.Max():F1} s";
+    private static string Describe(List<double> xs) => xs.Count == 0 ? "n/a" : $"median {Median(xs):F1} s, max {xs.Max():F1} s";
+
+    private static double Median(List<double> xs)
+    {
+        var o = xs.Order().ToList();
+        return o.Count % 2 == 1 ? o[o.Count / 2] : (o[o.Count / 2 - 1] + o[o.Count / 2]) / 2;
+    }
 
     /// <summary>Default settings; only the storage account and the model cache are given.</summary>
     private static Dictionary<string, string?> HostSettings(string cache) => new() { ["Pipeline:Models:CacheDirectory"] = cache };
