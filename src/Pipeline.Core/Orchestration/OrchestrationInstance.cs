@@ -24,10 +24,11 @@ public sealed record OrchestrationInstance
 
     public bool IsTerminal => State is RunState.Completed or RunState.CompletedWithFailures or RunState.Failed or RunState.Cancelled or RunState.Rejected;
 
-    /// <summary>The output deserialised; throws <see cref="OrchestrationFailedException"/> when the instance did not complete.</summary>
+    /// <summary>The output deserialised; throws <see cref="OrchestrationFailedException"/> when the instance did not complete
+    /// (a run that completed with some failed items did complete: its output is the summary that counts them).</summary>
     public T? ReadOutput<T>()
     {
-        if (State != RunState.Completed)
+        if (State is not (RunState.Completed or RunState.CompletedWithFailures))
             throw new OrchestrationFailedException(Name, InstanceId, Error ?? $"instance is {State}, not Completed");
         return Output is { } o ? o.Deserialize<T>(OrchestrationJson.Options) : default;
     }
