@@ -164,6 +164,34 @@ public class SyntheticDatasetTests(SyntheticDatasetFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Chains_that_disagree_with_their_counts_or_ends_name_the_row()
+    {
+        var copy = fixture.Copy();
+        try
+        {
+            var scenePath = Path.Combine(copy, "v1.0-synthetic", "scene.json");
+            var scenes = JsonNode.Parse(File.ReadAllText(scenePath))!.AsArray();
+            string sceneToken = scenes[0]!["token"]!.GetValue<string>();
+            int samples = scenes[0]!["nbr_samples"]!.GetValue<int>();
+            scenes[0]!["nbr_samples"] = samples + 1;
+            File.WriteAllText(scenePath, scenes.ToJsonString());
+            var instancePath = Path.Combine(copy, "v1.0-synthetic", "instance.json");
+            var instances = JsonNode.Parse(File.ReadAllText(instancePath))!.AsArray();
+            string instanceToken = instances[0]!["token"]!.GetValue<string>();
+            instances[0]!["last_annotation_token"] = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+            File.WriteAllText(instancePath, instances.ToJsonString());
+
+            var result = (await NuScenesIngestion.TryRunAsync(new FolderDatasetSource(copy)))!;
+            Assert.Contains(result.Report.Errors, e => e.Path == "v1.0-synthetic/scene.json" && e.Message ==
+                $"token {sceneToken}: nbr_samples is {samples + 1} but the sample chain from first_sample_token has {samples}");
+            Assert.Contains(result.Report.Errors, e => e.Path == "v1.0-synthetic/instance.json" && e.Message ==
+                $"token {instanceToken}: last_annotation_token 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' does not resolve");
+            Assert.DoesNotContain(result.Report.Errors, e => e.Path == "v1.0-synthetic/instance.json" && e.Message.Contains("nbr_annotations"));
+        }
+        finally { Directory.Delete(copy, true); }
+    }
+
+    [Fact]
     public async Task Undecodable_image_is_refused_with_the_file_and_the_reason()
     {
         var copy = fixture.Copy();
