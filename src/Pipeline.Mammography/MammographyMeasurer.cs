@@ -31,7 +31,9 @@ public sealed class MammographyMeasurer : IItemMeasurer
         var alpha = prepared.Get(ModelTensorNames.CompositeAlpha, item.ItemId);
         var copyPaste = ToDisplay(prepared.Get(ModelTensorNames.CopyPaste, item.ItemId));
         var composited = new float[original.Length];
-        for (int i = 0; i < composited.Length; i++) composited[i] = original[i] + alpha[i] * (sample[i] - original[i]);
+        // a convex combination of two [0, 1] patches; the clamp only removes float rounding (an alpha a few ulp above 1 from
+        // the feathering gave 1.0000001, which the feature networks refuse)
+        for (int i = 0; i < composited.Length; i++) composited[i] = Math.Clamp(original[i] + alpha[i] * (sample[i] - original[i]), 0f, 1f);
         var metrics = new SortedDictionary<string, double>(PatchMetrics.Compute(original, sample, mask, r).ToDictionary(), StringComparer.Ordinal);
         foreach (var (key, value) in PatchMetrics.Compute(original, copyPaste, mask, r))
             metrics[ComparisonMethod.Key(ComparisonMethod.CopyPaste, key)] = value;

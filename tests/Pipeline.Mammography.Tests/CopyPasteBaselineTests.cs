@@ -58,6 +58,29 @@ public class CopyPasteBaselineTests
     }
 
     [Fact]
+    public void The_composited_patch_stays_in_the_unit_range_when_the_alpha_rounds_above_one()
+    {
+        int r = 16;
+        var original = Enumerable.Repeat(0.5f, r * r).ToArray();
+        var mask = new float[r * r];
+        var alpha = Enumerable.Repeat(1.0000002f, r * r).ToArray();   // 1 + 2 ulp: 0.5 + alpha * 0.5 rounds to 1.0000001
+        Assert.True(0.5f + alpha[0] * 0.5f > 1f);
+        static float[] Model(float[] d) { var m = new float[d.Length]; ModelSpace.FromDisplay(d, m); return m; }
+        var prepared = new TensorBundle().Add(ModelTensorNames.Original, Model(original)).Add(ModelTensorNames.Mask, mask)
+            .Add(ModelTensorNames.CompositeAlpha, alpha).Add(ModelTensorNames.CopyPaste, Model(original))
+            .Add(ModelTensorNames.Reference, Model(original)).Add(ModelTensorNames.RealObject, Model(original));
+        var generated = new TensorBundle().Add(ModelTensorNames.Sample, Enumerable.Repeat(1f, r * r).ToArray());
+        var item = new WorkItem
+        {
+            ItemId = "i1", Mode = TaskMode.Insertion, TargetImage = "t", ReferenceImage = "r", ReferenceBox = new BoundingBox(0, 0, 1, 1),
+            TargetBox = new BoundingBox(0, 0, 1, 1), ClassName = "Mass", Seed = 1,
+        };
+        var measured = new MammographyMeasurer().Measure(item, prepared, generated, new CropGeometry(0, 0, 200, r, 4, 4, 8, 8, 3.3));
+        Assert.All(measured.Generated, v => Assert.InRange(v, 0f, 1f));
+        Assert.Equal(1f, measured.Generated[0]);
+    }
+
+    [Fact]
     public void Measure_reports_the_seam_of_the_result_the_untouched_tissue_and_copy_paste()
     {
         int r = 64;
