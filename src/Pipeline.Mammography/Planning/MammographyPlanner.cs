@@ -31,7 +31,7 @@ public sealed class MammographyPlanner : IItemPlanner
                         ?? throw new FileNotFoundException($"{dataset.BlobPrefix}{annotation.File} is listed in the dataset index but does not exist");
             findings = DatasetAnnotations.Parse(annotation.Format, annotation.File, System.Text.Encoding.UTF8.GetString(bytes), rowProblems);
         }
-        var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths);
+        var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths, rowProblems);
 
         // LesionPlanner loads each distinct target once, a few at a time, and keeps only the sites in flight
         var planned = await LesionPlanner.PlanAsync(request, usable, async (target, ct) =>
