@@ -1,8 +1,9 @@
 """Lesion-transfer pairs in the training job and the harmonised placement (model.py): the C# export (TRAINING_TEST_DATA,
 exported with --transfer-pairs) holds lesion-transfer examples whose reference comes from the other image, the training
 job mixes them with reinsertion examples; the harmonised placement puts the reference's lesion on the target's tissue
-without a step, and exports to ONNX like the collage model. The export's own preparation of the pairs (the reference's
-background is the other image's tissue) is checked in C# (tests/Pipeline.Mammography.Tests, TrainingExportTests)."""
+without a step, and exports to ONNX like the collage model. The export's own preparation of the pairs (each equals what a
+run's Preprocess makes of it, the reference cut from the other image) is checked in C# (tests/Pipeline.Mammography.Tests,
+TrainingExportTests)."""
 import os
 import shutil
 import sys

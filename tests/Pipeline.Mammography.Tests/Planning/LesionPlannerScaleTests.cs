@@ -5,7 +5,7 @@ using Pipeline.Core.Contracts;
 using Pipeline.Core.Domains;
 using Pipeline.Mammography.Planning;
 
-namespace Pipeline.Host.Tests.Runs;
+namespace Pipeline.Mammography.Tests.Planning;
 
 /// <summary>
 /// The planner at a size where its shape matters: insertion sites loaded concurrently, once per distinct target image,

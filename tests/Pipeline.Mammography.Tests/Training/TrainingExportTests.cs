@@ -8,7 +8,7 @@ using Pipeline.Mammography;
 using Pipeline.Mammography.Planning;
 using Pipeline.Mammography.Training;
 
-namespace Pipeline.Inference.Tests.Training;
+namespace Pipeline.Mammography.Tests.Training;
 
 /// <summary>
 /// `pipeline train-data export` prepares examples with the inference code: each exported example equals what a run's
@@ -20,8 +20,7 @@ public sealed class TrainingExportTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("export-").FullName;
     private string Dataset => Path.Combine(_dir, "dataset");
 
-    public async Task InitializeAsync() =>
-        await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = 8, Seed = 3, Rows = 320, Columns = 256, PositiveFraction = 0.5 }, Dataset);
+    public async Task InitializeAsync() => await FolderBlobs.SyntheticAsync(Dataset);
 
     public Task DisposeAsync() { Directory.Delete(_dir, recursive: true); return Task.CompletedTask; }
 
@@ -30,13 +29,6 @@ public sealed class TrainingExportTests : IAsyncLifetime
         Preparation = PreparationSettings.Default with { Resolution = 32, ReferenceSize = 24, CropRatioMin = 2.5, CropRatioMax = 3.5, ReferenceExpand = 1.3 },
         Variants = 3, Seed = 11,
     };
-
-    /// <summary>Local files as the domain's blob reader sees blobs (paths relative to the dataset folder).</summary>
-    private sealed class FolderReader(string root) : IBlobReader
-    {
-        public async Task<byte[]?> ReadAsync(string blobPath, CancellationToken cancellationToken) =>
-            File.Exists(Path.Combine(root, blobPath)) ? await File.ReadAllBytesAsync(Path.Combine(root, blobPath), cancellationToken) : null;
-    }
 
     private static float[] Row(string file, int row, int length)
     {
@@ -67,7 +59,7 @@ public sealed class TrainingExportTests : IAsyncLifetime
                     ItemId = $"check-{example.Index}", Mode = TaskMode.Reinsertion, TargetImage = example.Image, ReferenceImage = example.ReferenceImage,
                     TargetBox = example.Box, ReferenceBox = example.ReferenceBox, ClassName = example.ClassName, Seed = example.Seed,
                 };
-                var prepared = await preparer.PrepareAsync(item, manifest.Preparation, new FolderReader(Dataset), CancellationToken.None);
+                var prepared = await preparer.PrepareAsync(item, manifest.Preparation, new FolderBlobs(Dataset), CancellationToken.None);
                 Assert.Equal(prepared.Geometry, example.Geometry);
                 Assert.InRange(example.Geometry.Ratio, Options.Preparation.CropRatioMin, Options.Preparation.CropRatioMax);
                 foreach (var tensor in new[] { ModelTensorNames.Original, ModelTensorNames.Context, ModelTensorNames.Mask, ModelTensorNames.Detail, ModelTensorNames.Reference })
@@ -164,7 +156,7 @@ public sealed class TrainingExportTests : IAsyncLifetime
                     ItemId = $"check-{example.Index}", Mode = TaskMode.Replacement, TargetImage = example.Image, ReferenceImage = example.ReferenceImage,
                     TargetBox = example.Box, ReferenceBox = example.ReferenceBox, ClassName = example.ClassName, Seed = example.Seed,
                 };
-                var prepared = await preparer.PrepareAsync(item, manifest.Preparation, new FolderReader(root), CancellationToken.None);
+                var prepared = await preparer.PrepareAsync(item, manifest.Preparation, new FolderBlobs(root), CancellationToken.None);
                 Assert.Equal(prepared.Geometry, example.Geometry);
                 foreach (var tensor in MammographyTrainingExport.ImageTensors)
                 {
@@ -172,7 +164,7 @@ public sealed class TrainingExportTests : IAsyncLifetime
                     Assert.Equal(expected, Row(Path.Combine(output, split.Tensors[tensor].File), example.Index, expected.Length));
                 }
                 // the reference is the other image's: cut from the target image at the target box it differs
-                var self = await preparer.PrepareAsync(item with { ReferenceImage = example.Image, ReferenceBox = example.Box }, manifest.Preparation, new FolderReader(root), CancellationToken.None);
+                var self = await preparer.PrepareAsync(item with { ReferenceImage = example.Image, ReferenceBox = example.Box }, manifest.Preparation, new FolderBlobs(root), CancellationToken.None);
                 Assert.NotEqual(self.Tensors.Get(ModelTensorNames.Reference, item.ItemId), prepared.Tensors.Get(ModelTensorNames.Reference, item.ItemId));
             }
         }
