@@ -64,7 +64,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                 foreach (var sidecar in output.Sidecars)
                     await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);
                 var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
-                await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256 }, cancellationToken).ConfigureAwait(false);
+                await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256, OutputEncoding = output.Encoding }, cancellationToken).ConfigureAwait(false);
                 stages.Add(new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,
                     Lineage: $"runs/{input.RunId}/{lineageBlob}"));
             }
