@@ -23,6 +23,10 @@ public static class EmptyBoxPool
     public static string? Check(DrivingSample frame, Box3 globalBox, EmptyBoxOptions? options = null)
     {
         options ??= new EmptyBoxOptions();
+        var projection = BoxProjection.Project(globalBox, frame.CameraEgoPose, frame.CameraCalibration, frame.Camera);
+        if (!projection.InFront) return "behind the camera";
+        var clipped = projection.ClippedBounds;
+        if (clipped.IsEmpty) return "outside the image";
         foreach (var o in frame.Objects)
         {
             var b = o.GlobalBox;
@@ -30,10 +34,6 @@ public static class EmptyBoxPool
             double r = 0.5 * Math.Sqrt(b.Width * b.Width + b.Length * b.Length) + 0.5 * Math.Sqrt(globalBox.Width * globalBox.Width + globalBox.Length * globalBox.Length);
             if (dx * dx + dy * dy < r * r) return $"overlaps {o.Category} {o.Annotation.Token} in 3D";
         }
-        var projection = BoxProjection.Project(globalBox, frame.CameraEgoPose, frame.CameraCalibration, frame.Camera);
-        if (!projection.InFront) return "behind the camera";
-        var clipped = projection.ClippedBounds;
-        if (clipped.IsEmpty) return "outside the image";
         double minSide = options.Filters.MinBoxSide * frame.Camera.Width / options.Filters.ReferenceWidth;
         if (clipped.Width < minSide || clipped.Height < minSide) return $"2D box {clipped.Width:0}x{clipped.Height:0} px under {minSide:0} px";
         double iou = frame.Objects.Where(o => o.Projection.InFront).Sum(o => o.Projection.ClippedBounds.IoU(clipped));

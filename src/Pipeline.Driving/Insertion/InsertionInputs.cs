@@ -25,6 +25,8 @@ public sealed class InsertionInputs
     public required ProjectedBox Projection { get; init; }
     public required ObjectCentricCameraCrop CameraCrop { get; init; }
     public required RangeViewGrid View { get; init; }
+    /// <summary>The key frame's lidar points (x, y, z, intensity, ring), lidar frame.</summary>
+    public required float[] SourcePoints { get; init; }
     public required RangeImage Range { get; init; }
     /// <summary>x^(C), 3 x D x D planar, [-1, 1].</summary>
     public required float[] Camera { get; init; }
@@ -100,7 +102,7 @@ public sealed class InsertionInputs
         return new InsertionInputs
         {
             Resolution = resolution, GlobalBox = globalBox, BoxInLidar = inLidar, Projection = projection, CameraCrop = crop,
-            View = view, Range = range, Camera = camera, CameraMask = crop.Mask(), Box = box,
+            View = view, SourcePoints = sample.LidarPoints, Range = range, Camera = camera, CameraMask = crop.Mask(), Box = box,
         };
     }
 
