@@ -23,8 +23,8 @@ param namePrefix string = 'pipeline'
 @maxLength(24)
 param storageAccountName string = toLower('st${take(uniqueString(resourceGroup().id, environmentName), 13)}${environmentName}')
 
-@description('Authenticate to storage with the managed identity and disable shared keys. Needs Pipeline.Storage to accept the identity-based AzureWebJobsStorage__accountName/__clientId settings (docs/azure.md); until then keep false.')
-param useManagedIdentity bool = false
+@description('Authenticate to storage with the managed identity (AzureWebJobsStorage__accountName / __credential / __clientId, read by Pipeline.Storage and the Functions host; docs/azure.md) and disable shared keys.')
+param useManagedIdentity bool = true
 
 @description('Serverless GPU profile of the inference worker and training job.')
 @allowed([

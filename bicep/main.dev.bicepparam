@@ -7,8 +7,8 @@ param namePrefix = 'pipeline'
 param containerRegistryName = 'pipelinedevacr'
 param imageTag = '0.1.0'
 param gpuProfileType = 'Consumption-GPU-NC8as-T4'
-// true once Pipeline.Storage reads identity-based connections (docs/azure.md)
-param useManagedIdentity = false
+// identity-based storage (docs/azure.md, "Storage settings"); false gives a connection-string secret instead
+param useManagedIdentity = true
 param controlMinReplicas = 1
 param controlMaxReplicas = 3
 param gpuMinReplicas = 0

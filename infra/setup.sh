@@ -21,7 +21,7 @@ for tool in dotnet node npm /usr/bin/python3 dpkg-query; do
   command -v "$tool" >/dev/null 2>&1 || { echo "setup: '$tool' is required but not found (README: Prerequisites)" >&2; exit 1; }
 done
 
-APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk liblapacke libopenblas0-pthread
+APT_PACKAGES=(libgdcm3.0 libgdcm-tools dcmtk dicom3tools liblapacke libopenblas0-pthread
   python3-numpy python3-torch python3-onnx python3-torchvision python3-pydicom python3-skimage
   python3-scipy python3-pil python3-jsonschema chromium)
 

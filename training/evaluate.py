@@ -108,16 +108,18 @@ def main(argv=None):
     """Re-scores a finished run on its held-out lesions: the selected checkpoint and the untrained collage baseline
     (the same network before training: out layer zero, so x0 = context + mask * placed reference).
 
-      /usr/bin/python3 training/evaluate.py --run <train --out folder> [--items N] [--steps S]
+      /usr/bin/python3 training/evaluate.py --run <train --out folder> --data <its export> [--items N] [--steps S]
     """
     import argparse
     import json
     from pathlib import Path
 
+    from data import LESION_TRANSFER, REINSERTION, load, model_inputs
     from model import Denoiser
 
     ap = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", required=True)
+    ap.add_argument("--data", required=True, help="the run's `pipeline train-data export` folder")
     ap.add_argument("--items", type=int, default=64)
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--threads", type=int, default=1)
@@ -125,7 +127,8 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     run = Path(a.run)
     sel = json.loads((run / "selection.json").read_text())
-    val = torch.load(run / "cache.pt", map_location="cpu")["val"]
+    # the held-out examples the run validated on: reinsertion and lesion-transfer (insertion has no truth)
+    val = model_inputs(load(a.data).splits["val"], (REINSERTION, LESION_TRANSFER))
     snap = torch.load(run / "checkpoints" / sel["selected"]["file"], map_location="cpu")
     trained = Denoiser.from_config(snap["config"])
     trained.load_state_dict(snap["ema"])

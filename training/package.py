@@ -53,8 +53,10 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike, resolution: int
 
 def model_json(*, name: str, version: str, description: str, resolution: int, ref_size: int, denoiser_sha: str,
                schedule, guidance_scale: float, reference_dropout: float, sampler_steps: int,
-               training: dict) -> dict:
-    return {
+               training: dict, preparation: dict | None = None) -> dict:
+    """model.json (docs/model-package.md). `preparation` ({cropRatio, referenceExpand}, from the training data's
+    manifest) is how inference must prepare inputs for this model; absent, readers use the AnydoorMed defaults."""
+    doc = {
         "formatVersion": 1,
         "name": name,
         "version": version,
@@ -90,11 +92,14 @@ def model_json(*, name: str, version: str, description: str, resolution: int, re
                     "stepsOffset": 1},
         "training": training,
     }
+    if preparation is not None:
+        doc["preparation"] = dict(preparation)
+    return doc
 
 
 def write_package(model: torch.nn.Module, out_dir: str | os.PathLike, *, name: str, version: str, description: str,
                   resolution: int, ref_size: int, schedule, guidance_scale: float, reference_dropout: float,
-                  sampler_steps: int, training: dict) -> dict:
+                  sampler_steps: int, training: dict, preparation: dict | None = None) -> dict:
     """Writes denoiser.onnx, model.json and SHA256SUMS into out_dir; returns the model.json dict."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -103,7 +108,8 @@ def write_package(model: torch.nn.Module, out_dir: str | os.PathLike, *, name: s
     sha = sha256_file(onnx_path)
     doc = model_json(name=name, version=version, description=description, resolution=resolution, ref_size=ref_size,
                      denoiser_sha=sha, schedule=schedule, guidance_scale=guidance_scale,
-                     reference_dropout=reference_dropout, sampler_steps=sampler_steps, training=training)
+                     reference_dropout=reference_dropout, sampler_steps=sampler_steps, training=training,
+                     preparation=preparation)
     tmp = out / "model.json.tmp"
     tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / "model.json")

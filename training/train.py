@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Training job: reference-guided inpainting denoiser (AnydoorMed-style, pixel space) -> ONNX model package.
 
-  /usr/bin/python3 training/train.py --data <dataset folder> --out <folder> --max-minutes M --seed S
+  ./pipeline train-data export --dataset <dataset folder> --out <data folder>     # the C# preparation
+  /usr/bin/python3 training/train.py --data <data folder> --out <folder> --max-minutes M --seed S
+
+The job trains only on the exported tensors (training/data.py): the preparation (crops, masks, reference crops,
+detail maps) is the inference code's, and its parameters are written into model.json.
 
 Every option can also come from the environment as TRAIN_<OPTION> (e.g. TRAIN_MAX_MINUTES=45); the command line
 wins. Re-running with the same --out resumes from <out>/checkpoints/last.pt (model, EMA, optimiser, RNG states,
@@ -13,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import os
@@ -24,16 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from data import DatasetError, read_display, read_findings  # noqa: E402
+from data import LESION_TRANSFER, REINSERTION, DatasetError, concat, load, model_inputs  # noqa: E402
 from diffusion import LinearSchedule  # noqa: E402
 from evaluate import batch_inputs, reinsertion_proxy, snr_weight, validation_loss, weighted_loss  # noqa: E402
 from model import Denoiser, count_parameters  # noqa: E402
 from package import write_package  # noqa: E402
-from preprocess import PreprocessError, build_pair  # noqa: E402
-import transfer_pairs  # noqa: E402
 
 CHECKPOINT_FORMAT = 1
 
@@ -45,7 +45,7 @@ def _env(name, default):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
-    a("--data", default=_env("data", None), help="dataset folder (VinDr CSV + DICOMs)")
+    a("--data", default=_env("data", None), help="training data folder written by `pipeline train-data export`")
     a("--out", default=_env("out", None), help="output folder (checkpoints, logs, package); reused to resume")
     a("--max-minutes", type=float, default=float(_env("max-minutes", 30)), help="total training time budget")
     a("--seed", type=int, default=int(_env("seed", 0)))
@@ -54,27 +54,19 @@ def parse_args(argv=None):
     a("--lr", type=float, default=float(_env("lr", 5e-4)))
     a("--warmup", type=int, default=int(_env("warmup", 100)), help="linear LR warm-up steps")
     a("--ema", type=float, default=float(_env("ema", 0.999)), help="EMA decay (with 1+n/10+n warm-up)")
-    a("--resolution", type=int, default=int(_env("resolution", 64)))
-    a("--ref-size", type=int, default=int(_env("ref-size", 64)))
     a("--channels", default=_env("channels", "16,32,48,64"), help="UNet channels per level")
-    a("--variants", type=int, default=int(_env("variants", 8)), help="crops per training lesion (random ratio)")
-    a("--crop-ratio", default=_env("crop-ratio", "3,4"), help="zoom-in crop ratio range rmin,rmax")
-    a("--ref-expand", type=float, default=float(_env("ref-expand", 1.2)))
     a("--ref-dropout", type=float, default=float(_env("ref-dropout", 0.2)), help="CFG: P(reference -> zeros)")
     a("--ref-jitter", default=_env("ref-jitter", "0.15,0.08"),
       help="reference brightness/contrast augmentation: contrast +-c, brightness +-b (display space)")
-    a("--transfer-pairs", default=_env("transfer-pairs", None),
-      help="lesion-transfer pair dataset (pipeline synth lesion-transfer): trains on a mix with the reinsertion pairs")
     a("--transfer-fraction", type=float, default=float(_env("transfer-fraction", 0.5)),
-      help="with --transfer-pairs: probability that a batch element is a transfer pair")
+      help="when the data holds lesion-transfer pairs (`train-data export --transfer-pairs`): probability that a "
+           "batch element is one")
     a("--placement", default=_env("placement", "collage"), choices=["collage", "harmonised"],
       help="in-graph reference placement: the reference's pixels (collage) or its excess over its own tissue on the "
            "target's tissue estimate (harmonised; model.harmonize_reference)")
     a("--mask-weight", type=float, default=float(_env("mask-weight", 4.0)), help="extra loss weight in the box")
     a("--val-every", type=int, default=int(_env("val-every", 200)))
     a("--ckpt-every", type=int, default=int(_env("ckpt-every", 50)))
-    a("--val-fraction", type=float, default=float(_env("val-fraction", 0.15)),
-      help="held-out fraction of images when the CSV has no 'test' split")
     a("--keep-top", type=int, default=int(_env("keep-top", 3)), help="EMA snapshots kept by validation loss")
     a("--proxy-items", type=int, default=int(_env("proxy-items", 16)))
     a("--proxy-steps", type=int, default=int(_env("proxy-steps", 10)), help="DDIM steps of the reinsertion proxy")
@@ -93,19 +85,15 @@ def parse_args(argv=None):
         p.error("--data and --out are required (or TRAIN_DATA / TRAIN_OUT)")
     try:
         args.channels = [int(c) for c in str(args.channels).split(",")]
-        lo, hi = (float(v) for v in str(args.crop_ratio).split(","))
         args.ref_jitter = [float(v) for v in str(args.ref_jitter).split(",")]
         args.guidance = [float(v) for v in str(args.guidance).split(",")]
     except ValueError:
-        p.error(f"--channels '{args.channels}' / --crop-ratio '{args.crop_ratio}': expected comma-separated numbers")
-    if not (0 < lo <= hi):
-        p.error(f"--crop-ratio {args.crop_ratio}: need 0 < rmin <= rmax")
-    args.crop_ratio = (lo, hi)
+        p.error(f"--channels '{args.channels}' / --ref-jitter / --guidance: expected comma-separated numbers")
     if len(args.ref_jitter) != 2 or min(args.ref_jitter) < 0:
         p.error("--ref-jitter: expected two non-negative numbers c,b")
     if not args.guidance or min(args.guidance) < 0:
         p.error("--guidance: expected non-negative CFG scales")
-    for name in ("batch_size", "variants", "val_every", "ckpt_every", "keep_top", "proxy_steps", "sampler_steps",
+    for name in ("batch_size", "val_every", "ckpt_every", "keep_top", "proxy_steps", "sampler_steps",
                  "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
@@ -130,67 +118,10 @@ class Log:
         print(f"[{kind}] {shown}", flush=True)
 
 
-def _image_split(findings, val_fraction: float):
-    """Train/validation split by image (never by finding, so a lesion's image is in one split only). Uses the CSV's
-    split column when it has both 'training' and another value; otherwise a hash of image_id."""
-    splits = {f.split for f in findings}
-    if "training" in splits and len(splits) > 1:
-        return [f for f in findings if f.split == "training"], [f for f in findings if f.split != "training"]
-
-    def held_out(image_id):
-        h = int(hashlib.sha256(image_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-        return h < val_fraction
-    train = [f for f in findings if not held_out(f.image_id)]
-    val = [f for f in findings if held_out(f.image_id)]
-    if not val or not train:   # tiny datasets: put the last image in validation
-        last = sorted({f.image_id for f in findings})[-1]
-        train = [f for f in findings if f.image_id != last] or findings
-        val = [f for f in findings if f.image_id == last]
-    return train, val
-
-
-def build_cache(findings, *, variants: int, ratio_range, resolution: int, ref_size: int, ref_expand: float,
-                rng: np.random.Generator, log: Log, what: str) -> dict:
-    """Preprocess every finding `variants` times (a fresh zoom-in ratio each) into float16 tensors."""
-    by_image: dict[str, list] = {}
-    for f in findings:
-        by_image.setdefault(f.path, []).append(f)
-    keys = ("target", "mask", "hf", "reference")
-    out = {k: [] for k in keys}
-    skipped = 0
-    for path in sorted(by_image):
-        display = read_display(path)
-        for f in by_image[path]:
-            for _ in range(variants):
-                r = float(rng.uniform(*ratio_range))
-                try:
-                    pair = build_pair(display, f.box, r, resolution, ref_size, ref_expand)
-                except PreprocessError as e:
-                    log("skip", item=f"{f.image_id} row {f.row}", reason=str(e))
-                    skipped += 1
-                    break
-                out["target"].append(pair.target)
-                out["mask"].append(pair.mask)
-                out["hf"].append(pair.hf)
-                out["reference"].append(pair.reference)
-    if not out["target"]:
-        raise DatasetError(f"no usable {what} items (all {skipped} skipped)")
-    cache = {k: torch.from_numpy(np.stack(v)[:, None]).to(torch.float16) for k, v in out.items()}
-    log("cache", split=what, items=int(cache["target"].shape[0]), images=len(by_image), skipped=skipped)
-    return cache
-
-
 def _atomic_save(obj, path: Path):
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
-
-
-def _data_fingerprint(findings) -> str:
-    h = hashlib.sha256()
-    for f in findings:
-        h.update(f"{f.image_id}|{f.box}|{f.split}|{os.path.getsize(f.path)}\n".encode())
-    return h.hexdigest()[:16]
 
 
 class Interrupted(Exception):
@@ -214,64 +145,38 @@ def main(argv=None) -> int:
             raise SystemExit(f"{last_path}: checkpoint format {resume.get('format')} != {CHECKPOINT_FORMAT}")
         # the run's identity (model shape, data handling, seed) comes from the checkpoint; budgets from this call
         saved = resume["args"]
-        for k in ("seed", "batch_size", "lr", "warmup", "ema", "resolution", "ref_size", "channels", "variants",
-                  "crop_ratio", "ref_expand", "ref_dropout", "ref_jitter", "mask_weight", "val_fraction", "name", "version"):
+        for k in ("seed", "batch_size", "lr", "warmup", "ema", "channels", "ref_dropout", "ref_jitter", "mask_weight",
+                  "name", "version"):
             setattr(args, k, saved[k])
-        for k, default in (("transfer_pairs", None), ("transfer_fraction", 0.5), ("placement", "collage")):
+        for k, default in (("transfer_fraction", 0.5), ("placement", "collage")):
             setattr(args, k, saved.get(k, default))
         log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
     log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
         max_steps=args.max_steps, threads=torch.get_num_threads(), device=device)
 
-    findings = read_findings(args.data)
-    fingerprint = _data_fingerprint(findings)
-    pairs = transfer_pairs.read_transfer_pairs(args.transfer_pairs) if args.transfer_pairs else []
-    if pairs:
-        fingerprint += "+" + transfer_pairs.fingerprint(pairs)
+    data = load(args.data)
+    fingerprint = data.fingerprint
     if resume is not None and resume["data_fingerprint"] != fingerprint:
         raise SystemExit(f"{out}: checkpoint was trained on different data (fingerprint {resume['data_fingerprint']}"
                          f" vs {fingerprint}); use a new --out")
-    train_f, val_f = _image_split(findings, args.val_fraction)
-    cache_path = out / "cache.pt"
-    # the key includes preprocess.py itself, so a change to the preprocessing rules rebuilds the cache
-    pp_hash = hashlib.sha256((Path(__file__).resolve().parent / "preprocess.py").read_bytes()).hexdigest()[:16]
-    cache_key = dict(fp=fingerprint, pp=pp_hash, seed=args.seed, variants=args.variants, ratio=list(args.crop_ratio),
-                     res=args.resolution, ref=args.ref_size, e=args.ref_expand)
-    if pairs:
-        tp_hash = hashlib.sha256((Path(__file__).resolve().parent / "transfer_pairs.py").read_bytes()).hexdigest()[:16]
-        cache_key["transfer"] = tp_hash
-    caches = torch.load(cache_path, map_location="cpu") if cache_path.exists() else None
-    if caches is None or caches.get("key") != cache_key:
-        t0 = time.time()
-        rng = np.random.default_rng(args.seed)
-        kw = dict(ratio_range=args.crop_ratio, resolution=args.resolution, ref_size=args.ref_size,
-                  ref_expand=args.ref_expand, log=log)
-        train_c = build_cache(train_f, variants=args.variants, rng=rng, what="train", **kw)
-        # validation: one crop per lesion at a ratio drawn from its own seeded RNG
-        val_c = build_cache(val_f, variants=1, rng=np.random.default_rng(args.seed + 1), what="val", **kw)
-        caches = {"key": cache_key, "train": train_c, "val": val_c}
-        if pairs:
-            tkw = dict(kw, log=log)
-            caches["transfer_train"] = transfer_pairs.build_transfer_cache(
-                [p for p in pairs if p.split == "training"], variants=args.variants, rng=np.random.default_rng(args.seed + 2),
-                what="transfer-train", **tkw)
-            caches["transfer_val"] = transfer_pairs.build_transfer_cache(
-                [p for p in pairs if p.split != "training"], variants=1, rng=np.random.default_rng(args.seed + 3),
-                what="transfer-val", **tkw)
-        _atomic_save(caches, cache_path)
-        log("preprocess", seconds=time.time() - t0)
-    train_c, val_c = caches["train"], caches["val"]
-    n_train = train_c["target"].shape[0]
-    n_transfer = 0
-    if pairs:
-        # transfer items follow the reinsertion items in one cache; validation and selection score both kinds
-        n_transfer = int(caches["transfer_train"]["target"].shape[0])
-        train_c = transfer_pairs.concat(train_c, caches["transfer_train"])
-        val_c = transfer_pairs.concat(val_c, caches["transfer_val"])
+    prep = data.preparation
+    # pairs with a truth for the box: reinsertion (the lesion itself) and lesion-transfer (the same lesion over the
+    # target's own tissue, the reference from another image); insertion examples have no truth and are not trained on
+    train_split, val_split = data.splits["train"], data.splits["val"]
+    train_c = model_inputs(train_split, {REINSERTION})
+    n_train = int(train_c["target"].shape[0])
+    n_transfer = train_split.pair_kinds.get(LESION_TRANSFER, 0)
+    if n_transfer:
+        # transfer items follow the reinsertion items; validation and selection score both kinds
+        train_c = concat(train_c, model_inputs(train_split, {LESION_TRANSFER}))
+    val_c = model_inputs(val_split, (REINSERTION, LESION_TRANSFER))
+    log("data", folder=str(args.data), fingerprint=fingerprint, train_items=n_train, transfer_items=n_transfer,
+        val_items=int(val_c["target"].shape[0]), resolution=prep.resolution, ref_size=prep.reference_size,
+        crop_ratio=str(list(prep.crop_ratio)), ref_expand=prep.reference_expand)
 
     torch.manual_seed(args.seed)
     schedule = LinearSchedule(1000, 1e-4, 0.02)
-    model = Denoiser(args.resolution, args.ref_size, channels=args.channels, ref_expand=args.ref_expand,
+    model = Denoiser(prep.resolution, prep.reference_size, channels=args.channels, ref_expand=prep.reference_expand,
                      placement=args.placement, num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
     model = model.to(device)
     ema = copy.deepcopy(model).eval()
@@ -416,23 +321,24 @@ def main(argv=None) -> int:
     (out / "selection.json").write_text(json.dumps(selection, indent=2) + "\n", encoding="utf-8")
 
     training = {
-        "data": {"folder": str(args.data), "fingerprint": fingerprint, "trainLesions": len(train_f),
-                 "valLesions": len(val_f), "trainItems": n_train, "variants": args.variants,
-                 "transferPairs": args.transfer_pairs, "transferItems": n_transfer, "transferFraction": args.transfer_fraction,
-                 "cropRatio": list(args.crop_ratio), "referenceExpand": args.ref_expand},
+        "data": {"folder": str(args.data), "fingerprint": fingerprint, "trainItems": n_train,
+                 "transferItems": n_transfer, "transferFraction": args.transfer_fraction if n_transfer else None,
+                 "valItems": int(val_c["target"].shape[0]), "source": data.manifest.get("source"),
+                 "pairKinds": {k: s.pair_kinds for k, s in data.splits.items()}},
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
         "lr": args.lr, "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
         "maskWeight": args.mask_weight, "placement": args.placement, "selectedStep": best["step"], "valLoss": best["valLoss"],
         "reinsertionProxy": chosen, "torch": torch.__version__,
         "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}"
-                   + (f" --transfer-pairs {args.transfer_pairs} --transfer-fraction {args.transfer_fraction}" if pairs else "")
+                   + (f" --transfer-fraction {args.transfer_fraction}" if n_transfer else "")
                    + f" --placement {args.placement}",
     }
     doc = write_package(final.cpu(), out / "package", name=args.name, version=args.version,
                         description="Tiny AnydoorMed-style reference-guided inpainting denoiser for 64 px mammography "
                                     "crops (pixel space, epsilon prediction; reference collage inside the graph); "
                                     "trained by training/train.py.",
-                        resolution=args.resolution, ref_size=args.ref_size, schedule=schedule,
+                        resolution=prep.resolution, ref_size=prep.reference_size, preparation=prep.model_json(),
+                        schedule=schedule,
                         guidance_scale=chosen["guidance"], reference_dropout=args.ref_dropout,
                         sampler_steps=args.sampler_steps, training=training)
     log("exported", package=str(out / "package"), sha256=doc["components"]["denoiser"]["sha256"],
@@ -443,6 +349,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (DatasetError, PreprocessError) as e:
+    except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

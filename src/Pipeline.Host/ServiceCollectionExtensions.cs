@@ -69,11 +69,33 @@ public static class ServiceCollectionExtensions
     }
 
     /// <summary>The storage connection string: AzureWebJobsStorage (environment, or "Values" of local.settings.json as
-    /// in Functions); Azurite's development storage when unset.</summary>
-    public static string GetStorageConnectionString(IConfiguration configuration) =>
-        NonEmpty(configuration[PipelineStorageOptions.ConnectionStringKey])
-        ?? NonEmpty(configuration["Values:" + PipelineStorageOptions.ConnectionStringKey])
-        ?? "UseDevelopmentStorage=true";
+    /// in Functions); Azurite's development storage when neither it nor an identity-based connection is configured.
+    /// Refuses identity-based settings without a connection string (their reader is <see cref="GetStorageConnection"/>;
+    /// what needs a connection string, the local engine, must not fall back to Azurite silently).</summary>
+    public static string GetStorageConnectionString(IConfiguration configuration)
+    {
+        var connection = GetStorageConnection(configuration);
+        return connection.ConnectionString ?? throw new InvalidOperationException(
+            $"{PipelineStorageOptions.ConnectionStringKey} is identity-based ({connection.Description}), but the local engine (Durable Task " +
+            $"Framework, section {EngineSection}) needs a connection string: set {PipelineStorageOptions.ConnectionStringKey} for it, or run the " +
+            "Functions host, whose Durable extension reads the identity-based settings itself.");
+    }
+
+    /// <summary>
+    /// The storage connection as Azure Functions reads AzureWebJobsStorage: the connection string (environment, or "Values"
+    /// of local.settings.json), else the identity-based settings AzureWebJobsStorage__accountName / __blobServiceUri /
+    /// __queueServiceUri with __credential / __clientId / __managedIdentityResourceId / __tenantId / __clientSecret
+    /// (environment variables with "__", which configuration reads as "AzureWebJobsStorage:accountName", or "Values"
+    /// keys with "__"); Azurite's development storage when none is set (<see cref="StorageConnection.FromSettings"/>).
+    /// </summary>
+    public static StorageConnection GetStorageConnection(IConfiguration configuration)
+    {
+        const string name = PipelineStorageOptions.ConnectionStringKey;
+        return StorageConnection.FromSettings(name, property => property is null
+                   ? NonEmpty(configuration[name]) ?? configuration["Values:" + name]
+                   : NonEmpty(configuration[$"{name}:{property}"]) ?? NonEmpty(configuration[$"{name}__{property}"]) ?? configuration[$"Values:{name}__{property}"])
+               ?? StorageConnection.FromConnectionString("UseDevelopmentStorage=true");
+    }
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
@@ -83,7 +105,11 @@ public static class ServiceCollectionExtensions
     {
         services.AddOptions<PipelineStorageOptions>()
             .Bind(configuration.GetSection("Pipeline:Storage"))
-            .PostConfigure(o => o.ConnectionString = GetStorageConnectionString(configuration));
+            .PostConfigure(o =>
+            {
+                o.Connection = GetStorageConnection(configuration);
+                o.ConnectionString = o.Connection.ConnectionString ?? o.ConnectionString;
+            });
         services.TryAddSingleton(sp => new PipelineStorage(sp.GetRequiredService<IOptions<PipelineStorageOptions>>().Value));
         services.TryAddSingleton(TimeProvider.System);
         return services;

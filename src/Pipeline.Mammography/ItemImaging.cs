@@ -14,15 +14,18 @@ namespace Pipeline.Mammography;
 /// </summary>
 public static class ItemImaging
 {
-    /// <summary>Crop ratio range of the zoom-in crop for mammography (docs/reference.md, "Zoom-in crop": 3-4x the box edge).</summary>
-    public const double MinRatio = 3.0, MaxRatio = 4.0;
-    /// <summary>Reference crop expansion (docs/preprocessing.md).</summary>
-    public const double ReferenceExpand = 1.2;
-
-    public static PreparedItem Prepare(WorkItem item, SourceImage target, SourceImage reference, int resolution, int referenceSize)
+    /// <summary>
+    /// The item's model inputs with <paramref name="preparation"/> (the model's; docs/reference.md "Zoom-in crop" and
+    /// "Reference crop" for the AnydoorMed values): the crop ratio is drawn uniformly in [CropRatioMin, CropRatioMax) from
+    /// the item's seed, so an item is prepared the same way every time.
+    /// </summary>
+    public static PreparedItem Prepare(WorkItem item, SourceImage target, SourceImage reference, PreparationSettings preparation)
     {
+        if (preparation.ValueMin != -1.0 || preparation.ValueMax != 1.0)
+            throw new InvalidDataException($"{item.ItemId}: the model's value range is [{preparation.ValueMin}, {preparation.ValueMax}]; mammography inputs are prepared in [-1, 1] (docs/preprocessing.md, \"Values\")");
+        int resolution = preparation.Resolution, referenceSize = preparation.ReferenceSize;
         var rng = new SplitMix64((ulong)item.Seed);
-        double ratio = rng.Uniform(MinRatio, MaxRatio);
+        double ratio = rng.Uniform(preparation.CropRatioMin, preparation.CropRatioMax);
         var box = LesionPlanner.ToBoxF(item.TargetBox);
         var crop = ZoomInCrop.Plan(target.Width, target.Height, box, ratio, resolution);
         int n = resolution * resolution;
@@ -35,7 +38,7 @@ public static class ItemImaging
         var context = new float[n];
         ModelSpace.MaskedContext(model, mask, context);
 
-        var refCrop = ReferenceCrop.Plan(reference.Width, reference.Height, LesionPlanner.ToBoxF(item.ReferenceBox), ReferenceExpand, referenceSize);
+        var refCrop = ReferenceCrop.Plan(reference.Width, reference.Height, LesionPlanner.ToBoxF(item.ReferenceBox), preparation.ReferenceExpand, referenceSize);
         var refDisplay = new float[referenceSize * referenceSize];
         refCrop.Extract(reference.Display.Pixels<float>(), reference.Width, reference.Height, refDisplay);
         var hf = new float[refDisplay.Length];

@@ -10,7 +10,8 @@ namespace Pipeline.Mammography;
 
 /// <summary>
 /// Compose for mammography: pastes the generated crop back into the full-resolution target (feathered, exact outside
-/// box + margin, in the source's bit depth) and writes a derived DICOM carrying the sample's lineage. UIDs derive from
+/// box + margin, in the source's bit depth) and writes it in the requested format (<see cref="OutputExtension"/>): a
+/// derived DICOM carrying the sample's lineage, a Secondary Capture DICOM of a PNG/JPEG source, a PNG or a JPEG. UIDs derive from
 /// the run id and item id, so a rerun of the same request writes the same bytes. Beside it, {item}.seg.dcm: a binary
 /// DICOM Segmentation of the synthetic lesion (<see cref="SegmentationWriter"/>) whose mask is what the inpainting
 /// changed inside the box (<see cref="LesionMask.FromDifference"/>), referencing the derived image and carrying the
@@ -24,27 +25,38 @@ public sealed class MammographyComposer : IItemComposer
     /// <summary>Suffix of the lesion's mask (8-bit PNG, 255 inside) beside a PNG output.</summary>
     public const string MaskSuffix = ".mask.png";
 
-    /// <summary>
-    /// DICOM sources give DICOM with <see cref="OutputFormat.Same"/> or <see cref="OutputFormat.Dicom"/>, PNG with
-    /// <see cref="OutputFormat.Png"/>; PNG and JPEG sources give PNG (JPEG with <see cref="OutputFormat.Same"/> too: a
-    /// second lossy generation over the lesion would blur what was generated). A PNG/JPEG source with
-    /// <see cref="OutputFormat.Dicom"/> is refused: there is no patient or study to derive a DICOM from.
-    /// </summary>
-    public string OutputExtension(WorkItem item, OutputFormat format)
-    {
-        bool dicomSource = !IsRaster(item.TargetImage);
-        return format switch
-        {
-            OutputFormat.Png => ".png",
-            OutputFormat.Dicom when !dicomSource => throw new InvalidDataException(
-                $"output format 'dicom' needs DICOM sources; {item.TargetImage} is {Path.GetExtension(item.TargetImage)} (use 'same' or 'png')"),
-            _ => dicomSource ? ".dcm" : ".png",
-        };
-    }
+    /// <summary>Encoding of a JPEG output (<see cref="OutputFormat.Same"/> over a JPEG source): quality 95 with full-resolution
+    /// chroma (4:4:4; gray sources stay one-channel), so the second lossy generation costs little (docs/e2e.md, "Outputs").</summary>
+    public static readonly JpegEncodeOptions JpegOutput = new() { Quality = 95, Subsampling = JpegSubsampling.Samp444 };
 
-    private static bool IsRaster(string path) =>
-        path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) ||
-        path.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// <see cref="OutputFormat.Same"/> keeps the source's format: DICOM gives a derived DICOM, PNG a PNG of the source's
+    /// bit depth and channels, JPEG a JPEG (<see cref="JpegOutput"/>). <see cref="OutputFormat.Png"/> always gives PNG
+    /// (a DICOM as its 16-bit display rendering). <see cref="OutputFormat.Dicom"/> gives a derived DICOM of a DICOM source
+    /// and a Secondary Capture (<see cref="SecondaryCaptureWriter"/>) of a PNG/JPEG source.
+    /// </summary>
+    public string OutputExtension(WorkItem item, OutputFormat format) => format switch
+    {
+        OutputFormat.Png => ".png",
+        OutputFormat.Dicom => ".dcm",
+        _ => IsJpeg(item.TargetImage) ? ".jpg" : IsPng(item.TargetImage) ? ".png" : ".dcm",
+    };
+
+    private static bool IsPng(string path) => path.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsJpeg(string path) =>
+        path.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>How an output of this extension is encoded, for the lineage (<see cref="Lineage.OutputEncoding"/>).</summary>
+    public static string OutputEncoding(string extension, SourceFormat source, ImageBuffer composed) => extension switch
+    {
+        ".jpg" => $"JPEG baseline, quality {JpegOutput.Quality}, {(composed.Channels == 1 ? "gray" : "YCbCr 4:4:4")} (lossy, like its JPEG source)",
+        ".png" when source == SourceFormat.Dicom => "PNG 16-bit gray: the DICOM's display rendering (VOI window) (lossless)",
+        ".png" => $"PNG {(composed.PixelType == PixelType.UInt16 ? 16 : 8)}-bit {(composed.Channels == 1 ? "gray" : "RGB")} (lossless)",
+        _ when source == SourceFormat.Dicom => "DICOM derived image, Explicit VR Little Endian, the source's pixel format (lossless)",
+        _ => $"DICOM Secondary Capture, Explicit VR Little Endian, {(composed.PixelType == PixelType.UInt16 ? 16 : 8)}-bit " +
+             $"{(composed.Channels == 1 ? "MONOCHROME2" : "RGB")} (lossless; converted from {source})",
+    };
 
     public ComposedFile Compose(ComposeInput input)
     {
@@ -57,12 +69,15 @@ public sealed class MammographyComposer : IItemComposer
         string description = mask.Source == LesionMaskSource.Difference
             ? $"Synthetic {input.Item.ClassName}: pixels the inpainting changed by more than {mask.Threshold:0.###} stored values (Otsu) inside the box, largest component, holes filled; {mask.Pixels} pixels"
             : "Synthetic lesion: the inpainting left the box unchanged; the mask is the box";
-        bool png = OutputExtension(input.Item, input.Format) == ".png";
-        if (png)
+        string extension = OutputExtension(input.Item, input.Format);
+        string encoding = OutputEncoding(extension, target.Format, composed);
+        if (extension != ".dcm")
         {
-            // PNG keeps the source's samples (bit depth and channels); a DICOM source is written as its 16-bit display rendering.
+            // PNG keeps the source's samples (bit depth and channels); a DICOM source is written as its 16-bit display
+            // rendering. JPEG ("same" over a JPEG source) is re-encoded at JpegOutput's quality.
             byte[] image;
-            if (target.Dicom is null) image = PngCodec.Encode(composed);
+            if (extension == ".jpg") image = JpegCodec.Encode(composed, JpegOutput);
+            else if (target.Dicom is null) image = PngCodec.Encode(composed);
             else
             {
                 var derived = DerivedImageWriter.Create(target.Dicom.File, composed, new DerivedImageOptions());
@@ -73,16 +88,36 @@ public sealed class MammographyComposer : IItemComposer
             }
             var maskPixels = mask.Mask.Select(v => v == 0 ? (byte)0 : (byte)255).ToArray();
             using var maskImage = ImageBuffer.FromSamples<byte>(mask.Width, mask.Height, 1, maskPixels);
-            return new ComposedFile(image, "image/png") { Sidecars = [new ComposedSidecar(MaskSuffix, PngCodec.Encode(maskImage), "image/png")] };
+            return new ComposedFile(image, extension == ".jpg" ? "image/jpeg" : "image/png")
+            {
+                Encoding = encoding,
+                Sidecars = [new ComposedSidecar(MaskSuffix, PngCodec.Encode(maskImage), "image/png")],
+            };
         }
-        var options = new DerivedImageOptions
+        DicomFile output;
+        if (target.Dicom is { } dicom)
         {
-            Lineage = input.Lineage,
-            SopInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:{input.Item.ItemId}:sop"),
-            SeriesInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:series"),
-            Deidentify = input.Deidentify ? new DicomUidRemapper(input.RunId) : null,
-        };
-        var output = DerivedImageWriter.Create(target.Dicom!.File, composed, options);
+            output = DerivedImageWriter.Create(dicom.File, composed, new DerivedImageOptions
+            {
+                Lineage = input.Lineage,
+                SopInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:{input.Item.ItemId}:sop"),
+                SeriesInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:series"),
+                Deidentify = input.Deidentify ? new DicomUidRemapper(input.RunId) : null,
+            });
+        }
+        else
+        {
+            // a PNG/JPEG source has no patient, study or acquisition to derive from: a Secondary Capture of the composite
+            output = SecondaryCaptureWriter.Create(composed, new SecondaryCaptureOptions
+            {
+                SourceName = input.Item.TargetImage,
+                SourceWasLossy = target.Format == SourceFormat.Jpeg,
+                Lineage = input.Lineage,
+                StudyInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:study:{input.Item.TargetImage}"),
+                SopInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:{input.Item.ItemId}:sop"),
+                SeriesInstanceUid = DicomUid.FromName($"pipeline:{input.RunId}:series"),
+            });
+        }
         var segmentation = SegmentationWriter.Create(output, mask.Mask, new SegmentationOptions
         {
             SegmentLabel = input.Item.ClassName,
@@ -94,6 +129,7 @@ public sealed class MammographyComposer : IItemComposer
         });
         return new ComposedFile(DicomFileWriter.ToBytes(output), "application/dicom")
         {
+            Encoding = encoding,
             Sidecars = [new ComposedSidecar(SegmentationSuffix, DicomFileWriter.ToBytes(segmentation), "application/dicom")],
         };
     }

@@ -9,11 +9,11 @@ namespace Pipeline.Mammography;
 /// </summary>
 public sealed class MammographyPreparer : IItemPreparer
 {
-    public async Task<PreparedItem> PrepareAsync(WorkItem item, ModelInputShape shape, IBlobReader blobs, CancellationToken cancellationToken)
+    public async Task<PreparedItem> PrepareAsync(WorkItem item, PreparationSettings preparation, IBlobReader blobs, CancellationToken cancellationToken)
     {
         using var target = await DecodeAsync(blobs, item.TargetImage, cancellationToken).ConfigureAwait(false);
         using var reference = item.ReferenceImage == item.TargetImage ? null : await DecodeAsync(blobs, item.ReferenceImage, cancellationToken).ConfigureAwait(false);
-        return ItemImaging.Prepare(item, target, reference ?? target, shape.Resolution, shape.ReferenceSize);
+        return ItemImaging.Prepare(item, target, reference ?? target, preparation);
     }
 
     private static async Task<SourceImage> DecodeAsync(IBlobReader blobs, string blob, CancellationToken cancellationToken)

@@ -23,18 +23,24 @@ public sealed class PipelineStorage
     public PipelineStorage(PipelineStorageOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-            throw new ArgumentException($"The storage connection string ({PipelineStorageOptions.ConnectionStringKey}) is empty.", nameof(options));
+        Connection = options.Connection ?? StorageConnection.FromConnectionString(options.ConnectionString);
         var blobOptions = new BlobClientOptions();
         blobOptions.Retry.MaxRetries = options.MaxRetries;
         blobOptions.Retry.NetworkTimeout = options.NetworkTimeout;
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
         queueOptions.Retry.MaxRetries = options.MaxRetries;
         queueOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        if (Connection.Credential is { } credential)
+        {
+            // identity-based: the service endpoints with an Entra ID token (no account key anywhere)
+            BlobService = new BlobServiceClient(Connection.BlobServiceUri, credential, blobOptions);
+            QueueService = new QueueServiceClient(Connection.QueueServiceUri, credential, queueOptions);
+            return;
+        }
         try
         {
-            BlobService = new BlobServiceClient(options.ConnectionString, blobOptions);
-            QueueService = new QueueServiceClient(options.ConnectionString, queueOptions);
+            BlobService = new BlobServiceClient(Connection.ConnectionString, blobOptions);
+            QueueService = new QueueServiceClient(Connection.ConnectionString, queueOptions);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
         {
@@ -44,6 +50,8 @@ public sealed class PipelineStorage
 
     public PipelineStorage(string connectionString) : this(new PipelineStorageOptions { ConnectionString = connectionString }) { }
 
+    /// <summary>How the account is reached (connection string or identity-based).</summary>
+    public StorageConnection Connection { get; }
     public BlobServiceClient BlobService { get; }
     public QueueServiceClient QueueService { get; }
     public PipelineStorageOptions Options => _options;

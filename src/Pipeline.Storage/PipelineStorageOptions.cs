@@ -6,8 +6,13 @@ public sealed class PipelineStorageOptions
     /// <summary>The configuration key of the connection string, as in Azure Functions.</summary>
     public const string ConnectionStringKey = "AzureWebJobsStorage";
 
-    /// <summary>Storage connection string; "UseDevelopmentStorage=true" means Azurite on its default ports.</summary>
+    /// <summary>Storage connection string; "UseDevelopmentStorage=true" means Azurite on its default ports. Ignored when
+    /// <see cref="Connection"/> is set.</summary>
     public string ConnectionString { get; set; } = "UseDevelopmentStorage=true";
+
+    /// <summary>The connection as read from the AzureWebJobsStorage settings (a connection string, or an identity-based
+    /// connection: <see cref="StorageConnection.FromSettings"/>); null means <see cref="ConnectionString"/>.</summary>
+    public StorageConnection? Connection { get; set; }
 
     /// <summary>Content up to this size is uploaded in one request; larger content is streamed in blocks.</summary>
     public int SingleUploadThreshold { get; set; } = 4 * 1024 * 1024;

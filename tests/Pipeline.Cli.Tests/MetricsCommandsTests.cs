@@ -15,14 +15,7 @@ public class MetricsCommandsTests : IDisposable
 
     public void Dispose() => _dir.Delete(true);
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so); Console.SetError(se);
-        try { return (await Program.BuildRoot().Parse(args).InvokeAsync(), so.ToString(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliConsole.RunAsync(args);
 
     private string Png(string name, int w, int h, Func<int, int, byte> f)
     {

@@ -8,13 +8,16 @@ using Pipeline.Imaging.Buffers;
 using Pipeline.Imaging.Codecs;
 using Pipeline.Imaging.Dicom;
 using Pipeline.Mammography;
+using Pipeline.Metrics.Pixel;
 using Pipeline.Storage;
 using Pipeline.Storage.Blobs;
+using Xunit.Abstractions;
 
 namespace Pipeline.EndToEnd.Tests;
 
-/// <summary>DICOM, PNG (16-bit) and JPEG (8-bit) sources, each with output.format same, dicom and png.</summary>
-public sealed class OutputFormatRunTests(RunFixture fixture) : IClassFixture<RunFixture>
+/// <summary>DICOM, PNG (16-bit) and JPEG (8-bit) sources, each with output.format same, dicom and png: a derived DICOM or
+/// a Secondary Capture (PNG/JPEG sources) with its SEG, a PNG of the source's depth, or a JPEG for JPEG "same".</summary>
+public sealed class OutputFormatRunTests(RunFixture fixture, ITestOutputHelper log) : IClassFixture<RunFixture>
 {
     /// <summary>The fixture's DICOMs as PNG (stored values, 16-bit) or JPEG (8-bit display rendering) with annotations.csv.</summary>
     private static string WriteRasterDataset(string vindrFolder, bool jpeg)
@@ -55,6 +58,7 @@ public sealed class OutputFormatRunTests(RunFixture fixture) : IClassFixture<Run
     {
         var png = WriteRasterDataset(fixture.DatasetFolder, jpeg: false);
         var jpg = WriteRasterDataset(fixture.DatasetFolder, jpeg: true);
+        (ImageBuffer? Image, string? ItemId) jpegSame = default, jpegPng = default;
         try
         {
             await RunFixture.UploadAsync(fixture.Azurite.ConnectionString, png, "formats-png");
@@ -86,29 +90,41 @@ public sealed class OutputFormatRunTests(RunFixture fixture) : IClassFixture<Run
                 var results = await RunResults.ReadItemsAsync(storage.Run(c.RunId), CancellationToken.None);
                 var item = Assert.Single(results);
                 bool rasterSource = c.Dataset != RunFixture.Dataset;
-                if (rasterSource && c.Format == OutputFormat.Dicom)
-                {
-                    // No patient or study to derive a DICOM from: the item fails with the reason (its only item, so the run fails).
-                    Assert.True(final.State is RunState.Failed or RunState.CompletedWithFailures, $"{c.RunId} ended {final.State}");
-                    Assert.Contains("output format 'dicom' needs DICOM sources", item.Error);
-                    continue;
-                }
                 Assert.True(final.State == RunState.Completed, $"{c.RunId} ended {final.State}: {final.Error} {item.Error}");
                 var output = (await storage.ReadAsync(BlobPath.Parse(item.Output!)))!.ToArray();
                 var lineageBlob = $"runs/{c.RunId}/{RunBlobs.OutputLineage(item.ItemId)}";
-                Assert.True(await storage.ExistsAsync(BlobPath.Parse(lineageBlob)), $"{c.RunId}: no lineage");
+                var lineage = (await storage.ReadJsonAsync<Lineage>(BlobPath.Parse(lineageBlob)))!.Value;
+                Assert.False(string.IsNullOrEmpty(lineage.OutputEncoding), $"{c.RunId}: the lineage does not name the output encoding");
                 Assert.True(await storage.ExistsAsync(storage.Run(c.RunId).Path(RunBlobs.Annotations)), $"{c.RunId}: no annotation file");
-                bool dicomOut = !rasterSource && c.Format != OutputFormat.Png;
-                if (dicomOut)
+                if (c.Format == OutputFormat.Dicom || (!rasterSource && c.Format == OutputFormat.Same))
                 {
                     Assert.EndsWith(".dcm", item.Output);
                     using var image = DicomImage.Read(output, item.Output!);
-                    var seg = DicomSegmentation.Read((await storage.ReadAsync(BlobPath.Parse(item.Output![..^4] + MammographyComposer.SegmentationSuffix)))!.ToMemory(), "seg");
+                    var segBytes = (await storage.ReadAsync(BlobPath.Parse(item.Output![..^4] + MammographyComposer.SegmentationSuffix)))!;
+                    var seg = DicomSegmentation.Read(segBytes.ToMemory(), "seg");
                     Assert.Equal(image.Attributes.SopInstanceUid, seg.Frames[0].ReferencedSopInstanceUid);
+                    if (rasterSource)
+                    {
+                        // a Secondary Capture of the composite in the source's samples, checked by dcmdump, pydicom and dciodvfy
+                        Assert.Equal(SecondaryCaptureWriter.SopClassUid, image.File.Dataset.GetString(DicomTag.SOPClassUID));
+                        Assert.Contains("Secondary Capture", lineage.OutputEncoding);
+                        Assert.Equal(c.Dataset == "formats-jpeg" ? PixelType.UInt8 : PixelType.UInt16, image.Stored.PixelType);
+                        await ExternalToolsAcceptAsync(output, segBytes.ToArray(), c.RunId);
+                    }
+                    continue;
+                }
+                if (c.Dataset == "formats-jpeg" && c.Format == OutputFormat.Same)
+                {
+                    Assert.EndsWith(".jpg", item.Output);
+                    Assert.True(JpegCodec.IsJpeg(output));
+                    Assert.Contains($"quality {MammographyComposer.JpegOutput.Quality}", lineage.OutputEncoding);
+                    Assert.True(await storage.ExistsAsync(BlobPath.Parse(item.Output![..^4] + MammographyComposer.MaskSuffix)), $"{c.RunId}: no mask");
+                    jpegSame = (JpegCodec.Decode(output, item.Output!), item.ItemId);
                     continue;
                 }
                 Assert.EndsWith(".png", item.Output);
-                using var outPng = PngCodec.Decode(output, item.Output!);
+                var outPng = PngCodec.Decode(output, item.Output!);
+                if (c.Dataset == "formats-jpeg") jpegPng = (outPng, item.ItemId);
                 var source = (await storage.ReadAsync(BlobPath.Parse(await PlannedTargetAsync(storage, c.RunId))))!;
                 using var src = SourceImage.Decode(source.ToMemory(), "source");
                 Assert.Equal((src.Width, src.Height), (outPng.Width, outPng.Height));
@@ -118,13 +134,60 @@ public sealed class OutputFormatRunTests(RunFixture fixture) : IClassFixture<Run
                 using var mask = PngCodec.Decode((await storage.ReadAsync(BlobPath.Parse(item.Output![..^4] + MammographyComposer.MaskSuffix)))!.ToArray(), "mask");
                 Assert.Equal((src.Width, src.Height), (mask.Width, mask.Height));
                 Assert.Contains(mask.Pixels<byte>().ToArray(), v => v == 255);
+                if (c.Dataset != "formats-jpeg") outPng.Dispose();
             }
+
+            // What the JPEG output of "same" costs: the same request with format png gives the lossless composite of the
+            // same item (same seed, same plan), so the difference is the re-encoding alone.
+            Assert.NotNull(jpegSame.Image);
+            Assert.NotNull(jpegPng.Image);
+            Assert.Equal(jpegSame.ItemId, jpegPng.ItemId);
+            using var lossy = jpegSame.Image.ToFloat32();
+            using var lossless = jpegPng.Image.ToFloat32();
+            var shape = new PlaneShape(lossy.Width, lossy.Height, lossy.Channels);
+            double psnr = PixelError.Psnr(lossy.Pixels<float>(), lossless.Pixels<float>(), 255);
+            double ssim = StructuralSimilarity.Compute(lossy.Pixels<float>(), lossless.Pixels<float>(), shape, new SsimOptions(255)).Whole;
+            log.WriteLine($"JPEG output (quality {MammographyComposer.JpegOutput.Quality}, 4:4:4) vs the lossless composite: PSNR {psnr:0.00} dB, SSIM {ssim:0.0000}");
+            Assert.True(psnr >= 40, $"PSNR {psnr:0.00} dB");
+            Assert.True(ssim >= 0.98, $"SSIM {ssim:0.0000}");
         }
         finally
         {
+            jpegSame.Image?.Dispose();
+            jpegPng.Image?.Dispose();
             Directory.Delete(png, true);
             Directory.Delete(jpg, true);
         }
+    }
+
+    /// <summary>dcmdump +E, pydicom (pixels and the SEG's reference) and dciodvfy read the Secondary Capture and its SEG.</summary>
+    private static async Task ExternalToolsAcceptAsync(byte[] image, byte[] seg, string runId)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"e2e-sc-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string imagePath = Path.Combine(dir, "image.dcm"), segPath = Path.Combine(dir, "image.seg.dcm");
+            await File.WriteAllBytesAsync(imagePath, image);
+            await File.WriteAllBytesAsync(segPath, seg);
+            foreach (var path in new[] { imagePath, segPath })
+            {
+                var dump = ExternalTool.Run("dcmdump", "-dc", "+E", path);
+                Assert.True(dump.Code == 0 && !dump.Out.Contains("W: ") && !dump.Out.Contains("E: ") && dump.Err.Trim().Length == 0, $"{runId}: dcmdump {path}: {dump.Err}");
+                var iod = ExternalTool.Run("dciodvfy", path);
+                Assert.False((iod.Out + iod.Err).Split('\n').Any(l => l.StartsWith("Error", StringComparison.Ordinal)), $"{runId}: dciodvfy {path}:\n{iod.Out}{iod.Err}");
+            }
+            var py = ExternalTool.Run("/usr/bin/python3", "-c", string.Join('\n',
+                "import sys, pydicom",
+                "im = pydicom.dcmread(sys.argv[1]); seg = pydicom.dcmread(sys.argv[2])",
+                "assert im.SOPClassUID == '1.2.840.10008.5.1.4.1.1.7' and im.ConversionType == 'SYN'",
+                "assert im.pixel_array.shape == (im.Rows, im.Columns)",
+                "ref = seg.PerFrameFunctionalGroupsSequence[0].DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID",
+                "assert ref == im.SOPInstanceUID, ref",
+                "assert seg.pixel_array.sum() > 0"), imagePath, segPath);
+            Assert.True(py.Code == 0, $"{runId}: pydicom: {py.Err}");
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     private static async Task<string> PlannedTargetAsync(PipelineStorage storage, string runId)

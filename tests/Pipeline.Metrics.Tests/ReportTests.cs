@@ -122,6 +122,48 @@ public class ReportTests
         Assert.Contains("<b>7.25</b>", cmp);
     }
 
+    [Fact]
+    public void A_copy_paste_that_is_the_original_is_named_so_and_gets_no_winner_and_the_summary_stays_short()
+    {
+        var model = SyntheticReport.Build();
+        // reinsertion: copy&paste pastes the lesion's own crop, its pixel error to the original is 0 for every item;
+        // the other tasks' copy&paste differs from the original
+        var items = model.Items.Select(i => !i.Succeeded ? i : i with
+        {
+            Metrics = [.. i.Metrics, new MetricValue("mae", "patch", i.Task == "reinsertion" ? 0 : 0.02, MetricDefinitions.MaeVersion, ComparisonMethod.CopyPaste),
+                new MetricValue("mae", "patch", 0.01, MetricDefinitions.MaeVersion)],
+        }).ToList();
+        var skipped = Enumerable.Range(0, 8).Select(k => new SkippedMetric($"FD[tiny-feat] (class c{k}, model vs real lesions)", "skipped: fewer than 10 samples"))
+            .Append(new SkippedMetric("CLIP-I", "no CLIP feature model configured")).ToList();
+        model = model with
+        {
+            Items = items, Definitions = [.. model.Definitions, MetricDefinitions.Mae], Skipped = skipped,
+            SetMetrics = [.. model.SetMetrics, new("KID[tiny-feat]", "run", null, 2.123, 8.4e-15, "kid/1", 8, 8, [], ComparisonMethod.Model, ComparisonMethod.AgainstRealLesions)],
+        };
+        var report = RunReportBuilder.Build(model);
+        string html = ReportHtml.Render(report, model);
+        int section = html.IndexOf("<section id=\"comparison\">", StringComparison.Ordinal);
+        string cmp = html[section..html.IndexOf("</section>", section, StringComparison.Ordinal)];
+        string Task(string name)
+        {
+            int at = cmp.IndexOf($"<h3>{name}</h3>", StringComparison.Ordinal);
+            int end = cmp.IndexOf("</table>", at, StringComparison.Ordinal);
+            return cmp[at..end];
+        }
+        Assert.Contains("copy&amp;paste reproduces the original exactly", Task("reinsertion"));
+        Assert.DoesNotContain("class=\"win\"", Task("reinsertion"));
+        Assert.DoesNotContain("reproduces the original", Task("insertion"));
+        Assert.Contains("class=\"win\"", Task("insertion"));
+        // the summary cards say what each set metric compares; a spread at rounding level is not shown
+        Assert.Contains("FD[tiny-feat]: model vs original patches", html);
+        Assert.Contains("KID[tiny-feat]: model vs real lesions", html);
+        Assert.DoesNotContain("8.4e-15", html[..section]);
+        // one entry per metric name in the summary line, every value listed below with its reason
+        Assert.Equal("FD[tiny-feat] (8 values), CLIP-I", ReportHtml.SkippedSummary(skipped));
+        Assert.Contains("9 metric value(s) were not computed: FD[tiny-feat] (8 values), CLIP-I.", html);
+        Assert.Contains("<li><b>FD[tiny-feat] (class c7, model vs real lesions)</b>", html);
+    }
+
     private static int CountOf(string s, string what)
     {
         int n = 0, i = 0;

@@ -8,8 +8,10 @@
 
   ./pipeline synth mammo --count 400 --out /tmp/pn-train --seed 101
   ./pipeline synth mammo --count 160 --out /tmp/pn-held --seed 202
-  nice -n 10 /usr/bin/python3 training/feature_models/train_phantom_net.py --data /tmp/pn-train --held-out /tmp/pn-held \
-      --out /tmp/pn-run --max-minutes 12
+  ./pipeline train-data export --dataset /tmp/pn-train --out /tmp/pn-train-tensors --variants 2 --insertions 1 --seed 1
+  ./pipeline train-data export --dataset /tmp/pn-held --out /tmp/pn-held-tensors --variants 2 --insertions 1 --seed 2
+  nice -n 10 /usr/bin/python3 training/feature_models/train_phantom_net.py --data /tmp/pn-train-tensors \
+      --held-out /tmp/pn-held-tensors --out /tmp/pn-run --max-minutes 12
 
 Resumable: rerunning the same command continues from <out>/checkpoint.pt (written every --ckpt-every steps and on
 SIGTERM/SIGINT). The held-out check (<out>/check.json) reports per-class accuracy and, with these features, the FD
@@ -37,8 +39,8 @@ from phantom_net import CLASSES, FEATURE_DIM, LAYERS, RESOLUTION, ExportFeatures
 
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", action="append", required=True, help="training dataset folder (VinDr layout); repeatable")
-    p.add_argument("--held-out", help="held-out dataset folder for check.json (images never trained on)")
+    p.add_argument("--data", action="append", required=True, help="training data: a `pipeline train-data export --insertions N` folder; repeatable")
+    p.add_argument("--held-out", help="held-out export for check.json (images never trained on)")
     p.add_argument("--out", required=True, help="run folder: patch caches, checkpoint, log, check.json")
     p.add_argument("--export-dir", default=HERE, help="where the three feature-model folders are written")
     p.add_argument("--max-minutes", type=float, default=12.0, help="training-time budget across resumes")
@@ -60,12 +62,12 @@ def log(out, record):
         f.write(json.dumps(record) + "\n")
 
 
-def patches(path, folders, seed, out):
+def patches(path, folders, out):
     if os.path.isfile(path):
         z = np.load(path)
         if list(z["folders"]) == list(folders):
             return z["x"], z["y"], z["g"]
-    x, y, g = make_patches(folders, seed=seed, log=lambda m: log(out, {"event": "patches", "message": m}))
+    x, y, g = make_patches(folders, log=lambda m: log(out, {"event": "patches", "message": m}))
     np.savez(path + ".tmp.npz", x=x, y=y, g=g, folders=np.array(folders))
     os.replace(path + ".tmp.npz", path)
     return x, y, g
@@ -155,8 +157,8 @@ def main(argv=None):
     args = parse(argv)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
-    train = patches(os.path.join(args.out, "train-patches.npz"), args.data, args.seed, args.out)
-    held = patches(os.path.join(args.out, "held-patches.npz"), [args.held_out], args.seed + 1, args.out) if args.held_out else None
+    train = patches(os.path.join(args.out, "train-patches.npz"), args.data, args.out)
+    held = patches(os.path.join(args.out, "held-patches.npz"), [args.held_out], args.out) if args.held_out else None
     x, y, _ = train
     log(args.out, {"event": "data", "train": {c: int((y == i).sum()) for i, c in enumerate(CLASSES)},
                    "held_out": None if held is None else int(len(held[1]))})

@@ -31,7 +31,7 @@ def tiny_model(seed=0, placement="collage"):
 def write(tmp, model):
     return write_package(model, tmp, name="t", version="0.0.1", description="test", resolution=32, ref_size=32,
                          schedule=LinearSchedule(), guidance_scale=3.0, reference_dropout=0.2, sampler_steps=10,
-                         training={"test": True})
+                         training={"test": True}, preparation={"cropRatio": [3.0, 4.0], "referenceExpand": 1.2})
 
 
 def read_json(*parts):
@@ -67,7 +67,9 @@ class ModelPackageSchemaTests(unittest.TestCase):
         for mutate in (lambda d: d.update(kind="voxel"), lambda d: d["schedule"].update(betaSchedule="cosine"),
                        lambda d: d["components"]["denoiser"].update(file="../x.onnx"),
                        lambda d: d["components"]["denoiser"].update(sha256="abc"), lambda d: d.update(extra=1),
-                       lambda d: d["sampler"].update(scheduler="lms")):
+                       lambda d: d["sampler"].update(scheduler="lms"),
+                       lambda d: d.update(preparation={"cropRatio": [0.5, 4.0]}),
+                       lambda d: d.update(preparation={"referenceExpand": 1.2, "ratio": 3})):
             bad = json.loads(json.dumps(doc))
             mutate(bad)
             with self.assertRaises(jsonschema.ValidationError):

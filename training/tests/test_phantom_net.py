@@ -1,8 +1,7 @@
-"""phantom-net (training/feature_models): the copy&paste compositing of its composite class, the export of its three
+"""phantom-net (training/feature_models): its patches from the C# export, the export of its three
 feature models (descriptors and numerical parity with PyTorch through onnxruntime-node, the ORT the C# side binds),
 and the committed models' descriptors."""
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -16,8 +15,10 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 FEATURE_MODELS = os.path.join(HERE, "..", "feature_models")
 sys.path.insert(0, FEATURE_MODELS)
+sys.path.insert(0, HERE)
+from exported_data import folder  # noqa: E402
 
-from phantom_net import FEATURE_DIM, LAYERS, PhantomNet, feather_alpha, paste  # noqa: E402
+from phantom_net import CATEGORY_CLASS, CLASSES, FEATURE_DIM, LAYERS, PhantomNet, make_patches  # noqa: E402
 from train_phantom_net import export, sha256  # noqa: E402
 
 ORT_MODULE = os.environ.get("ORT_NODE_MODULE", os.path.join(HERE, "..", "..", "node_modules", "onnxruntime-node"))
@@ -36,29 +37,38 @@ def random_net(seed=0):
     return net.eval()
 
 
-class CompositeTests(unittest.TestCase):
-    def test_feather_alpha_is_the_pasteback_profile(self):
-        a = feather_alpha(4, 3, margin=5, sigma=2.0)
-        self.assertEqual(a.shape, (3 + 10, 4 + 10))
-        np.testing.assert_array_equal(a[5:8, 5:9], 1.0)
-        tail = math.exp(-36 / 8)
-        g1 = (math.exp(-1 / 8) - tail) / (1 - tail)
-        self.assertAlmostEqual(a[6, 4], g1, places=12)           # one pixel left of the box
-        self.assertAlmostEqual(a[4, 4], g1 * g1, places=12)      # diagonal: product of the axis profiles
-        g5 = (math.exp(-25 / 8) - tail) / (1 - tail)
-        self.assertAlmostEqual(a[0, 0], g5 * g5, places=12)
-        self.assertGreater(a[0, 0], 0.0)
+class PatchTests(unittest.TestCase):
+    """The patches come from the C# export (TRAINING_TEST_DATA, exported with --insertions and --transfer-pairs at the
+    suite's resolution): every class is there, labels follow the pair kinds, values are display values."""
 
-    def test_paste_keeps_the_donor_inside_and_the_target_beyond_the_margin(self):
-        rng = np.random.default_rng(1)
-        target = rng.uniform(0, 1, (40, 40))
-        donor = rng.uniform(0, 1, (6 + 10, 5 + 10))
-        out = paste(target, donor, 12, 14, margin=5)
-        np.testing.assert_array_equal(out[14:20, 12:17], donor[5:11, 5:10])
-        keep = np.ones_like(target, bool)
-        keep[9:25, 7:22] = False
-        np.testing.assert_array_equal(out[keep], target[keep])
-        self.assertFalse(np.array_equal(out[13, 12:17], target[13, 12:17]))   # the feathered margin blends
+    def test_patches_of_every_class_from_the_export(self):
+        from data import INSERTION, LESION_TRANSFER, REINSERTION, load
+        path = folder()
+        data = load(path)
+        r = data.preparation.resolution
+        x, y, g = make_patches([path], log=lambda m: None, resolution=r)
+        self.assertEqual(x.shape[1:], (r, r))
+        self.assertEqual(len(x), len(y))
+        self.assertEqual(len(y), len(g))
+        self.assertGreaterEqual(float(x.min()), 0.0)
+        self.assertLessEqual(float(x.max()), 1.0 + 1e-6)
+        counts = {c: int((y == i).sum()) for i, c in enumerate(CLASSES)}
+        kinds = {k: sum(s.pair_kinds.get(k, 0) for s in data.splits.values()) for k in (REINSERTION, LESION_TRANSFER, INSERTION)}
+        self.assertEqual(counts["tissue"], kinds[INSERTION])
+        self.assertEqual(counts["composite"], kinds[INSERTION] + kinds[LESION_TRANSFER])
+        lesions = [(s, i) for s in data.splits.values() for i, it in enumerate(s.items)
+                   if it["kind"] in (REINSERTION, LESION_TRANSFER) and it["className"] in CATEGORY_CLASS]
+        self.assertGreater(len(lesions), 0)
+        self.assertEqual(counts["mass"] + counts["calcification"] + counts["asymmetry"], len(lesions))
+        # a lesion patch is its example's crop in display values
+        split, i = lesions[0]
+        crop = (np.asarray(split.tensors["original"][i]) + 1) / 2
+        self.assertTrue(any(np.allclose(p, crop, atol=1e-6) for p in x[y == CATEGORY_CLASS[split.items[i]["className"]]]))
+
+    def test_another_resolution_is_a_clear_error(self):
+        from data import DatasetError
+        with self.assertRaisesRegex(DatasetError, "phantom-net patches are 7 px"):
+            make_patches([folder()], log=lambda m: None, resolution=7)
 
 
 class ExportTests(unittest.TestCase):

@@ -1,4 +1,4 @@
-"""The training job end to end on a tiny dataset: interruption (SIGKILL and SIGTERM) and resume from the same --out
+"""The training job end to end on a tiny C# export (TRAINING_TEST_DATA): interruption (SIGKILL and SIGTERM) and resume from the same --out
 give exactly the weights of an uninterrupted run, and the job exports a package."""
 import json
 import os
@@ -17,11 +17,11 @@ TRAIN = os.path.join(HERE, "..", "train.py")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from tiny_dataset import make  # noqa: E402
+from exported_data import folder  # noqa: E402
 from package import verify_package  # noqa: E402
 
-ARGS = ["--max-minutes", "10", "--max-steps", "40", "--seed", "3", "--resolution", "32", "--ref-size", "32",
-        "--channels", "8,16,16", "--batch-size", "4", "--variants", "2", "--ckpt-every", "5", "--val-every", "20",
+ARGS = ["--max-minutes", "10", "--max-steps", "40", "--seed", "3",
+        "--channels", "8,16,16", "--batch-size", "4", "--ckpt-every", "5", "--val-every", "20",
         "--log-every", "5", "--proxy-items", "2", "--proxy-steps", "3", "--threads", "1"]
 
 
@@ -57,8 +57,7 @@ class ResumeTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="resume-test-")
-        cls.data = os.path.join(cls.tmp, "data")
-        make(cls.data, count=6, seed=1, height=192, width=128)
+        cls.data = folder()
         cls.ref_out = os.path.join(cls.tmp, "uninterrupted")
         p = run(cls.data, cls.ref_out)
         cls.ref_log = p.communicate(timeout=600)[0]
@@ -86,6 +85,12 @@ class ResumeTests(unittest.TestCase):
         self.assertEqual(self.ref_rc, 0, self.ref_log)
         doc = verify_package(os.path.join(self.ref_out, "package"))
         self.assertEqual(doc["training"]["steps"], 40)
+        # the export's preparation is what model.json tells inference to do
+        prep = read_json(self.data, "manifest.json")["preparation"]
+        self.assertEqual(doc["resolution"], prep["resolution"])
+        self.assertEqual(doc["reference"]["size"], prep["referenceSize"])
+        self.assertEqual(doc["preparation"], {"cropRatio": [prep["cropRatioMin"], prep["cropRatioMax"]],
+                                              "referenceExpand": prep["referenceExpand"]})
         kinds = [r["kind"] for r in log_records(self.ref_out)]
         for k in ("train", "val", "proxy", "exported"):
             self.assertIn(k, kinds)
@@ -130,7 +135,8 @@ class ResumeTests(unittest.TestCase):
         r = subprocess.run([sys.executable, TRAIN, "--data", empty, "--out", os.path.join(self.tmp, "x")] + ARGS,
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("no finding_annotations.csv", r.stderr)
+        self.assertIn("manifest.json is missing", r.stderr)
+        self.assertIn("pipeline train-data export", r.stderr)
 
 
 if __name__ == "__main__":

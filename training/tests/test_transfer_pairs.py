@@ -1,7 +1,9 @@
-"""Lesion-transfer pairs in the training job (transfer_pairs.py) and the harmonised placement (model.py): the pair
-sampler takes the reference from the other image, so its background is other tissue; the harmonised placement puts
-the reference's lesion on the target's tissue without a step, and exports to ONNX like the collage model."""
-import csv
+"""Lesion-transfer pairs in the training job and the harmonised placement (model.py): the C# export (TRAINING_TEST_DATA,
+exported with --transfer-pairs) holds lesion-transfer examples whose reference comes from the other image, the training
+job mixes them with reinsertion examples; the harmonised placement puts the reference's lesion on the target's tissue
+without a step, and exports to ONNX like the collage model. The export's own preparation of the pairs (each equals what a
+run's Preprocess makes of it, the reference cut from the other image) is checked in C# (tests/Pipeline.Mammography.Tests,
+TrainingExportTests)."""
 import os
 import shutil
 import sys
@@ -12,80 +14,64 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from data import DatasetError  # noqa: E402
+from data import LESION_TRANSFER, REINSERTION, indices, load  # noqa: E402
+from exported_data import folder  # noqa: E402
 from model import Denoiser, harmonize_reference, warp_reference, warp_reference_full  # noqa: E402
 from seam import seam  # noqa: E402
-import transfer_pairs  # noqa: E402
 
 
-def write_dicom(path, img):
-    import pydicom
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.2"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.is_little_endian, ds.is_implicit_VR = True, False
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "MG"
-    ds.Rows, ds.Columns = img.shape
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.WindowCenter, ds.WindowWidth = 2048, 4096
-    ds.RescaleSlope, ds.RescaleIntercept = 1, 0
-    ds.PixelData = img.astype(np.uint16).tobytes()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    ds.save_as(path, write_like_original=False)
+class ExportedTransferPairTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = folder()
+        cls.data = load(cls.folder)
 
+    def test_the_export_holds_transfer_pairs_from_two_images(self):
+        train = self.data.splits["train"]
+        self.assertGreater(train.pair_kinds.get(LESION_TRANSFER, 0), 0, train.pair_kinds)
+        self.assertIsNotNone(self.data.manifest["source"].get("transferPairs"))
+        for i in indices(train, {LESION_TRANSFER}):
+            item = train.items[int(i)]
+            self.assertEqual(item["source"], "transfer-pairs")
+            self.assertNotEqual(item["image"], item["referenceImage"])
 
-def lesion(h, w, cx, cy, r):
-    yy, xx = np.mgrid[0:h, 0:w] + 0.5
-    return 900.0 * np.clip((r - np.hypot(xx - cx, yy - cy)) / 2, 0, 1)
+    def test_copy_paste_of_a_transfer_pair_is_not_the_truth(self):
+        """Reinsertion pastes the lesion onto itself (copypaste = original); a transfer pair's copy&paste brings the other
+        image's tissue into the box, so it differs from the truth there."""
+        train = self.data.splits["train"]
+        for kind, same in ((REINSERTION, True), (LESION_TRANSFER, False)):
+            for i in indices(train, {kind}):
+                o, cp, m = (np.asarray(train.tensors[k][int(i)]) for k in ("original", "copypaste", "mask"))
+                err = float(np.abs(cp - o)[m > 0.5].max())
+                if same:
+                    self.assertLess(err, 1e-4, f"reinsertion {i}")
+                else:
+                    self.assertGreater(err, 0.02, f"lesion-transfer {i}")
 
-
-class TransferPairTests(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="transfer-pairs-")
-        h, w = 256, 200
-        # the same round lesion on a dark flat tissue (reference) and a bright one (target), at different places
-        write_dicom(os.path.join(self.tmp, "images", "s1", "ref.dicom"), 800 + lesion(h, w, 60, 80, 10))
-        write_dicom(os.path.join(self.tmp, "images", "s2", "tgt.dicom"), 2600 + lesion(h, w, 120, 170, 10))
-        with open(os.path.join(self.tmp, transfer_pairs.PAIRS_FILE), "w", newline="") as f:
-            wr = csv.writer(f)
-            wr.writerow(["pair_id", "category", "reference_image_id", "reference_xmin", "reference_ymin", "reference_xmax",
-                         "reference_ymax", "target_image_id", "target_xmin", "target_ymin", "target_xmax", "target_ymax",
-                         "size_scale", "contrast_scale", "split"])
-            wr.writerow(["p1", "Mass", "ref", 48, 68, 72, 92, "tgt", 108, 158, 132, 182, 1, 1, "training"])
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def test_reference_background_comes_from_the_other_image(self):
-        pairs = transfer_pairs.read_transfer_pairs(self.tmp)
-        self.assertEqual(len(pairs), 1)
-        cache = transfer_pairs.build_transfer_cache(pairs, variants=2, ratio_range=(3, 4), resolution=64, ref_size=64,
-                                                    ref_expand=1.2, rng=np.random.default_rng(0), log=lambda *a, **k: None,
-                                                    what="test")
-        self.assertEqual(tuple(cache["target"].shape), (2, 1, 64, 64))
-        dark, bright = 2 * (800 / 4095) - 1, 2 * (2600 / 4095) - 1   # model space of the two tissues (window 0..4096)
-        for i in range(2):
-            ref, tgt, mask = (cache[k][i, 0].float().numpy() for k in ("reference", "target", "mask"))
-            # the reference crop's corners are its own (dark) tissue, the target's surroundings the bright tissue
-            self.assertAlmostEqual(float(ref[2:6, 2:6].mean()), dark, delta=0.01)
-            self.assertAlmostEqual(float(tgt[mask < 0.5].min()), bright, delta=0.01)
-            self.assertGreater(float(tgt[mask > 0.5].max()), bright + 0.3)   # the lesion is in the target's box
-
-    def test_bad_pairs_are_named(self):
-        with open(os.path.join(self.tmp, transfer_pairs.PAIRS_FILE), "a", newline="") as f:
-            csv.writer(f).writerow(["p2", "Mass", "ref", 1, 1, 9, 9, "missing", 1, 1, 9, 9, 1, 1, "training"])
-        with self.assertRaisesRegex(DatasetError, "row 2: no DICOM for target image 'missing'"):
-            transfer_pairs.read_transfer_pairs(self.tmp)
-        with self.assertRaisesRegex(DatasetError, "no lesion_transfer_pairs.csv"):
-            transfer_pairs.read_transfer_pairs(os.path.join(self.tmp, "images"))
+    def test_training_mixes_the_kinds(self):
+        import train as train_job
+        out = tempfile.mkdtemp(prefix="transfer-train-")
+        try:
+            rc = train_job.main(["--data", self.folder, "--out", out, "--max-steps", "4", "--batch-size", "4",
+                                 "--channels", "8,16,16", "--threads", "1", "--val-every", "4", "--ckpt-every", "4", "--proxy-items", "1",
+                                 "--proxy-steps", "2", "--guidance", "1", "--placement", "harmonised",
+                                 "--transfer-fraction", "0.5", "--max-minutes", "5"])
+            self.assertEqual(rc, 0)
+            import json
+            with open(os.path.join(out, "package", "model.json"), encoding="utf-8") as f:
+                doc = json.load(f)
+            data = doc["training"]["data"]
+            self.assertEqual(data["transferItems"], self.data.splits["train"].pair_kinds[LESION_TRANSFER])
+            self.assertEqual(data["trainItems"], self.data.splits["train"].pair_kinds[REINSERTION])
+            self.assertEqual(doc["training"]["placement"], "harmonised")
+            self.assertIn("--transfer-fraction 0.5", doc["training"]["command"])
+            val = self.data.splits["val"]
+            self.assertEqual(data["valItems"], val.pair_kinds.get(REINSERTION, 0) + val.pair_kinds.get(LESION_TRANSFER, 0))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
 
 
 class HarmonisedPlacementTests(unittest.TestCase):

@@ -29,15 +29,30 @@ public static class CliStorage
         return new ConfigurationBuilder().AddInMemoryCollection(values).AddEnvironmentVariables().Build();
     }
 
-    public static string ConnectionString(IConfiguration configuration) =>
-        ServiceCollectionExtensions.GetStorageConnectionString(configuration);
+    /// <summary>The connection string for the verbs that run the local engine (serve, demo); null, after telling the user
+    /// why, when the storage settings are identity-based (the local engine needs a connection string) or unreadable.</summary>
+    public static string? ConnectionString(IConfiguration configuration)
+    {
+        try { return ServiceCollectionExtensions.GetStorageConnectionString(configuration); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return null;
+        }
+    }
 
     /// <summary>Storage for a verb that needs it running; null (after telling the user what to do) when it is development
     /// storage that is not running.</summary>
     public static async Task<PipelineStorage?> ConnectAsync(CancellationToken cancellationToken)
     {
-        string cs = ConnectionString(BuildConfiguration());
-        if (DevelopmentStorage.LocalPorts(cs) is { } ports && !await DevelopmentStorage.IsRunningAsync(ports, cancellationToken))
+        StorageConnection connection;
+        try { connection = ServiceCollectionExtensions.GetStorageConnection(BuildConfiguration()); }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return null;
+        }
+        if (connection.ConnectionString is { } cs && DevelopmentStorage.LocalPorts(cs) is { } ports && !await DevelopmentStorage.IsRunningAsync(ports, cancellationToken))
         {
             Console.Error.WriteLine($"Storage is not reachable: Azurite is not running on 127.0.0.1:{ports.BlobPort}/{ports.QueuePort}. " +
                                     "Start it with `infra/azurite.sh start` or run `./pipeline serve`; or set AzureWebJobsStorage to a storage account.");
@@ -45,7 +60,7 @@ public static class CliStorage
         }
         try
         {
-            var storage = new PipelineStorage(cs);
+            var storage = new PipelineStorage(new PipelineStorageOptions { Connection = connection });
             await storage.EnsureCreatedAsync(cancellationToken);
             return storage;
         }

@@ -63,7 +63,8 @@ public sealed class DemoCommand : ICommandGroup
         }
 
         var configuration = CliStorage.BuildConfiguration();
-        string cs = CliStorage.ConnectionString(configuration);
+        string? cs = CliStorage.ConnectionString(configuration);
+        if (cs is null) return ExitCodes.Usage;
         AzuriteServer? azurite = null;
         try
         {

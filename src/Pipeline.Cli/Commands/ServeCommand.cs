@@ -39,7 +39,8 @@ public sealed class ServeCommand : ICommandGroup
         cmd.SetAction(async (parse, ct) =>
         {
             var configuration = CliStorage.BuildConfiguration();
-            string cs = CliStorage.ConnectionString(configuration);
+            string? cs = CliStorage.ConnectionString(configuration);
+            if (cs is null) return ExitCodes.Usage;
             AzuriteServer? azurite = null;
             try
             {

@@ -126,4 +126,6 @@ public sealed record Lineage
     public required SamplerSettings Sampler { get; init; }
     public string? Output { get; init; }
     public string? OutputSha256 { get; init; }
+    /// <summary>How the output is encoded (e.g. "JPEG baseline, quality 95, YCbCr 4:4:4 (lossy, like its JPEG source)").</summary>
+    public string? OutputEncoding { get; init; }
 }

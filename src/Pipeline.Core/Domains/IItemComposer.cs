@@ -17,6 +17,9 @@ public sealed record ComposeInput(string RunId, WorkItem Item, ReadOnlyMemory<by
 /// <summary>An output file: its bytes and content type, and files written beside it (<see cref="ComposedSidecar"/>).</summary>
 public sealed record ComposedFile(byte[] Content, string ContentType)
 {
+    /// <summary>How the output is encoded, in words (format, bit depth, lossy or not), recorded in the lineage
+    /// (<see cref="Lineage.OutputEncoding"/>); null when the domain does not say.</summary>
+    public string? Encoding { get; init; }
     public IReadOnlyList<ComposedSidecar> Sidecars { get; init; } = [];
 }
 
@@ -26,7 +29,7 @@ public sealed record ComposedSidecar(string Suffix, byte[] Content, string Conte
 /// <summary>How a domain writes its outputs in the dataset's own format.</summary>
 public interface IItemComposer
 {
-    /// <summary>The file extension of the item's output image (".dcm", ".png") for the request's output format, chosen
+    /// <summary>The file extension of the item's output image (".dcm", ".png", ".jpg") for the request's output format, chosen
     /// before composing so that the lineage written into the output can name the output blob.</summary>
     string OutputExtension(WorkItem item, OutputFormat format);
 

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.DurableTask;
+using Pipeline.Core.Orchestration;
 
 namespace Pipeline.Host.AzureFunctions;
 
@@ -14,7 +16,20 @@ public sealed class TaskOrchestrationContextAdapter(TaskOrchestrationContext con
     public bool IsSubOrchestration => context.Parent is not null;
     public DateTime CurrentUtcDateTime => context.CurrentUtcDateTime;
     public bool IsReplaying => context.IsReplaying;
-    public T? GetInput<T>() => context.GetInput<T>();
+
+    /// <summary>
+    /// Durable's <c>GetInput&lt;T&gt;</c> only casts what the worker deserialized for the orchestrator's registered
+    /// input type; the app registers every orchestrator with input type object, so the worker hands over a
+    /// <see cref="JsonElement"/> and a cast to the port's input type would throw InvalidCastException. The input is
+    /// read as object and converted with the app's JSON options (<see cref="OrchestrationJson.Options"/>).
+    /// </summary>
+    public T? GetInput<T>() => context.GetInput<object>() switch
+    {
+        null => default,
+        T typed => typed,
+        JsonElement json => json.Deserialize<T>(OrchestrationJson.Options),
+        var other => JsonSerializer.SerializeToElement(other, OrchestrationJson.Options).Deserialize<T>(OrchestrationJson.Options),
+    };
     public Guid NewGuid() => context.NewGuid();
     public void SetCustomStatus(object? status) => context.SetCustomStatus(status);
     public Task CreateTimer(DateTime fireAtUtc, CancellationToken cancellationToken) => context.CreateTimer(fireAtUtc, cancellationToken);

@@ -21,16 +21,13 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
 
     public override async Task<ShardStageResult> RunAsync(ShardStageInput input, CancellationToken cancellationToken)
     {
-        var run = storage.Run(input.RunId);
         string manifestBlob = RunBlobs.ComposeShard(input.Shard.Index);
-        if (await ShardDocuments.FinishedAsync(run, manifestBlob, input.Shard.Index, cancellationToken).ConfigureAwait(false) is { } finished)
-            return finished;
-        var shard = await ShardDocuments.ReadPlanAsync(run, input.Shard, cancellationToken).ConfigureAwait(false);
-        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
-        var package = await models.GetPackageAsync(plan.Model, cancellationToken).ConfigureAwait(false);
+        var (stage, finished) = await ShardStage.BeginAsync(storage, models, domains, input, manifestBlob, cancellationToken).ConfigureAwait(false);
+        if (stage is null) return finished!;
+        var (run, shard, plan, package) = (stage.Run, stage.Shard, stage.Plan, stage.Package);
         var prep = await ShardDocuments.RequireManifestAsync(run, RunBlobs.PrepShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         var gen = await ShardDocuments.RequireManifestAsync(run, RunBlobs.GenShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
-        var composer = domains.For(plan.Domain).Composer;
+        var composer = stage.Domain.Composer;
         var sampler = RunSamplingOptions.For(plan.Request, package);
         var deidentify = plan.Request.Output?.Deidentify ?? true;
         var format = plan.Request.Output?.Format ?? OutputFormat.Same;
@@ -68,7 +65,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                 foreach (var sidecar in output.Sidecars)
                     await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);
                 var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
-                await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256 }, cancellationToken).ConfigureAwait(false);
+                await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256, OutputEncoding = output.Encoding }, cancellationToken).ConfigureAwait(false);
                 stages.Add(new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,
                     Lineage: $"runs/{input.RunId}/{lineageBlob}"));
             }

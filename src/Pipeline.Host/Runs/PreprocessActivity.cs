@@ -8,8 +8,9 @@ namespace Pipeline.Host.Runs;
 
 /// <summary>
 /// Preprocess: for each item of the shard, the run's domain prepares the model inputs (<see cref="IItemPreparer"/>; for
-/// mammography the zoom-in crop, mask, masked context, reference crop and HF collage of docs/preprocessing.md) at the
-/// model's resolution; they are written as runs/{id}/prep/{item}.tensors with the crop geometry in the shard's prep
+/// mammography the zoom-in crop, mask, masked context, reference crop and HF collage of docs/preprocessing.md) with
+/// the model package's preparation settings (model.json: resolution, reference size, crop ratio range, reference
+/// expansion, value range); they are written as runs/{id}/prep/{item}.tensors with the crop geometry in the shard's prep
 /// manifest. A bad image fails only its item, with the reason.
 /// </summary>
 public sealed class PreprocessActivity(PipelineStorage storage, ModelProvider models, RunDomains domains) : Activity<ShardStageInput, ShardStageResult>
@@ -18,15 +19,10 @@ public sealed class PreprocessActivity(PipelineStorage storage, ModelProvider mo
 
     public override async Task<ShardStageResult> RunAsync(ShardStageInput input, CancellationToken cancellationToken)
     {
-        var run = storage.Run(input.RunId);
         string manifestBlob = RunBlobs.PrepShard(input.Shard.Index);
-        if (await ShardDocuments.FinishedAsync(run, manifestBlob, input.Shard.Index, cancellationToken).ConfigureAwait(false) is { } finished)
-            return finished;
-        var shard = await ShardDocuments.ReadPlanAsync(run, input.Shard, cancellationToken).ConfigureAwait(false);
-        var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
-        var package = await models.GetPackageAsync(plan.Model, cancellationToken).ConfigureAwait(false);
-        var preparer = domains.For(plan.Domain).Preparer;
-        var shape = new ModelInputShape(package.Resolution, package.Reference.Size);
+        var (stage, finished) = await ShardStage.BeginAsync(storage, models, domains, input, manifestBlob, cancellationToken).ConfigureAwait(false);
+        if (stage is null) return finished!;
+        var (run, shard, package, preparer) = (stage.Run, stage.Shard, stage.Package, stage.Domain.Preparer);
         var blobs = new StorageBlobReader(storage);
         var stages = new List<ItemStage>();
         foreach (var item in shard.Items)
@@ -34,7 +30,7 @@ public sealed class PreprocessActivity(PipelineStorage storage, ModelProvider mo
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var prepared = await preparer.PrepareAsync(item, shape, blobs, cancellationToken).ConfigureAwait(false);
+                var prepared = await preparer.PrepareAsync(item, package.Preparation, blobs, cancellationToken).ConfigureAwait(false);
                 await run.WriteIfAbsentAsync(RunBlobs.PrepTensors(item.ItemId), BinaryData.FromBytes(prepared.Tensors.ToBytes()), "application/octet-stream", cancellationToken).ConfigureAwait(false);
                 stages.Add(new ItemStage(item.ItemId, Geometry: prepared.Geometry));
             }

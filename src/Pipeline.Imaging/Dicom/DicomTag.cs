@@ -59,6 +59,7 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
     public static readonly DicomTag ContentTime = new(0x0008, 0x0033);
     public static readonly DicomTag AccessionNumber = new(0x0008, 0x0050);
     public static readonly DicomTag Modality = new(0x0008, 0x0060);
+    public static readonly DicomTag ConversionType = new(0x0008, 0x0064);
     public static readonly DicomTag PresentationIntentType = new(0x0008, 0x0068);
     public static readonly DicomTag Manufacturer = new(0x0008, 0x0070);
     public static readonly DicomTag InstitutionName = new(0x0008, 0x0080);

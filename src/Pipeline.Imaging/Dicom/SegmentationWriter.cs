@@ -96,6 +96,8 @@ public static class SegmentationWriter
         // General Image + Segmentation Image (C.8.20.2): DERIVED\PRIMARY, content identification, 1-bit MONOCHROME2.
         ds.SetStrings(DicomTag.ImageType, DicomVR.CS, "DERIVED", "PRIMARY");
         ds.SetInts(DicomTag.InstanceNumber, options.InstanceNumber);
+        // Patient Orientation (General Image, Type 2C: needed without plane position/orientation): the image's, else empty
+        ds.Add(src[DicomTag.PatientOrientation] ?? new DicomElement(DicomTag.PatientOrientation, DicomVR.CS, ReadOnlyMemory<byte>.Empty));
         ds.SetString(DicomTag.ContentDate, DicomVR.DA, date);
         ds.SetString(DicomTag.ContentTime, DicomVR.TM, time);
         ds.SetString(DicomTag.ContentLabel, DicomVR.CS, "LESION");

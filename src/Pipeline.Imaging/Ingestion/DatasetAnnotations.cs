@@ -264,7 +264,7 @@ public static class DatasetAnnotations
 }
 
 /// <summary>RFC 4180 CSV: quoted fields with doubled quotes, CRLF or LF line ends.</summary>
-internal static class Csv
+public static class Csv
 {
     public static List<string[]> Parse(string text)
     {

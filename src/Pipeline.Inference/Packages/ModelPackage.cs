@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Pipeline.Core.Domains;
 using Pipeline.Inference.Schedulers;
 
 namespace Pipeline.Inference.Packages;
@@ -42,6 +43,10 @@ public sealed record ModelPackage
     public required SchedulerConfig Schedule { get; init; }
     public required GuidanceDefaults Guidance { get; init; }
     public required SamplerDefaults Sampler { get; init; }
+    /// <summary>How item inputs are prepared for this model: "resolution", "reference.size", "valueRange" and the optional
+    /// "preparation" section {cropRatio: [min, max], referenceExpand} (absent: <see cref="PreparationSettings.Default"/>'s
+    /// values, those of packages written before the section existed; docs/model-package.md).</summary>
+    public required PreparationSettings Preparation { get; init; }
     /// <summary>SHA-256 of model.json itself (identifies the package version in caches and lineage).</summary>
     public required string ManifestSha256 { get; init; }
 
@@ -171,6 +176,16 @@ public sealed record ModelPackage
             Eta = sampler.Eta,
         };
         var guidance = new GuidanceDefaults(r.Double(gd, "scale", "guidance", 1.0), r.Double(gd, "referenceDropout", "guidance", 0.0));
+        var prep = root["preparation"] as JsonObject ?? new JsonObject();
+        var ratio = prep["cropRatio"] is null ? null : prep["cropRatio"] as JsonArray ?? throw r.Error("preparation", "'preparation.cropRatio' must be an array [min, max]");
+        if (ratio is { Count: not 2 }) throw r.Error("preparation", "'preparation.cropRatio' must have two numbers [min, max]");
+        var preparation = new PreparationSettings
+        {
+            Resolution = resolution, ReferenceSize = reference.Size, ValueMin = valueRange.Item1, ValueMax = valueRange.Item2,
+            CropRatioMin = ratio is null ? PreparationSettings.Default.CropRatioMin : ratio[0]!.GetValue<double>(),
+            CropRatioMax = ratio is null ? PreparationSettings.Default.CropRatioMax : ratio[1]!.GetValue<double>(),
+            ReferenceExpand = r.Double(prep, "referenceExpand", "preparation", PreparationSettings.Default.ReferenceExpand),
+        };
 
         var package = new ModelPackage
         {
@@ -178,7 +193,7 @@ public sealed record ModelPackage
             Description = root["description"]?.GetValue<string>() ?? "", Kind = kind, Resolution = resolution, ImageChannels = imageChannels,
             ValueRange = valueRange, Latent = latent, Inpainting = inpainting, Modalities = modalities, Reference = reference, Denoiser = denoiser,
             VaeEncoder = vaeEncoder, VaeDecoder = vaeDecoder, ReferenceEncoder = referenceEncoder, Schedule = schedule,
-            Guidance = guidance, Sampler = sampler, ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(json)),
+            Guidance = guidance, Sampler = sampler, Preparation = preparation, ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(json)),
         };
         package.CheckConsistency();
         return package;
@@ -188,6 +203,7 @@ public sealed record ModelPackage
     {
         void Fail(string? component, string problem) => throw new ModelPackageException(Name, component, problem);
         if (Resolution <= 0 || ImageChannels <= 0) Fail(null, "'resolution' and 'imageChannels' must be positive");
+        if (Preparation.Problems() is { Count: > 0 } prep) Fail("preparation", string.Join("; ", prep));
         if (Kind == ModelKind.Latent)
         {
             if (Latent is null) Fail(null, "kind 'latent' requires a 'latent' section {channels, downsample, scalingFactor}");

@@ -31,7 +31,7 @@ public sealed class MammographyPlanner : IItemPlanner
                         ?? throw new FileNotFoundException($"{dataset.BlobPrefix}{annotation.File} is listed in the dataset index but does not exist");
             findings = DatasetAnnotations.Parse(annotation.Format, annotation.File, System.Text.Encoding.UTF8.GetString(bytes), rowProblems);
         }
-        var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths);
+        var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths, rowProblems);
 
         var decoded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var planned = await LesionPlanner.PlanAsync(request, usable, async (target, ct) =>

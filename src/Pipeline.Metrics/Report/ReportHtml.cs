@@ -39,13 +39,15 @@ public static class ReportHtml
         Card(sb, "items", report.Summary.Items.ToString(CultureInfo.InvariantCulture), "");
         Card(sb, "succeeded", report.Summary.Succeeded.ToString(CultureInfo.InvariantCulture), "ok");
         Card(sb, "failed", report.Summary.Failed.ToString(CultureInfo.InvariantCulture), report.Summary.Failed > 0 ? "bad" : "");
-        foreach (var s in report.SetMetrics.Where(s => s.Scope == "run").Take(3))
-            Card(sb, s.Metric, Fmt.Value(s.Value) + (s.Std is { } sd ? $" ± {Fmt.Value(sd)}" : ""), "metric");
+        // the run's set metrics for the model's results, each labelled with what it compares (the baselines are in the
+        // comparison and set-metric tables below)
+        foreach (var s in report.SetMetrics.Where(s => s.Scope == "run" && s.Method == ComparisonMethod.Model).Take(4))
+            Card(sb, $"{s.Metric}: model vs {s.Against}", Fmt.Value(s.Value) + StdSuffix(s), "metric");
         sb.Append("</section>");
         if (report.Summary.Failed > 0)
             sb.Append($"<p class=\"alert\">{report.Summary.Failed} item(s) failed; they are left out of every statistic. <a href=\"#failed\">See why</a>.</p>");
         if (report.Skipped.Count > 0)
-            sb.Append($"<p class=\"note\">{report.Skipped.Count} metric(s) were not computed: {E(string.Join(", ", report.Skipped.Select(s => s.Metric)))}. <a href=\"#skipped\">Why</a>.</p>");
+            sb.Append($"<p class=\"note\">{report.Skipped.Count} metric value(s) were not computed: {E(SkippedSummary(report.Skipped))}. <a href=\"#skipped\">Why</a>.</p>");
 
         Comparison(sb, report, higher: report.Definitions.ToDictionary(x => x.Name, x => x.HigherIsBetter));
 
@@ -213,26 +215,56 @@ public static class ReportHtml
             var keys = rows.Where(a => a.Method != ComparisonMethod.Model).Select(a => (a.Metric, a.Region)).Distinct().ToList();
             var sets = report.SetMetrics.Where(s => s.Scope == "task" && s.Group == group).ToList();
             if (keys.Count == 0 && sets.Count == 0) continue;
-            sb.Append($"<h3>{E(group)}</h3><table class=\"cmp\"><thead><tr><th>metric</th><th>region</th><th class=\"num\">model</th><th class=\"num\">copy&amp;paste</th>{(withUntouched ? "<th class=\"num\">untouched</th>" : "")}<th>better</th></tr></thead><tbody>");
+            bool copyIsOriginal = CopyPasteReproducesOriginal(rows);
+            sb.Append($"<h3>{E(group)}</h3>");
+            if (copyIsOriginal)
+                sb.Append("<p class=\"muted\">Here copy&amp;paste reproduces the original exactly (its pixel error is 0 for every item: the reference is the object's own crop), so it is the upper bound, not a baseline; no winner is marked.</p>");
+            sb.Append($"<table class=\"cmp\"><thead><tr><th>metric</th><th>region</th><th class=\"num\">model</th><th class=\"num\">copy&amp;paste</th>{(withUntouched ? "<th class=\"num\">untouched</th>" : "")}<th>better</th></tr></thead><tbody>");
             foreach (var (metric, region) in keys)
             {
                 MetricAggregate? Get(string method) => rows.FirstOrDefault(a => a.Metric == metric && a.Region == region && a.Method == method);
                 var (m, c, u) = (Get(ComparisonMethod.Model), Get(ComparisonMethod.CopyPaste), Get(ComparisonMethod.Untouched));
                 static string Cell(MetricAggregate? a) => a is null ? "<td class=\"num muted\">–</td>"
                     : $"<td class=\"num\"><b>{Fmt.Value(a.Summary.Mean)}</b><br><small>[{Fmt.Value(a.Summary.CiLow)}, {Fmt.Value(a.Summary.CiHigh)}] n={a.Summary.Count}</small></td>";
-                sb.Append($"<tr><td><b>{E(metric)}</b>{Arrow(higher, metric)}</td><td>{E(region)}</td>{Cell(m)}{Cell(c)}{(withUntouched ? Cell(u) : "")}<td>{Better(higher, metric, m?.Summary.Mean, c?.Summary.Mean)}</td></tr>");
+                sb.Append($"<tr><td><b>{E(metric)}</b>{Arrow(higher, metric)}</td><td>{E(region)}</td>{Cell(m)}{Cell(c)}{(withUntouched ? Cell(u) : "")}<td>{(copyIsOriginal ? NoWinner : Better(higher, metric, m?.Summary.Mean, c?.Summary.Mean))}</td></tr>");
             }
             foreach (var (metric, against) in sets.Select(s => (s.Metric, s.Against)).Distinct().ToList())
             {
                 SetMetricValue? Get(string method) => sets.FirstOrDefault(s => s.Metric == metric && s.Against == against && s.Method == method);
                 var (m, c) = (Get(ComparisonMethod.Model), Get(ComparisonMethod.CopyPaste));
                 static string Cell(SetMetricValue? s) => s is null ? "<td class=\"num muted\">–</td>"
-                    : $"<td class=\"num\"><b>{Fmt.Value(s.Value)}</b>{(s.Std is { } sd ? $" ± {Fmt.Value(sd)}" : "")}<br><small>{s.SamplesA} vs {s.SamplesB}</small></td>";
-                sb.Append($"<tr><td><b>{E(metric)}</b> <span class=\"dir\" title=\"lower is better\">↓</span></td><td>set vs {E(against)}</td>{Cell(m)}{Cell(c)}{(withUntouched ? "<td class=\"num muted\">–</td>" : "")}<td>{Better(new Dictionary<string, bool>(), metric, m?.Value, c?.Value, lowerIsBetter: true)}</td></tr>");
+                    : $"<td class=\"num\"><b>{Fmt.Value(s.Value)}</b>{StdSuffix(s)}<br><small>{s.SamplesA} vs {s.SamplesB}</small></td>";
+                sb.Append($"<tr><td><b>{E(metric)}</b> <span class=\"dir\" title=\"lower is better\">↓</span></td><td>set vs {E(against)}</td>{Cell(m)}{Cell(c)}{(withUntouched ? "<td class=\"num muted\">–</td>" : "")}<td>{(copyIsOriginal ? NoWinner : Better(new Dictionary<string, bool>(), metric, m?.Value, c?.Value, lowerIsBetter: true))}</td></tr>");
             }
             sb.Append("</tbody></table>");
         }
         sb.Append("</section>");
+    }
+
+    private const string NoWinner = "<span class=\"muted\">–</span>";
+
+    /// <summary>" ± std" for a set metric with a spread; nothing when the std is absent or at rounding level (KID from
+    /// subsets that are the whole set: every subset is the same, the spread is 0 up to rounding and says nothing).</summary>
+    private static string StdSuffix(SetMetricValue s) =>
+        s.Std is { } sd && double.IsFinite(sd) && sd > 1e-9 * Math.Max(Math.Abs(s.Value), 1e-300) ? $" ± {Fmt.Value(sd)}" : "";
+
+    /// <summary>Whether a task's copy&amp;paste baseline is the original itself: its mean absolute error to the original is
+    /// 0 for every item (mammography reinsertion, where the reference is the lesion's own crop).</summary>
+    private static bool CopyPasteReproducesOriginal(IReadOnlyList<MetricAggregate> rows)
+    {
+        var mae = rows.Where(a => a.Method == ComparisonMethod.CopyPaste && a.Metric == "mae").ToList();
+        return mae.Count > 0 && mae.All(a => a.Summary.Count > 0 && a.Summary.Max == 0);
+    }
+
+    /// <summary>The skipped metrics for the summary line: one entry per metric name with how many of its values
+    /// (sets, classes, gate checks) were skipped; the reasons are listed in full further down.</summary>
+    public static string SkippedSummary(IReadOnlyList<SkippedMetric> skipped) =>
+        string.Join(", ", skipped.GroupBy(s => BaseName(s.Metric)).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ({g.Count()} values)"));
+
+    private static string BaseName(string metric)
+    {
+        int open = metric.IndexOf(" (", StringComparison.Ordinal);
+        return open > 0 ? metric[..open] : metric;
     }
 
     private static string Better(IReadOnlyDictionary<string, bool> higher, string metric, double? model, double? copyPaste, bool lowerIsBetter = false)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Pipeline.Storage;
 
 namespace Pipeline.Functions.Tests.Bicep;
@@ -25,6 +26,30 @@ public class BicepCompilerTests
         Assert.Equal(StorageLayout.Containers, variables.GetProperty("containerNames").EnumerateArray().Select(e => e.GetString()!).ToList());
         var queues = variables.GetProperty("queueNames").EnumerateArray().Select(e => e.GetString()!).ToList();
         Assert.Empty(StorageLayout.Queues.Except(queues));
+    }
+
+    [Fact]
+    public void Storage_is_identity_based_by_default_with_the_settings_Pipeline_Storage_reads_and_the_data_roles()
+    {
+        var result = BicepCompiler.Run("build", "bicep/main.bicep", "--stdout").AssertClean("bicep build bicep/main.bicep");
+        using var arm = JsonDocument.Parse(result.Stdout);
+        Assert.True(arm.RootElement.GetProperty("parameters").GetProperty("useManagedIdentity").GetProperty("defaultValue").GetBoolean());
+        // the identity branch of the app settings names only settings StorageConnection understands, and the ones it needs
+        string app = NestedTemplate(arm.RootElement, "-control").GetRawText();
+        var names = Regex.Matches(app, @"AzureWebJobsStorage__(\w+)").Select(m => m.Groups[1].Value).Distinct().Order().ToList();
+        Assert.Equal(["accountName", "clientId", "credential"], names);
+        Assert.Empty(names.Except(StorageConnection.IdentitySettings));
+        Assert.Contains("'managedidentity'", app);
+        // blobs, queues and tables (Durable's Azure Storage backend) for the identity; shared keys off with the identity
+        string storage = NestedTemplate(arm.RootElement, "-storage").GetRawText();
+        foreach (string role in new[] { "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3" })
+            Assert.Contains(role, storage);
+        Assert.Contains("\"allowSharedKeyAccess\": \"[not(parameters('useManagedIdentity'))]\"", storage);
+
+        var dev = BicepCompiler.Run("build-params", "bicep/main.dev.bicepparam", "--stdout").AssertClean("bicep build-params bicep/main.dev.bicepparam");
+        using var devDoc = JsonDocument.Parse(dev.Stdout);
+        using var parameters = JsonDocument.Parse(devDoc.RootElement.GetProperty("parametersJson").GetString()!);
+        Assert.True(parameters.RootElement.GetProperty("parameters").GetProperty("useManagedIdentity").GetProperty("value").GetBoolean());
     }
 
     [Fact]

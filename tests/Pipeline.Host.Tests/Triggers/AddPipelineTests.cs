@@ -56,6 +56,33 @@ public class AddPipelineTests
     }
 
     [Fact]
+    public async Task Identity_based_storage_settings_give_token_clients_and_the_local_engine_refuses_them_by_name()
+    {
+        // as environment variables arrive (AzureWebJobsStorage__accountName -> AzureWebJobsStorage:accountName), engine off as in functions/
+        var settings = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage:accountName"] = "stpipelinedev", ["AzureWebJobsStorage:credential"] = "managedidentity",
+            ["AzureWebJobsStorage:clientId"] = "00000000-0000-0000-0000-0000000000aa", ["Pipeline:Engine:Enabled"] = "false",
+        };
+        await using var sp = Build(settings);
+        var storage = sp.GetRequiredService<PipelineStorage>();
+        Assert.Equal(StorageCredentialKind.ManagedIdentity, storage.Connection.CredentialKind);
+        Assert.Equal(new Uri("https://stpipelinedev.blob.core.windows.net"), storage.BlobService.Uri);
+        Assert.Equal(new Uri("https://stpipelinedev.queue.core.windows.net"), storage.QueueService.Uri);
+
+        // "Values" of local.settings.json keep the "__" form
+        await using var fromValues = Build(new() { ["Values:AzureWebJobsStorage__accountName"] = "stother", ["Pipeline:Engine:Enabled"] = "false" });
+        Assert.Equal(StorageCredentialKind.Default, fromValues.GetRequiredService<PipelineStorage>().Connection.CredentialKind);
+        Assert.Equal("stother", fromValues.GetRequiredService<PipelineStorage>().BlobService.AccountName);
+
+        // the local engine needs a connection string and says so instead of falling back to Azurite
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var e = Assert.Throws<InvalidOperationException>(() => ServiceCollectionExtensions.GetStorageConnectionString(configuration));
+        Assert.Contains("identity-based", e.Message);
+        Assert.Contains("stpipelinedev", e.Message);
+    }
+
+    [Fact]
     public async Task Triggers_can_be_turned_off_and_a_missing_engine_is_named()
     {
         await using var off = TriggersOnly(new() { ["Pipeline:Triggers:Enabled"] = "false" });

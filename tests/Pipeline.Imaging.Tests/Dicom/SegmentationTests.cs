@@ -71,6 +71,10 @@ public class SegmentationTests
         Assert.DoesNotContain("W: ", output);
         Assert.DoesNotContain("E: ", output);
         Assert.Contains("=SegmentationStorage", TestDicom.Run("dcmdump", "+P", "0008,0016", path).Out);
+        // dciodvfy (dicom3tools 2022) on this SEG of a mammogram reports one error: Slice Thickness (Type 1C in the Pixel
+        // Measures macro), which PS3.3 C.7.6.16.2.1 requires only for Volumetric Properties VOLUME/SAMPLED; a projection
+        // mammogram has no slice thickness, so none is invented (docs/dicom.md). The SEG of a Secondary Capture (no
+        // frame of reference, no pixel measures) passes it: SecondaryCaptureWriterTests.
 
         var decoded = path + ".u8";
         TestDicom.RunOk("/usr/bin/python3", "-c", string.Join('\n',

@@ -6,7 +6,7 @@ using Pipeline.Imaging.Tests.Buffers;
 namespace Pipeline.Imaging.Tests.Preprocessing;
 
 /// <summary>
-/// The C#-generated vectors of data/preprocess/ that the Python training job is tested against (docs/preprocessing.md).
+/// The C#-generated vectors of data/preprocess/, checked by an independent numpy/torch implementation (docs/preprocessing.md).
 /// Normally compares a fresh computation with the committed files; with PIPELINE_REGENERATE_VECTORS=1 it rewrites
 /// them in the source tree instead (see data/preprocess/README.md).
 /// </summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Pipeline.Core.Domains;
 using Pipeline.Inference.Onnx;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
@@ -197,5 +198,48 @@ public sealed class ModelPackageTests : IDisposable
             Interlocked.Increment(ref Opened);
             return inner.OpenReadAsync(blobName, cancellationToken);
         }
+    }
+
+    // model.json "preparation": read from the package, defaults for packages without the section
+
+    /// <summary>The committed demo package has no "preparation": it gets the values it was trained with.</summary>
+    [Fact]
+    public async Task The_demo_package_gets_the_anydoormed_defaults()
+    {
+        var p = await ModelPackage.LoadAsync(Path.Combine(Training.PythonTrainingJob.RepoRoot, "models", "mammo-tiny"));
+        Assert.Equal(PreparationSettings.Default with { Resolution = 64, ReferenceSize = 64 }, p.Preparation);
+        Assert.Equal((3.0, 4.0, 1.2), (p.Preparation.CropRatioMin, p.Preparation.CropRatioMax, p.Preparation.ReferenceExpand));
+    }
+
+    [Fact]
+    public async Task The_preparation_section_is_read_with_the_shapes_and_value_range()
+    {
+        var dir = Copy(TestModels.PixelInpaint, j => j["preparation"] = new JsonObject { ["cropRatio"] = new JsonArray(2.5, 3.25), ["referenceExpand"] = 1.4 });
+        var p = await ModelPackage.LoadAsync(dir);
+        Assert.Equal(2.5, p.Preparation.CropRatioMin);
+        Assert.Equal(3.25, p.Preparation.CropRatioMax);
+        Assert.Equal(1.4, p.Preparation.ReferenceExpand);
+        Assert.Equal(p.Resolution, p.Preparation.Resolution);
+        Assert.Equal(p.Reference.Size, p.Preparation.ReferenceSize);
+        Assert.Equal(p.ValueRange, (p.Preparation.ValueMin, p.Preparation.ValueMax));
+    }
+
+    [Theory]
+    [InlineData("[4.0, 3.0]", null, "crop ratio range [4, 3]")]
+    [InlineData("[0.5, 3.0]", null, "crop ratio range [0.5, 3]")]
+    [InlineData("[3.0]", null, "two numbers")]
+    [InlineData(null, "0.9", "reference expansion 0.9")]
+    public async Task A_bad_preparation_section_is_a_clear_error(string? ratio, string? expand, string expected)
+    {
+        var dir = Copy(TestModels.PixelInpaint, j =>
+        {
+            var prep = new JsonObject();
+            if (ratio is not null) prep["cropRatio"] = JsonNode.Parse(ratio);
+            if (expand is not null) prep["referenceExpand"] = JsonNode.Parse(expand);
+            j["preparation"] = prep;
+        });
+        var e = await Assert.ThrowsAsync<ModelPackageException>(() => ModelPackage.LoadAsync(dir));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("preparation", e.Message);
     }
 }

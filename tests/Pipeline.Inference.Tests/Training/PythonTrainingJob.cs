@@ -29,7 +29,10 @@ internal static class PythonTrainingJob
 
     public sealed record Result(int ExitCode, string Output);
 
-    public static Result Run(TimeSpan timeout, params string[] args)
+    public static Result Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs with extra environment variables (e.g. TRAINING_TEST_DATA for the Python suite).</summary>
+    public static Result Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Python)
         {
@@ -47,6 +50,11 @@ internal static class PythonTrainingJob
         // OpenMP barriers and get slower, not faster
         psi.Environment["OMP_NUM_THREADS"] = "1";
         psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        foreach (var (k, v) in environment)
+        {
+            psi.Environment[k] = v;
+        }
+
         var output = new StringBuilder();
         using var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };

@@ -1,23 +1,35 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Pipeline.Core.Training;
+using Pipeline.Inference.Packages;
 
 namespace Pipeline.Inference.Tests.Training;
 
 /// <summary>
-/// The Python training job as part of the test command: its own test suite (preprocessing against references and the
-/// C# vectors, ONNX export parity, interruption/resume), and a CI-sized training run whose exported package is checked
-/// from C#.
+/// The Python training job as part of the test command: its own test suite (reading the C# training-data export,
+/// the model against C#-prepared examples, ONNX export parity, interruption/resume) on a C# export, and a CI-sized
+/// training run on a C# export whose package is checked from C#, including the preparation it carries into model.json.
 /// </summary>
 public sealed class TrainingJobTests
 {
     [Fact]
-    public void PythonTrainingSuitePasses()
+    public async Task PythonTrainingSuitePasses()
     {
-        var r = PythonTrainingJob.Run(TimeSpan.FromMinutes(20), "-m", "unittest", "discover", "-s", "training/tests",
-            "-p", "test_*.py", "-v");
-        Assert.True(r.ExitCode == 0, $"python training tests failed (exit {r.ExitCode}):\n{r.Output}");
-        Assert.Matches(@"Ran [1-9]\d* tests", r.Output);
-        Assert.Contains("\nOK", r.Output);
+        var tmp = Directory.CreateTempSubdirectory("training-suite-").FullName;
+        try
+        {
+            var (data, manifest) = await TrainingData.ExportAsync(tmp, resolution: 32, variants: 2);
+            Assert.True(manifest.Splits[TrainingSplits.Train].Count >= 3, $"only {manifest.Splits[TrainingSplits.Train].Count} training examples");
+            var r = PythonTrainingJob.Run(TimeSpan.FromMinutes(20), new Dictionary<string, string> { ["TRAINING_TEST_DATA"] = data },
+                "-m", "unittest", "discover", "-s", "training/tests", "-p", "test_*.py", "-v");
+            Assert.True(r.ExitCode == 0, $"python training tests failed (exit {r.ExitCode}):\n{r.Output}");
+            Assert.Matches(@"Ran [1-9]\d* tests", r.Output);
+            Assert.Contains("\nOK", r.Output);
+        }
+        finally
+        {
+            Directory.Delete(tmp, recursive: true);
+        }
     }
 
     /// <summary>The committed demo model (models/mammo-tiny) loads, verifies and inserts a lesion in C#.</summary>
@@ -35,8 +47,13 @@ public sealed class TrainingJobTests
         var tmp = Directory.CreateTempSubdirectory("training-ci-").FullName;
         try
         {
-            var package = CiTraining.Run(tmp);
+            var (data, manifest) = await TrainingData.ExportAsync(tmp, resolution: 64, variants: 2);
+            var package = CiTraining.Run(tmp, data);
             var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "model.json"))).RootElement;
+            // the export's preparation travels into model.json, and the C# loader reads it back
+            var loaded = await ModelPackage.LoadAsync(package);
+            Assert.Equal(manifest.Preparation, loaded.Preparation);
+            Assert.Equal(manifest.Preparation.CropRatioMax, json.GetProperty("preparation").GetProperty("cropRatio")[1].GetDouble());
             Assert.Equal(1, json.GetProperty("formatVersion").GetInt32());
             Assert.Equal("pixel", json.GetProperty("kind").GetString());
             Assert.Equal("model", json.GetProperty("inpainting").GetString());
@@ -68,17 +85,14 @@ public sealed class TrainingJobTests
     }
 }
 
-/// <summary>The CI-sized run: a few fixture images, tens of steps, then export.</summary>
+/// <summary>The CI-sized run: a C# export of a few synthetic images, tens of steps, then the package.</summary>
 internal static class CiTraining
 {
-    public static string Run(string workDir)
+    public static string Run(string workDir, string data)
     {
-        var data = Path.Combine(workDir, "data");
         var outDir = Path.Combine(workDir, "run");
-        var make = PythonTrainingJob.Run(TimeSpan.FromMinutes(3), "training/tests/tiny_dataset.py", data, "--count", "6");
-        Assert.True(make.ExitCode == 0, $"fixture dataset failed:\n{make.Output}");
         var train = PythonTrainingJob.Run(TimeSpan.FromMinutes(10), "training/train.py", "--data", data, "--out", outDir,
-            "--max-minutes", "8", "--max-steps", "30", "--seed", "0", "--batch-size", "4", "--variants", "2",
+            "--max-minutes", "8", "--max-steps", "30", "--seed", "0", "--batch-size", "4",
             "--val-every", "15", "--ckpt-every", "15", "--proxy-items", "2", "--proxy-steps", "3");
         Assert.True(train.ExitCode == 0, $"training run failed (exit {train.ExitCode}):\n{train.Output}");
         var package = Path.Combine(outDir, "package");

@@ -2,7 +2,8 @@
 """Independent numpy/torch/scipy implementation of docs/preprocessing.md, checked against the C#-generated vectors here.
 
 Run with Debian's python3:  /usr/bin/python3 check_vectors.py      (exit status 0 = all cases agree)
-This is also the reference the training job's own preprocessing can be diffed against.
+The training job trains on tensors the C# code exports (`pipeline train-data export`); this file is only the
+independent reference of the C# implementation.
 """
 import json
 import math

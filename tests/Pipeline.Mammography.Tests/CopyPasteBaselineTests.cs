@@ -4,7 +4,7 @@ using Pipeline.Imaging.Preprocessing;
 using Pipeline.Mammography;
 using Pipeline.Metrics.Report;
 
-namespace Pipeline.Host.Tests.Runs;
+namespace Pipeline.Mammography.Tests;
 
 /// <summary>The copy&amp;paste baseline (the reference pasted with the run's compositing) and what Measure reports for it.</summary>
 public class CopyPasteBaselineTests

@@ -1,0 +1,78 @@
+using Pipeline.Core.Contracts;
+using Pipeline.Core.Domains;
+using Pipeline.Imaging.Dicom;
+using Pipeline.Imaging.Ingestion;
+
+namespace Pipeline.Mammography.Tests;
+
+/// <summary>An item's model inputs (the run's Preprocess and the training export): deterministic in the item seed, the
+/// preparation's crop ratio range and sizes, the contract between the tensors; clear errors for what cannot be prepared.
+/// The numerical checks of each step against an independent NumPy reference are in Pipeline.Imaging.Tests
+/// (Preprocessing/PreprocessVectorTests, data/preprocess/check_vectors.py).</summary>
+public sealed class ItemImagingTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("item-imaging-").FullName;
+    private FolderBlobs _blobs = null!;
+    private WorkItem _item = null!;
+
+    public async Task InitializeAsync()
+    {
+        _blobs = await FolderBlobs.SyntheticAsync(_dir);
+        var lesion = DatasetAnnotations.Parse(AnnotationFormat.VinDrMammo, DatasetAnnotations.VinDrFile, File.ReadAllText(Path.Combine(_dir, DatasetAnnotations.VinDrFile)), [])
+            .First(r => r.Box is not null);
+        var box = new BoundingBox(lesion.Box![0], lesion.Box[1], lesion.Box[2], lesion.Box[3]);
+        _item = new WorkItem { ItemId = "i", Mode = TaskMode.Reinsertion, TargetImage = lesion.ImagePath, ReferenceImage = lesion.ImagePath, TargetBox = box, ReferenceBox = box, ClassName = lesion.ClassName!, Seed = 42 };
+    }
+
+    public Task DisposeAsync() { Directory.Delete(_dir, recursive: true); return Task.CompletedTask; }
+
+    private static readonly PreparationSettings Preparation = PreparationSettings.Default with { Resolution = 48, ReferenceSize = 40, CropRatioMin = 2.0, CropRatioMax = 2.5, ReferenceExpand = 1.4 };
+
+    [Fact]
+    public async Task Inputs_follow_the_preparation_and_the_item_seed()
+    {
+        var preparer = new MammographyPreparer();
+        var a = await preparer.PrepareAsync(_item, Preparation, _blobs, CancellationToken.None);
+        var again = await preparer.PrepareAsync(_item, Preparation, _blobs, CancellationToken.None);
+        var other = await preparer.PrepareAsync(_item with { Seed = 43 }, Preparation, _blobs, CancellationToken.None);
+        Assert.Equal(a.Geometry, again.Geometry);
+        Assert.Equal(a.Tensors.Get(ModelTensorNames.Context, "i"), again.Tensors.Get(ModelTensorNames.Context, "i"));
+        Assert.NotEqual(a.Geometry.Ratio, other.Geometry.Ratio);
+        var g = a.Geometry;
+        Assert.InRange(g.Ratio, 2.0, 2.5);
+        Assert.Equal(48, g.Resolution);
+        // the crop side is ratio x the box's longer edge (rounded up), the box centred as far as the image allows
+        Assert.Equal(Math.Max(_item.TargetBox.Width, _item.TargetBox.Height) * g.Ratio, g.Side, 1.0);
+
+        var original = a.Tensors.Get(ModelTensorNames.Original, "i");
+        var context = a.Tensors.Get(ModelTensorNames.Context, "i");
+        var mask = a.Tensors.Get(ModelTensorNames.Mask, "i");
+        var detail = a.Tensors.Get(ModelTensorNames.Detail, "i");
+        Assert.Equal(48 * 48, original.Length);
+        Assert.Equal(40 * 40, a.Tensors.Get(ModelTensorNames.Reference, "i").Length);
+        for (int y = 0; y < 48; y++)
+            for (int x = 0; x < 48; x++)
+            {
+                int k = y * 48 + x;
+                bool inBox = x >= g.BoxLeft && x < g.BoxLeft + g.BoxWidth && y >= g.BoxTop && y < g.BoxTop + g.BoxHeight;
+                Assert.Equal(inBox ? 1f : 0f, mask[k]);
+                Assert.Equal(inBox ? 0f : original[k], context[k]);
+                if (!inBox) Assert.Equal(0f, detail[k]);
+                Assert.InRange(original[k], -1f, 1f);
+            }
+    }
+
+    [Fact]
+    public async Task What_cannot_be_prepared_is_a_clear_error_naming_the_item()
+    {
+        var preparer = new MammographyPreparer();
+        var range = await Assert.ThrowsAsync<InvalidDataException>(() => preparer.PrepareAsync(_item, Preparation with { ValueMin = 0 }, _blobs, CancellationToken.None));
+        Assert.StartsWith("i: the model's value range is [0, 1]", range.Message);
+        var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => preparer.PrepareAsync(_item with { TargetImage = "nope.dicom" }, Preparation, _blobs, CancellationToken.None));
+        Assert.Contains("nope.dicom does not exist", missing.Message);
+        File.WriteAllBytes(Path.Combine(_dir, "junk.dicom"), [1, 2, 3]);
+        var junk = await Record.ExceptionAsync(() => preparer.PrepareAsync(_item with { TargetImage = "junk.dicom" }, Preparation, _blobs, CancellationToken.None));
+        Assert.True(junk is DicomException or InvalidDataException, junk?.GetType().Name);
+        Assert.Contains("junk.dicom", junk!.Message);
+    }
+}
