@@ -23,7 +23,7 @@ public sealed class InsertionTests(SyntheticDatasetFixture fixture) : IClassFixt
     public void A_tracked_reference_is_another_frame_of_the_track_with_normalised_delta_t()
     {
         var track = Enumerable.Range(0, 5).Select(k => new TrackFrame(k, $"s{k}", $"a{k}")).ToList();
-        Assert.Equal([0.5, 0.25, 0.25, 0.5], ReferenceSelection.DeltaT(track.Where(f => f.Index != 2).ToList(), 2));
+        Assert.Equal([1.0, 0.5, 0.5, 1.0], ReferenceSelection.DeltaT(track.Where(f => f.Index != 2).ToList(), 2));
         var counts = new int[5];
         for (ulong s = 0; s < 2000; s++) counts[ReferenceSelection.Pick(track, 0, new PhantomRandom(s))!.Value.Frame.Index]++;
         Assert.Equal(0, counts[0]);
@@ -75,7 +75,7 @@ public sealed class InsertionTests(SyntheticDatasetFixture fixture) : IClassFixt
     {
         var db = await NuScenesDataset.LoadAsync(fixture.Folder);
         var frame = await DrivingSample.LoadAsync(fixture.Folder, db, db.OrderedSamples()[0]);
-        var o = frame.Objects.OrderByDescending(x => x.Annotation.NumLidarPts).First();
+        var o = frame.Objects.Where(x => x.Projection.InFront && !x.Projection.ClippedBounds.IsEmpty).OrderByDescending(x => x.Annotation.NumLidarPts).First();
         Assert.Contains("overlaps", EmptyBoxPool.Check(frame, o.GlobalBox));
         var toGlobal = RigidTransform.SensorToGlobal(frame.CameraCalibration, frame.CameraEgoPose);
         var behind = new Box3(toGlobal.ToParent(new Vector3d(0, 0.5, -8)), 1.9, 4.4, 1.6, frame.CameraEgoPose.Rotation);

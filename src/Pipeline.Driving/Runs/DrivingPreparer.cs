@@ -14,17 +14,17 @@ namespace Pipeline.Driving.Runs;
 /// </summary>
 public sealed class DrivingPreparer(DrivingDatasets datasets) : IItemPreparer
 {
-    public async Task<PreparedItem> PrepareAsync(WorkItem item, ModelInputShape shape, IBlobReader blobs, CancellationToken cancellationToken)
+    public async Task<PreparedItem> PrepareAsync(WorkItem item, PreparationSettings preparation, IBlobReader blobs, CancellationToken cancellationToken)
     {
         var edit = DrivingEdit.Of(item);
         var prefix = DatasetPrefix(item);
         var db = await datasets.TablesAsync(blobs, prefix, edit.Version, cancellationToken).ConfigureAwait(false);
         var frame = await DrivingDatasets.FrameAsync(blobs, prefix, db, edit.Sample, cancellationToken).ConfigureAwait(false);
-        var inputs = InsertionInputs.Create(frame, edit.Box, shape.Resolution);
+        var inputs = InsertionInputs.Create(frame, edit.Box, preparation.Resolution);
         float[] reference, box = inputs.Box, copyPaste;
         if (edit.Reference is null)
         {
-            reference = ReferenceCrop.Empty(shape.ReferenceSize);
+            reference = ReferenceCrop.Empty(preparation.ReferenceSize);
             box = new float[InsertionInputs.BoxValues];
             copyPaste = inputs.Target();
         }
@@ -39,7 +39,7 @@ public sealed class DrivingPreparer(DrivingDatasets datasets) : IItemPreparer
                 throw new InvalidDataException($"the reference {edit.Reference} is a {refClass ?? refObject.Category}; a {item.Mode.ToString().ToLowerInvariant()} of a {item.ClassName} needs a reference of the same class");
             if (!refObject.Projection.InFront || refObject.Projection.ClippedBounds.IsEmpty)
                 throw new InvalidDataException($"the reference {edit.Reference} is not visible in its camera image");
-            reference = ReferenceCrop.Extract(refFrame.CameraRgb, refFrame.Camera.Width, refFrame.Camera.Height, refObject.Projection, shape.ReferenceSize);
+            reference = ReferenceCrop.Extract(refFrame.CameraRgb, refFrame.Camera.Width, refFrame.Camera.Height, refObject.Projection, preparation.ReferenceSize);
             copyPaste = CopyPasteBaseline.Crop(inputs, refFrame, refObject);
         }
         var target = inputs.Target();
@@ -49,7 +49,7 @@ public sealed class DrivingPreparer(DrivingDatasets datasets) : IItemPreparer
             .Add(ModelTensorNames.CopyPaste, copyPaste);
         var c = inputs.CameraCrop;
         var m = inputs.CameraMask;
-        int d = shape.Resolution, x0 = d, y0 = d, x1 = -1, y1 = -1;
+        int d = preparation.Resolution, x0 = d, y0 = d, x1 = -1, y1 = -1;
         for (int y = 0; y < d; y++)
             for (int x = 0; x < d; x++)
                 if (m[y * d + x] > 0) { x0 = Math.Min(x0, x); y0 = Math.Min(y0, y); x1 = Math.Max(x1, x); y1 = Math.Max(y1, y); }
