@@ -27,7 +27,10 @@ public sealed class InsertionTests(SyntheticDatasetFixture fixture) : IClassFixt
         var counts = new int[5];
         for (ulong s = 0; s < 2000; s++) counts[ReferenceSelection.Pick(track, 0, new PhantomRandom(s))!.Value.Frame.Index]++;
         Assert.Equal(0, counts[0]);
-        Assert.True(counts[4] > counts[3] && counts[3] > counts[2] && counts[2] > counts[1], string.Join(",", counts));
+        // Δt = 0.25, 0.5, 0.75, 1 for frames 1-4; the nearest to u ~ Beta(4, 1) (CDF u^4) wins:
+        // P = 0.375^4, 0.625^4 - 0.375^4, 0.875^4 - 0.625^4, 1 - 0.875^4
+        double[] expected = [0, Math.Pow(0.375, 4), Math.Pow(0.625, 4) - Math.Pow(0.375, 4), Math.Pow(0.875, 4) - Math.Pow(0.625, 4), 1 - Math.Pow(0.875, 4)];
+        for (int k = 1; k < 5; k++) Assert.InRange(counts[k] / 2000.0, expected[k] - 0.035, expected[k] + 0.035);
         Assert.Null(ReferenceSelection.Pick([track[0]], 0, new PhantomRandom(1)));
     }
 
