@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Pipeline.Host.TaskHub;
 using Pipeline.Host.Runs;
 using Pipeline.Host.Triggers;
+using System.Diagnostics;
 using Xunit.Abstractions;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -97,6 +98,78 @@ public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output)
         {
             control?.Dispose();
             try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        }
+    }
+    [Fact]
+    public async Task A_gpu_process_killed_while_sampling_has_its_shard_picked_up_by_another_within_its_visibility_timeout_with_default_settings()
+    {
+        const string runId = "e2e-gpu-kill";
+        // many sampler steps: a shard samples for several seconds, so the kill lands mid-sampling
+        var request = AugmentationRunTests.Request(runId, seed: 41) with
+        {
+            Sampler = new SamplerSettings { Scheduler = SchedulerKind.Ddim, Steps = 150, Guidance = 2.0 },
+        };
+        string cs = fixture.Azurite.ConnectionString;
+        string cache = Path.Combine(Path.GetTempPath(), $"e2e-gpukill-cache-{Guid.NewGuid():N}");
+        var client = RunStorage.Client(cs);
+        // the worker's defaults (ServeProcess shortens them for the other tests)
+        var defaults = new InferenceWorkerOptions();
+        var settings = new Dictionary<string, string>
+        {
+            ["Pipeline:InferenceWorker:VisibilityTimeout"] = defaults.VisibilityTimeout.ToString(),
+            ["Pipeline:InferenceWorker:VisibilityRenewInterval"] = defaults.VisibilityRenewInterval.ToString(),
+        };
+        using var control = ServeProcess.Start(cs, "control", cache, settings);
+        using var gpu1 = ServeProcess.Start(cs, "gpu", cache, settings);
+        ServeProcess? gpu2 = null;
+        try
+        {
+            await Task.WhenAll(control.WaitRunningAsync(TimeSpan.FromMinutes(2)), gpu1.WaitRunningAsync(TimeSpan.FromMinutes(2)));
+            await RunStorage.SubmitAsync(cs, request);
+            string Sampling(string line) => line.Contains($"Run {runId} shard ", StringComparison.Ordinal) && line.Contains(": sampling ", StringComparison.Ordinal)
+                ? line[(line.IndexOf($"Run {runId} shard ", StringComparison.Ordinal) + $"Run {runId} shard ".Length)..].Split(':')[0] : "";
+            string shard = "";
+            await EventuallyAsync(() => (shard = gpu1.Lines.Select(Sampling).FirstOrDefault(s => s != "") ?? "") != "", "gpu 1 to start sampling a shard", TimeSpan.FromMinutes(4));
+            gpu1.Kill();
+            var killed = Stopwatch.StartNew();
+            Assert.DoesNotContain(gpu1.Lines, l => l.Contains($"Run {runId} shard {shard}: sampled", StringComparison.Ordinal)); // killed mid-sampling
+            output.WriteLine($"gpu 1 (pid {gpu1.ProcessId}) killed while sampling shard {shard}");
+
+            gpu2 = ServeProcess.Start(cs, "gpu", cache, settings);
+            // the shard's message comes back when the dead worker's last visibility extension ends (at most
+            // VisibilityTimeout after the kill): a generous bound on a loaded machine, far below the 10 minutes a
+            // shard waited before the worker renewed a short visibility
+            await EventuallyAsync(() => gpu2.Lines.Any(l => Sampling(l) == shard), $"gpu 2 to pick up shard {shard}", TimeSpan.FromMinutes(3));
+            output.WriteLine($"shard {shard} picked up by gpu 2 (pid {gpu2.ProcessId}) {killed.Elapsed.TotalSeconds:F1} s after the kill (visibility timeout {defaults.VisibilityTimeout.TotalSeconds} s)");
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(6));
+            var final = await client.WaitForCompletionAsync(runId, cts.Token);
+            Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
+            Assert.Contains(gpu2.Lines, l => l.Contains($"Run {runId} shard {shard}: sampled", StringComparison.Ordinal));
+            var plan = (await new Pipeline.Storage.PipelineStorage(cs).Run(runId).ReadJsonAsync<RunPlan>(RunBlobs.Plan))!.Value;
+            Assert.Equal(plan.Shards.Count, await RunStorage.CountAsync(cs, runId, "gen/shard-")); // every shard sampled once
+        }
+        catch
+        {
+            output.WriteLine("--- control ---\n" + control.Tail(60));
+            output.WriteLine("--- gpu 1 ---\n" + gpu1.Tail(60));
+            if (gpu2 != null) output.WriteLine("--- gpu 2 ---\n" + gpu2.Tail(60));
+            throw;
+        }
+        finally
+        {
+            gpu2?.Dispose();
+            try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {timeout} waiting for {what}.");
+            await Task.Delay(100);
         }
     }
 }

@@ -5,7 +5,7 @@ using Pipeline.EngineHarness;
 using Pipeline.Host.Orchestration;
 using Pipeline.Host.TaskHub;
 
-// Usage: Pipeline.EngineHarness --connection CS --hub H --toy-container T --instance ID --items N [--delay-ms D] [--concurrency K] [--log-level Warning]
+// Usage: Pipeline.EngineHarness --connection CS --hub H --toy-container T --instance ID --items N [--delay-ms D] [--concurrency K] [--children N] [--log-level Warning]
 // Runs a Durable Task worker on task hub H (resuming what is unfinished), schedules the toy instance (idempotent),
 // waits for it, exits 0 when it completed. Prints "scheduled" or "resuming" once the worker runs.
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -26,6 +26,7 @@ var toy = new BlobContainerClient(options.ConnectionString, Need("toy-container"
 await toy.CreateIfNotExistsAsync();
 var registry = new OrchestrationRegistry()
     .Add(new ToyFanOut())
+    .Add(new ToyParent())
     .Add(new WriteItem(toy))
     .Add(new Summarize(toy));
 // the framework's warnings and errors (lease changes, abandoned steps) go to stderr, which the tests print on failure
@@ -35,8 +36,11 @@ using var loggerFactory = LoggerFactory.Create(b => b
 await using var engine = new TaskHubEngine(options, loggerFactory);
 await engine.StartWorkerAsync(registry);
 string instance = Need("instance");
-bool created = await engine.Client.ScheduleNewAsync(nameof(ToyFanOut), instance,
-    new ToyInput(int.Parse(Need("items")), int.Parse(opts.GetValueOrDefault("delay-ms", "0"))));
+int items = int.Parse(Need("items")), delayMs = int.Parse(opts.GetValueOrDefault("delay-ms", "0"));
+// --children N: a ToyParent running N ToyFanOut children of --items items each; otherwise one ToyFanOut
+bool created = opts.TryGetValue("children", out var children)
+    ? await engine.Client.ScheduleNewAsync(nameof(ToyParent), instance, new ToyParentInput(int.Parse(children), items, delayMs))
+    : await engine.Client.ScheduleNewAsync(nameof(ToyFanOut), instance, new ToyInput(items, delayMs));
 Console.WriteLine(created ? "scheduled" : "resuming");
 var final = await engine.Client.WaitForCompletionAsync(instance);
 Console.WriteLine($"final {final.State} {final.Error}");

@@ -3,11 +3,12 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Pipeline.Core.Orchestration;
+using Pipeline.Core.Runs;
 
 namespace Pipeline.EngineHarness;
 
-/// <summary>Input of <see cref="ToyFanOut"/>: <see cref="Items"/> WriteItem calls, each pausing <see cref="DelayMs"/>.</summary>
-public sealed record ToyInput(int Items, int DelayMs);
+/// <summary>Input of <see cref="ToyFanOut"/>: items <see cref="First"/> .. First + Items - 1.</summary>
+public sealed record ToyInput(int Items, int DelayMs, int First = 0);
 
 public sealed record ItemInput(int Item, int DelayMs);
 
@@ -19,15 +20,38 @@ public sealed record ToyItemResult(int Item, string Blob);
 /// </summary>
 public sealed class ToyFanOut : Orchestrator<ToyInput, int>
 {
+    /// <summary>The run's default activity retry (<see cref="RetryOptions"/>): an activity that meets storage down
+    /// beyond its storage client's own retries fails, and the engine runs it again after a durable timer.</summary>
+    private static readonly RetryPolicy ActivityRetry = new RetryOptions().ToPolicy();
+
     public override async Task<int> RunAsync(IRunContext context, ToyInput input)
     {
         context.SetCustomStatus(new { stage = "fan-out" });
         var calls = Enumerable.Range(0, input.Items)
-            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(i, input.DelayMs)))
+            .Select(i => context.CallActivityAsync<ToyItemResult>(WriteItem.ActivityName, new ItemInput(input.First + i, input.DelayMs), ActivityRetry))
             .ToList();
         var results = await Task.WhenAll(calls);
         context.SetCustomStatus(new { stage = "summary" });
         return await context.CallActivityAsync<int>(Summarize.ActivityName, results.Select(r => r.Item).ToArray());
+    }
+}
+
+/// <summary>A parent of <see cref="ToyFanOut"/> children ("{id}-c{n}", <c>Children</c> of <c>ItemsPerChild</c> items each,
+/// run one after another, so there is a step of the parent between every child's completion and the next child).</summary>
+public sealed record ToyParentInput(int Children, int ItemsPerChild, int DelayMs);
+
+public sealed class ToyParent : Orchestrator<ToyParentInput, int>
+{
+    public override async Task<int> RunAsync(IRunContext context, ToyParentInput input)
+    {
+        int total = 0;
+        for (int c = 0; c < input.Children; c++)
+        {
+            context.SetCustomStatus(new { stage = $"child {c}" });
+            total += await context.CallSubOrchestratorAsync<int>(nameof(ToyFanOut), $"{context.InstanceId}-c{c}",
+                new ToyInput(input.ItemsPerChild, input.DelayMs, c * input.ItemsPerChild));
+        }
+        return total;
     }
 }
 
@@ -45,7 +69,8 @@ public sealed class WriteItem(BlobContainerClient container) : Activity<ItemInpu
 
     public override async Task<ToyItemResult> RunAsync(ItemInput input, CancellationToken cancellationToken)
     {
-        await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Environment.ProcessId}-{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), cancellationToken);
+        // overwrite: a request retried by the client after a lost response (storage restarting) finds its own marker
+        await container.GetBlobClient($"{MarkerPrefix(input.Item)}{Environment.ProcessId}-{Guid.NewGuid():N}").UploadAsync(new BinaryData(Array.Empty<byte>()), overwrite: true, cancellationToken);
         if (input.DelayMs > 0) await Task.Delay(input.DelayMs, cancellationToken);
         string blob = OutputBlob(input.Item);
         try

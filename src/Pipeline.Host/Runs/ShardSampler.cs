@@ -57,6 +57,7 @@ public sealed class ShardSampler(PipelineStorage storage, ModelProvider models, 
         IReadOnlyList<float[]>? outputs = null;
         if (ready.Count > 0)
         {
+            logger.LogInformation("Run {RunId} shard {Shard}: sampling {Count} items ({Steps} steps)", request.RunId, request.ShardIndex, ready.Count, sampling.Steps);
             try { outputs = sampler.Sample(ready.Select(r => r.Input).ToList(), sampling, cancellationToken); }
             catch (Exception e) when (e is ArgumentException or InvalidDataException)
             {

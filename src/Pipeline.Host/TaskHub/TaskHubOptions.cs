@@ -56,8 +56,10 @@ public sealed class TaskHubOptions
     /// step, which makes a large fan-out quadratic); the state is still checkpointed at every step.</summary>
     public bool ExtendedSessionsEnabled { get; set; } = true;
 
-    /// <summary>How long an idle extended session stays in memory.</summary>
-    public TimeSpan ExtendedSessionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long an idle extended session stays in memory. Short, because a partition that moves to another
+    /// process (a process joined, or is stopping) is handed over only when its sessions have ended: a long idle
+    /// timeout pauses the instances of a moving partition that long. Framework default: 30 s.</summary>
+    public TimeSpan ExtendedSessionIdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Partition ownership in a table (the provider's newer partition manager) instead of blob leases.</summary>
     public bool UseTablePartitionManagement { get; set; }

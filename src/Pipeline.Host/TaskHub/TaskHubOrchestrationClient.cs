@@ -14,7 +14,7 @@ namespace Pipeline.Host.TaskHub;
 
 /// <summary>One event of an instance's history: its type, id (the sequence number of a scheduled call), the call it
 /// completes (TaskCompleted/TaskFailed), its name and input (JSON) where it has them.</summary>
-public sealed record HistoryRecord(DurableTask.Core.History.EventType Type, int EventId, int? TaskScheduledId, string? Name, string? Input = null);
+public sealed record HistoryRecord(DurableTask.Core.History.EventType Type, int EventId, int? TaskScheduledId, string? Name, string? Input = null, string? Result = null);
 
 /// <summary>
 /// The port's <see cref="IOrchestrationClient"/> over the framework's <see cref="TaskHubClient"/>, with the same
@@ -117,7 +117,8 @@ public sealed class TaskHubOrchestrationClient : IOrchestrationClient
             int? scheduledId = e.TryGetProperty("TaskScheduledId", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt32() : null;
             string? name = e.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
             string? input = e.TryGetProperty("Input", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
-            records.Add(new HistoryRecord(type, e.GetProperty("EventId").GetInt32(), scheduledId, name, input));
+            string? result = e.TryGetProperty("Result", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+            records.Add(new HistoryRecord(type, e.GetProperty("EventId").GetInt32(), scheduledId, name, input, result));
         }
         return records;
     }

@@ -25,7 +25,7 @@ internal sealed class HarnessProcess : IDisposable
     /// <summary>Completes when the worker runs and the instance is scheduled (or found scheduled).</summary>
     public Task Up => _up.Task;
 
-    public static HarnessProcess Start(string connectionString, string hub, BlobContainerClient toy, string instance, int items, int delayMs, int concurrency = 4)
+    public static HarnessProcess Start(string connectionString, string hub, BlobContainerClient toy, string instance, int items, int delayMs, int concurrency = 4, int children = 0)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Pipeline.EngineHarness.dll");
         Assert.True(File.Exists(dll), $"harness not built next to the tests: {dll}");
@@ -34,6 +34,7 @@ internal sealed class HarnessProcess : IDisposable
         foreach (var a in new[] { "--connection", connectionString, "--hub", hub, "--toy-container", toy.Name, "--instance", instance,
                      "--items", items.ToString(), "--delay-ms", delayMs.ToString(), "--concurrency", concurrency.ToString() })
             psi.ArgumentList.Add(a);
+        if (children > 0) { psi.ArgumentList.Add("--children"); psi.ArgumentList.Add(children.ToString()); }
         var harness = new HarnessProcess(Process.Start(psi)!);
         harness._process.OutputDataReceived += (_, e) =>
         {
@@ -68,14 +69,15 @@ internal sealed class HarnessProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>The toy items whose WriteItem result is in the instance's committed history.</summary>
+    /// <summary>The toy items whose WriteItem result is in the instance's committed history (read from each
+    /// TaskCompleted's result, which names its item).</summary>
     public static async Task<List<int>> CommittedItemsAsync(TaskHubOrchestrationClient client, string instance)
     {
         var history = await client.GetHistoryAsync(instance);
-        var itemOfCall = history.Where(h => h.Type == EventType.TaskScheduled && h.Name == WriteItem.ActivityName)
-            .ToDictionary(h => h.EventId, h => JsonDocument.Parse(h.Input!).RootElement.GetProperty("item").GetInt32());
-        return history.Where(h => h.Type == EventType.TaskCompleted && itemOfCall.ContainsKey(h.TaskScheduledId!.Value))
-            .Select(h => itemOfCall[h.TaskScheduledId!.Value]).ToList();
+        var writeCalls = history.Where(h => h.Type == EventType.TaskScheduled && h.Name == WriteItem.ActivityName).Select(h => h.EventId).ToHashSet();
+        return history.Where(h => h.Type == EventType.TaskCompleted && writeCalls.Contains(h.TaskScheduledId!.Value))
+            .Select(h => JsonDocument.Parse(h.Result ?? throw new InvalidDataException($"{instance}: TaskCompleted {h.EventId} has no result"))
+                .RootElement.GetProperty("item").GetInt32()).ToList();
     }
 
     /// <summary>Process ids that ran toy activities (from the marker blob names).</summary>
