@@ -54,6 +54,7 @@ public sealed class DrivingComposer(DrivingDatasets datasets) : IItemComposer, I
         using var image = ImageBuffer.FromSamples<byte>(frame.Camera.Width, frame.Camera.Height, 3, camera.Rgb);
         return new ComposedFile(PngCodec.Encode(image), "image/png")
         {
+            Encoding = "PNG (lossless) camera image; lidar sweep .pcd.bin beside it",
             Sidecars = [new ComposedSidecar(SweepSuffix, LidarPointCloud.Encode(lidar.Points), "application/octet-stream")],
         };
     }
