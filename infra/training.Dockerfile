@@ -1,6 +1,8 @@
 # Training job image for Azure Container Apps Jobs (GPU workload profile): trains the reference-guided inpainting
 # denoiser and writes an ONNX model package (docs/model-package.md). Build from the repository root:
 #   docker build -f infra/training.Dockerfile -t pipeline-training:1 .
+# The job reads training tensors, not DICOMs: export them first with the C# preparation
+#   ./pipeline train-data export --dataset /datasets/mammo --out /data/mammo [--transfer-pairs /datasets/lt]
 # Run (parameters from the environment; every train.py option has a TRAIN_<OPTION> variable, see training/README.md):
 #   docker run --gpus all -v /data/mammo:/data:ro -v /runs/mammo-1:/out \
 #     -e TRAIN_MAX_MINUTES=240 -e TRAIN_SEED=0 pipeline-training:1
@@ -12,14 +14,12 @@
 # replace the tag with @sha256:<digest>.
 FROM pytorch/pytorch:2.4.1-cuda12.1-cudnn9-runtime
 
-# Pure-Python dependencies, pinned. numpy < 2 keeps torch 2.4's numpy bridge and pydicom 2.x on the ABI they were
-# built for; onnx 1.16 reads/checks opset 17 graphs; pydicom decodes uncompressed and RLE DICOM natively (add
-# pylibjpeg + pylibjpeg-openjpeg for JPEG / JPEG 2000 transfer syntaxes if the dataset uses them).
+# Pure-Python dependencies, pinned. numpy < 2 keeps torch 2.4's numpy bridge on the ABI it was built for; onnx 1.16
+# reads/checks opset 17 graphs. No DICOM reader: the job reads the .npy tensors `pipeline train-data export` writes.
 RUN python -m pip install --no-cache-dir \
-        "numpy==1.26.4" "scipy==1.13.1" "pillow==10.4.0" "pydicom==2.4.4" "onnx==1.16.2" \
-        "pylibjpeg==2.0.1" "pylibjpeg-openjpeg==2.3.0" "pylibjpeg-libjpeg==2.2.0"
+        "numpy==1.26.4" "scipy==1.13.1" "pillow==10.4.0" "onnx==1.16.2"
 
-# Non-root user; /data is the dataset (read-only mount), /out the run folder (checkpoints, logs, package).
+# Non-root user; /data is the exported training data (read-only mount), /out the run folder (checkpoints, logs, package).
 RUN useradd --create-home --uid 10001 trainer && mkdir -p /data /out && chown trainer /out
 WORKDIR /app
 COPY training/*.py /app/training/
