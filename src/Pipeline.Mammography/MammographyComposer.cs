@@ -145,6 +145,18 @@ public sealed class MammographyComposer : IItemComposer
         return gray;
     }
 
+    public Task<ComposedFile> ComposeAsync(ComposeInput input, IBlobReader blobs, CancellationToken cancellationToken) => Task.FromResult(Compose(input));
+
+    /// <summary>The annotation file name under runs/{id}/out/.</summary>
+    public const string AnnotationFile = "finding_annotations.csv";
+
+    public Task<IReadOnlyList<OutputFile>> AnnotationsAsync(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results,
+        IReadOnlyDictionary<string, Lineage> lineages, IBlobReader blobs, CancellationToken cancellationToken)
+    {
+        var file = Annotations(planned, results, lineages);
+        return Task.FromResult<IReadOnlyList<OutputFile>>([new OutputFile(AnnotationFile, file.Content, file.ContentType)]);
+    }
+
     public ComposedFile Annotations(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results, IReadOnlyDictionary<string, Lineage> lineages) =>
         new(Encoding.UTF8.GetBytes(SyntheticFindingsCsv.Csv(planned, results, lineages)), "text/csv");
 }

@@ -24,19 +24,23 @@ public sealed class DemoCommand : ICommandGroup
 {
     public Command Build()
     {
-        var cmd = new Command("demo", "Run the local demo: synthetic mammograms -> datasets/ -> augmentation run with the demo model -> report and augmented dataset.");
+        var cmd = new Command("demo", "Run the local demo: synthetic mammograms (or, with --domain driving, synthetic driving scenes) -> datasets/ -> augmentation run with the demo model -> report and augmented dataset.");
+        var domain = new Option<string>("--domain") { Description = "mammography (synthetic mammograms, models/mammo-tiny) or driving (synthetic camera + lidar scenes, models/driving-tiny).", DefaultValueFactory = _ => "mammography" };
+        domain.AcceptOnlyFromAmong("mammography", "driving");
+        var scenes = new Option<int>("--scenes") { Description = "Driving: synthetic scenes to generate (4 key frames each).", DefaultValueFactory = _ => 3 };
         var count = new Option<int>("--images") { Description = "Synthetic images to generate.", DefaultValueFactory = _ => 16 };
-        var items = new Option<int>("--items-per-task") { Description = "Items per task (insertion, replacement, reinsertion).", DefaultValueFactory = _ => 8 };
+        var items = new Option<int?>("--items-per-task") { Description = "Items per task (insertion, replacement, reinsertion); default 8 (driving 3)." };
         var steps = new Option<int?>("--steps") { Description = "Sampler steps (default: the model's)." };
         var seed = new Option<long>("--seed") { Description = "Run seed.", DefaultValueFactory = _ => 2026 };
-        var model = new Option<DirectoryInfo?>("--model") { Description = "Model package folder (default models/mammo-tiny)." };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Model package folder (default models/mammo-tiny, or models/driving-tiny with --domain driving)." };
         var fresh = new Option<bool>("--fresh") { Description = "Start from empty storage (deletes .pipeline/demo)." };
-        foreach (var o in new Option[] { count, items, steps, seed, model, fresh }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { domain, count, scenes, items, steps, seed, model, fresh }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
-                return await RunAsync(parse.GetValue(count), parse.GetValue(items), parse.GetValue(steps), parse.GetValue(seed),
+                bool driving = parse.GetValue(domain) == "driving";
+                return await RunAsync(driving, driving ? parse.GetValue(scenes) : parse.GetValue(count), parse.GetValue(items) ?? (driving ? 3 : 8), parse.GetValue(steps), parse.GetValue(seed),
                     parse.GetValue(model)?.FullName, parse.GetValue(fresh), cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return ExitCodes.Cancelled; }
@@ -44,14 +48,14 @@ public sealed class DemoCommand : ICommandGroup
         return cmd;
     }
 
-    private static async Task<int> RunAsync(int images, int itemsPerTask, int? steps, long seed, string? modelFolder, bool fresh, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(bool driving, int images, int itemsPerTask, int? steps, long seed, string? modelFolder, bool fresh, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         string root = CliStorage.RepositoryRoot;
         string work = Path.Combine(root, ".pipeline", "demo");
         if (fresh && Directory.Exists(work)) Directory.Delete(work, recursive: true);
         Directory.CreateDirectory(work);
-        modelFolder ??= Path.Combine(root, "models", "mammo-tiny");
+        modelFolder ??= Path.Combine(root, "models", driving ? "driving-tiny" : "mammo-tiny");
         if (!File.Exists(Path.Combine(modelFolder, "model.json")))
         {
             Console.Error.WriteLine($"demo: no model package at {modelFolder} (model.json missing). Train one with training/train.py or pass --model.");
@@ -90,9 +94,23 @@ public sealed class DemoCommand : ICommandGroup
             var storage = host.Storage;
 
             // 1. synthetic dataset
-            string datasetName = $"synthetic-mammo-{images}";
+            string datasetName = driving ? $"synthetic-driving-{images}" : $"synthetic-mammo-{images}";
             string datasetFolder = Path.Combine(work, "datasets", datasetName);
-            if (!File.Exists(Path.Combine(datasetFolder, SyntheticMammoDataset.AnnotationFileName)))
+            var drivingOptions = new Pipeline.Driving.Synthetic.SyntheticDrivingOptions { Scenes = images, SamplesPerScene = 4, Seed = 42 };
+            if (driving)
+            {
+                if (!File.Exists(Path.Combine(datasetFolder, drivingOptions.Version, "scene.json")))
+                {
+                    var summary = await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+                    {
+                        var task = ctx.AddTask("ray casting key frames", maxValue: images * drivingOptions.SamplesPerScene);
+                        return await Pipeline.Driving.Synthetic.SyntheticDrivingDataset.WriteToFolderAsync(drivingOptions, datasetFolder, new Progress<int>(n => task.Value = n), cancellationToken);
+                    });
+                    Step($"Generated {summary.Scenes} synthetic driving scenes ({summary.Samples} key frames, {summary.Annotations} annotations)");
+                }
+                else Step($"Reusing the synthetic dataset in {datasetFolder}");
+            }
+            else if (!File.Exists(Path.Combine(datasetFolder, SyntheticMammoDataset.AnnotationFileName)))
             {
                 var summary = await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = images, Seed = 42 }, datasetFolder, cancellationToken: cancellationToken);
                 Step($"Generated {summary.Images} synthetic mammograms ({summary.Findings} findings: {string.Join(", ", summary.FindingsByCategory.Select(p => $"{p.Key} {p.Value}"))})");
@@ -142,7 +160,7 @@ public sealed class DemoCommand : ICommandGroup
                     new AugmentationTask { Mode = TaskMode.Reinsertion, Count = itemsPerTask },
                 ],
                 Sampler = steps is null ? null : new SamplerSettings { Steps = steps },
-                RealismGate = new RealismGate { MinSsim = 0.5 },
+                RealismGate = driving ? null : new RealismGate { MinSsim = 0.5 },
             };
             if (await host.Orchestrations.GetInstanceAsync(runId, cancellationToken) is null)
             {
@@ -180,7 +198,7 @@ public sealed class DemoCommand : ICommandGroup
             }
             table.AddRow("report", Markup.Escape(Path.Combine(outFolder, RunBlobs.ReportHtml)));
             table.AddRow("augmented dataset", Markup.Escape(Path.Combine(outFolder, "out")) + $" ({files} files)");
-            table.AddRow("annotations", Markup.Escape(Path.Combine(outFolder, RunBlobs.Annotations.Replace('/', Path.DirectorySeparatorChar))));
+            table.AddRow("annotations", Markup.Escape(driving ? Path.Combine(outFolder, "out", drivingOptions.Version) + " (nuScenes tables)" : Path.Combine(outFolder, RunBlobs.Annotations.Replace('/', Path.DirectorySeparatorChar))));
             table.AddRow("time", $"{clock.Elapsed.TotalSeconds:0} s");
             AnsiConsole.Write(table);
             return exit;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Pipeline.Driving.Insertion;
 using Pipeline.Driving.NuScenes;
 using Pipeline.Driving.Rendering;
 using Spectre.Console;
@@ -18,7 +19,48 @@ public sealed class SceneCommands : ICommandGroup
         var scene = new Command("scene", "Look at nuScenes-format driving samples.");
         scene.Subcommands.Add(Render());
         scene.Subcommands.Add(RoundTrip());
+        scene.Subcommands.Add(ExportTraining());
         return scene;
+    }
+
+    private static Command ExportTraining()
+    {
+        var export = new Command("export-training", "Write the training examples of the MObI-style driving model (docs/driving.md, \"Training data\"): per object passing MObI's filters, examples with a tracked reference (dt ~ Beta(4, 1)); per key frame, empty-box examples; prepared by the same code as a run's items. Writes examples.tensors and manifest.json.");
+        var dataset = new Argument<DirectoryInfo>("dataset") { Description = "The dataset folder (nuScenes dataroot)." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for examples.tensors and manifest.json.", Required = true };
+        var resolution = new Option<int>("--resolution") { Description = "D (camera and range crops are D x D).", DefaultValueFactory = _ => 32 };
+        var referenceSize = new Option<int>("--reference-size") { Description = "S (the reference crop is S x S).", DefaultValueFactory = _ => 32 };
+        var variants = new Option<int>("--variants") { Description = "Tracked-reference draws per object and frame.", DefaultValueFactory = _ => 2 };
+        var emptyPer = new Option<int>("--empty-per-sample") { Description = "Empty-box examples per key frame.", DefaultValueFactory = _ => 1 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the reference and empty-box draws.", DefaultValueFactory = _ => 0UL };
+        export.Arguments.Add(dataset);
+        export.Options.Add(output); export.Options.Add(resolution); export.Options.Add(referenceSize); export.Options.Add(variants); export.Options.Add(emptyPer); export.Options.Add(seed);
+        export.SetAction(async (parse, ct) =>
+        {
+            var dir = parse.GetValue(dataset)!;
+            if (!dir.Exists) { Console.Error.WriteLine($"dataset folder '{dir.FullName}' does not exist"); return ExitCodes.NotFound; }
+            var options = new DrivingTrainingExportOptions
+            {
+                Resolution = parse.GetValue(resolution), ReferenceSize = parse.GetValue(referenceSize), Variants = parse.GetValue(variants),
+                EmptyPerSample = parse.GetValue(emptyPer), Seed = parse.GetValue(seed),
+            };
+            DrivingTrainingExportSummary summary = null!;
+            try
+            {
+                await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("key frames");
+                    summary = await DrivingTrainingExport.WriteAsync(dir.FullName, parse.GetValue(output)!.FullName, options, new Progress<int>(n => task.Value = n), ct);
+                });
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)
+            {
+                Console.Error.WriteLine(ex.Message); return ExitCodes.Usage;
+            }
+            Console.WriteLine($"{summary.Examples} examples ({summary.ObjectExamples} with a tracked reference, {summary.EmptyExamples} empty boxes; {summary.RefusedEmptyBoxes} empty-box candidates refused) from {summary.Samples} key frames -> {parse.GetValue(output)!.FullName}");
+            return ExitCodes.Ok;
+        });
+        return export;
     }
 
     private static Command Render()

@@ -43,11 +43,27 @@ public sealed record AugmentationTask
     public IReadOnlyDictionary<string, int>? Targets { get; init; }
 
     /// <summary>Items this task asks for.</summary>
+    /// <summary>Driving datasets: explicit edits of key frames (docs/driving.md, "Runs").</summary>
+    public IReadOnlyList<SceneEdit>? Edits { get; init; }
+
     [JsonIgnore]
-    public long ItemCount => Count ?? Targets?.Values.Sum(v => (long)v) ?? 0;
+    public long ItemCount => Count ?? Targets?.Values.Sum(v => (long)v) ?? Edits?.Count ?? 0;
 }
 
 /// <summary>Sampler settings; a null field means the model package's default (model.json "sampler"/"guidance").</summary>
+/// <summary>One explicit edit of a driving key frame: insertion at a 3D box (centre, size w-l-h, rotation w-x-y-z, global
+/// frame), replacement or reinsertion of an annotated object; the reference object by annotation token.</summary>
+public sealed record SceneEdit
+{
+    public required string Sample { get; init; }
+    public string? Annotation { get; init; }
+    public string? Reference { get; init; }
+    public string? Class { get; init; }
+    public IReadOnlyList<double>? Center { get; init; }
+    public IReadOnlyList<double>? Size { get; init; }
+    public IReadOnlyList<double>? Rotation { get; init; }
+}
+
 public sealed record SamplerSettings
 {
     public SchedulerKind? Scheduler { get; init; }

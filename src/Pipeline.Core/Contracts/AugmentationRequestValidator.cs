@@ -70,10 +70,13 @@ public static class AugmentationRequestValidator
                 {
                     bool hasCount = t.TryGetProperty("count", out var count);
                     bool hasTargets = t.TryGetProperty("targets", out var targets);
-                    if (hasCount == hasTargets)
-                        problems.Add(new($"$.tasks[{i}]", hasCount
-                            ? "has both 'count' and 'targets'; give one"
-                            : "needs either 'count' or 'targets' (per-class counts, e.g. {\"Mass\": 50})"));
+                    bool hasEdits = t.TryGetProperty("edits", out var edits);
+                    int given = (hasCount ? 1 : 0) + (hasTargets ? 1 : 0) + (hasEdits ? 1 : 0);
+                    if (given != 1)
+                        problems.Add(new($"$.tasks[{i}]", given > 1
+                            ? "has more than one of 'count', 'targets' and 'edits'; give one"
+                            : "needs either 'count' or 'targets' (per-class counts, e.g. {\"Mass\": 50}) or 'edits' (driving: explicit boxes)"));
+                    if (hasEdits && edits.ValueKind == JsonValueKind.Array) total += edits.GetArrayLength();
                     if (hasCount && count.ValueKind == JsonValueKind.Number && count.TryGetInt64(out long c) && c > 0) total += c;
                     if (hasTargets && targets.ValueKind == JsonValueKind.Object)
                         foreach (var p in targets.EnumerateObject())

@@ -17,6 +17,8 @@ public static class ModelTensorNames
     public const string Detail = "detail";
     /// <summary>The unmasked target crop: the paired reference for metrics and the report (not a model input).</summary>
     public const string Original = "original";
+    /// <summary>The destination 3D box's corners per modality (modalities x 8 x 3; driving models, docs/model-package.md).</summary>
+    public const string Box = "box";
     /// <summary>The generated crop (the GPU worker's output).</summary>
     public const string Sample = "sample";
     /// <summary>The copy&amp;paste baseline's crop: the reference pasted into the box with the run's compositing (not a model input).</summary>

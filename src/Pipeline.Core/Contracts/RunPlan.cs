@@ -32,6 +32,9 @@ public sealed record WorkItem
     public required string ClassName { get; init; }
     /// <summary>The item's own seed (derived from the run seed and the item id), so items reproduce independently.</summary>
     public required long Seed { get; init; }
+    /// <summary>Fields a domain needs beyond the ones above (driving: the key frame, the 3D boxes, the reference
+    /// annotation; docs/driving.md, "Runs"). Absent for mammography.</summary>
+    public IReadOnlyDictionary<string, string>? Details { get; init; }
 }
 
 /// <summary>A shard of the fan-out: its items live in their own blob (runs/{id}/plan/shard-NNNNN.json) so orchestration

@@ -33,12 +33,28 @@ public interface IItemComposer
     /// before composing so that the lineage written into the output can name the output blob.</summary>
     string OutputExtension(WorkItem item, OutputFormat format);
 
-    /// <summary>The augmented image: the sample pasted back into the full-resolution target.</summary>
-    ComposedFile Compose(ComposeInput input);
+    /// <summary>The augmented output: the sample pasted back into the full-resolution target (and files beside it).
+    /// Reads any other file it needs (e.g. the lidar sweep of a driving sample) through <paramref name="blobs"/>.</summary>
+    Task<ComposedFile> ComposeAsync(ComposeInput input, IBlobReader blobs, CancellationToken cancellationToken);
 
-    /// <summary>The augmented dataset's annotation file (runs/{id}/out/...): one row per kept synthetic item.</summary>
+    /// <summary>The augmented dataset's annotation files under runs/{id}/out/ (mammography: one CSV row per kept item;
+    /// driving: the nuScenes tables of the edited samples). The first file is the one the report names.</summary>
     /// <param name="planned">Every planned item, in plan order.</param>
     /// <param name="results">Final item results by item id.</param>
     /// <param name="lineages">Lineage of every composed item by item id.</param>
-    ComposedFile Annotations(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results, IReadOnlyDictionary<string, Lineage> lineages);
+    Task<IReadOnlyList<OutputFile>> AnnotationsAsync(IReadOnlyList<WorkItem> planned, IReadOnlyDictionary<string, ItemResult> results,
+        IReadOnlyDictionary<string, Lineage> lineages, IBlobReader blobs, CancellationToken cancellationToken);
+}
+
+/// <summary>A file of the augmented dataset, at runs/{id}/out/{Path}.</summary>
+public sealed record OutputFile(string Path, byte[] Content, string ContentType);
+
+/// <summary>A picture of one item for the report (PNG).</summary>
+public sealed record ItemPicture(string Label, byte[] Png);
+
+/// <summary>A composer that draws its own per-item pictures for the report (driving: camera, range view and bird's-eye
+/// view before and after); without it the report shows the model-resolution crops.</summary>
+public interface IItemPictures
+{
+    Task<IReadOnlyList<ItemPicture>> PicturesAsync(WorkItem item, ItemResult result, IBlobReader blobs, CancellationToken cancellationToken);
 }

@@ -14,7 +14,13 @@ public sealed record MeasuredItem(IReadOnlyDictionary<string, double> Metrics, f
 {
     public float[]? CopyPaste { get; init; }
     public float[]? RealObject { get; init; }
+    /// <summary>Further single-channel patch pairs (display space, resolution squared) LPIPS is computed on, by key
+    /// (driving: "depth" and "intensity", the thesis's D-LPIPS and I-LPIPS on range patches).</summary>
+    public IReadOnlyDictionary<string, PatchPair> Pairs { get; init; } = new Dictionary<string, PatchPair>();
 }
+
+/// <summary>An original and a generated patch (and the copy&amp;paste baseline's, when the domain has one).</summary>
+public sealed record PatchPair(float[] Original, float[] Generated, float[]? CopyPaste = null);
 
 /// <summary>What a domain measures per item, from the item's prepared inputs and the generated sample.</summary>
 public interface IItemMeasurer

@@ -49,7 +49,11 @@ public sealed class DrivingSample
         return db.Samples.FirstOrDefault(s => s.Token == key);
     }
 
-    public static async Task<DrivingSample> LoadAsync(string folder, NuScenesDataset db, NuSample sample, ObjectFilterOptions? filters = null, CancellationToken cancellationToken = default)
+    public static Task<DrivingSample> LoadAsync(string folder, NuScenesDataset db, NuSample sample, ObjectFilterOptions? filters = null, CancellationToken cancellationToken = default) =>
+        LoadAsync((file, ct) => File.ReadAllBytesAsync(Path.Combine(folder, file), ct), db, sample, filters, cancellationToken);
+
+    /// <summary>Loads a key frame reading its files (paths relative to the dataroot) through <paramref name="read"/>.</summary>
+    public static async Task<DrivingSample> LoadAsync(Func<string, CancellationToken, Task<byte[]>> read, NuScenesDataset db, NuSample sample, ObjectFilterOptions? filters = null, CancellationToken cancellationToken = default)
     {
         var cam = db.DataOf(sample.Token, "CAM_FRONT") ?? throw new InvalidDataException($"sample {sample.Token} has no CAM_FRONT key frame");
         var lidar = db.DataOf(sample.Token, "LIDAR_TOP") ?? throw new InvalidDataException($"sample {sample.Token} has no LIDAR_TOP key frame");
@@ -57,12 +61,12 @@ public sealed class DrivingSample
         var (lidarCalib, lidarEgo) = db.PosesOf(lidar);
         var intrinsics = db.IntrinsicsOf(cam);
         byte[] rgb;
-        using (var image = JpegCodec.Decode(await File.ReadAllBytesAsync(Path.Combine(folder, cam.Filename!), cancellationToken).ConfigureAwait(false), cam.Filename!))
+        using (var image = DecodeImage(await read(cam.Filename!, cancellationToken).ConfigureAwait(false), cam.Filename!))
         {
             if (image.Channels != 3) throw new InvalidDataException($"{cam.Filename}: expected an RGB image, got {image.Channels} channels");
             rgb = image.Pixels<byte>().ToArray();
         }
-        var points = LidarPointCloud.Decode(await File.ReadAllBytesAsync(Path.Combine(folder, lidar.Filename!), cancellationToken).ConfigureAwait(false), lidar.Filename!);
+        var points = LidarPointCloud.Decode(await read(lidar.Filename!, cancellationToken).ConfigureAwait(false), lidar.Filename!);
         var categoryOf = db.Instances.ToDictionary(i => i.Token, i => db.Categories.FirstOrDefault(c => c.Token == i.CategoryToken)?.Name ?? "?");
         var anns = db.AnnotationsOf(sample.Token).ToList();
         var boxes = anns.Select(NuScenesDataset.BoxOf).ToList();
@@ -76,4 +80,8 @@ public sealed class DrivingSample
             LidarCalibration = lidarCalib, LidarEgoPose = lidarEgo, LidarPoints = points, Objects = objects,
         };
     }
+
+    /// <summary>A camera image (JPEG, or PNG as the pipeline's outputs are).</summary>
+    public static Pipeline.Imaging.Buffers.ImageBuffer DecodeImage(byte[] bytes, string file) =>
+        PngCodec.IsPng(bytes) ? PngCodec.Decode(bytes, file) : JpegCodec.Decode(bytes, file);
 }

@@ -54,7 +54,8 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
                 },
                 Output = $"runs/{input.RunId}/{outBlob}",
             };
-            var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify, format));
+            var output = await composer.ComposeAsync(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify, format),
+                new StorageBlobReader(storage), cancellationToken).ConfigureAwait(false);
             var written = await run.WriteIfAbsentAsync(outBlob, BinaryData.FromBytes(output.Content), output.ContentType, cancellationToken).ConfigureAwait(false);
             foreach (var sidecar in output.Sidecars)
                 await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);

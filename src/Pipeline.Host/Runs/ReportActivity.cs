@@ -17,7 +17,7 @@ namespace Pipeline.Host.Runs;
 /// <summary>
 /// Report: runs/{id}/report.json and a self-contained report.html (Pipeline.Metrics' report with thumbnails of each
 /// item's original crop, masked context, reference, result and difference), and the augmented dataset's annotation
-/// file runs/{id}/out/finding_annotations.csv written by the run's domain (<see cref="Pipeline.Core.Domains.IItemComposer.Annotations"/>).
+/// file runs/{id}/out/finding_annotations.csv written by the run's domain (<see cref="Pipeline.Core.Domains.IItemComposer.AnnotationsAsync"/>).
 /// </summary>
 public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) : Activity<RunStageInput, ReportOutcome>
 {
@@ -54,11 +54,16 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
                 Error = r is null ? "no result recorded" : r.Error ?? (r.Flags.Count > 0 ? "flagged: " + string.Join("; ", r.Flags) : null),
                 Metrics = r is null ? [] : r.Metrics.Select(m => ToMetricValue(m.Key, m.Value, learned)).ToList(),
                 Lineage = LineageMap(item, lineages.GetValueOrDefault(item.ItemId)),
-                Thumbnails = ok ? await ThumbnailsAsync(run, item.ItemId, cancellationToken).ConfigureAwait(false) : [],
+                Thumbnails = !ok ? []
+                    : domains.For(plan.Domain).Composer is Pipeline.Core.Domains.IItemPictures pictures
+                        ? (await pictures.PicturesAsync(item, r!, new StorageBlobReader(storage), cancellationToken).ConfigureAwait(false)).Select(p => new ReportImage(p.Label, "image/png", p.Png)).ToList()
+                        : await ThumbnailsAsync(run, item.ItemId, cancellationToken).ConfigureAwait(false),
             });
         }
         var request = plan.Request;
         var sampler = lineages.Values.FirstOrDefault()?.Sampler;
+        var annotations = await domains.For(plan.Domain).Composer.AnnotationsAsync(planned, results, lineages, new StorageBlobReader(storage), cancellationToken).ConfigureAwait(false);
+
         var model = new RunReportModel
         {
             RunId = input.RunId,
@@ -79,7 +84,7 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
             Lineage = new SortedDictionary<string, string>(StringComparer.Ordinal)
             {
                 ["datasetIndexSha256"] = plan.DatasetIndexSha256 ?? "", ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
-                ["annotationFile"] = $"runs/{input.RunId}/{RunBlobs.Annotations}",
+                ["annotationFile"] = annotations.Count > 0 ? $"runs/{input.RunId}/{RunBlobs.Output(annotations[0].Path)}" : "",
             },
             Definitions = [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, MetricDefinitions.Seam(SeamOptions.Default),
                 .. learned.Values, .. sets.Definitions],
@@ -93,9 +98,10 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
         // the report model, so `pipeline report <runId>` can rebuild the report (e.g. after a report-code update)
         await run.WriteIfAbsentAsync(RunBlobs.ReportModel, BinaryData.FromString(System.Text.Json.JsonSerializer.Serialize(model, RunReport.JsonOptions)),
             "application/json", cancellationToken).ConfigureAwait(false);
-        var annotations = domains.For(plan.Domain).Composer.Annotations(planned, results, lineages);
-        await run.WriteIfAbsentAsync(RunBlobs.Annotations, BinaryData.FromBytes(annotations.Content), annotations.ContentType, cancellationToken).ConfigureAwait(false);
-        return new ReportOutcome($"runs/{input.RunId}/{RunBlobs.ReportJson}", $"runs/{input.RunId}/{RunBlobs.ReportHtml}", $"runs/{input.RunId}/{RunBlobs.Annotations}");
+        foreach (var file in annotations)
+            await run.WriteIfAbsentAsync(RunBlobs.Output(file.Path), BinaryData.FromBytes(file.Content), file.ContentType, cancellationToken).ConfigureAwait(false);
+        return new ReportOutcome($"runs/{input.RunId}/{RunBlobs.ReportJson}", $"runs/{input.RunId}/{RunBlobs.ReportHtml}",
+            annotations.Count > 0 ? $"runs/{input.RunId}/{RunBlobs.Output(annotations[0].Path)}" : "");
     }
 
     /// <summary>Gate thresholds on learned metrics that no item was measured with: stated, since they flagged nothing.</summary>

@@ -19,6 +19,8 @@ public static class RunBlobs
     public static string GenShard(int index) => $"gen/shard-{index:D5}.json";
     public static string GenTensors(string itemId) => $"gen/{itemId}.tensors";
     public static string ComposeShard(int index) => $"compose/shard-{index:D5}.json";
+    /// <summary>A file of the augmented dataset (runs/{id}/out/{path}).</summary>
+    public static string Output(string path) => $"out/{path}";
     public static string OutputImage(string itemId, string extension) => $"out/images/{itemId}{extension}";
     public static string OutputLineage(string itemId) => $"out/lineage/{itemId}.json";
     public static string ItemResult(string itemId) => $"items/{itemId}.json";

@@ -24,6 +24,7 @@ public static class RunServiceCollectionExtensions
         services.AddRunMetrics(configuration); // Pipeline:Metrics (Runs/Metrics/RunMetricsOptions.cs)
         // The domains (docs/architecture.md, "The domain seam"); the first registered is the default.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunDomain, MammographyDomain>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunDomain, Pipeline.Driving.Runs.DrivingDomain>());
         services.TryAddSingleton<RunDomains>();
 
         services.AddOrchestrator<AugmentationRunOrchestrator>();

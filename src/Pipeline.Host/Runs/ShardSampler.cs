@@ -45,7 +45,8 @@ public sealed class ShardSampler(PipelineStorage storage, ModelProvider models, 
             {
                 var t = TensorBundle.Parse((await run.ReadAsync(RunBlobs.PrepTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId);
                 ready.Add((item, new InpaintingItem((ulong)item.Seed, t.Get(ModelTensorNames.Context, item.ItemId), t.Get(ModelTensorNames.Mask, item.ItemId),
-                    t.Get(ModelTensorNames.Reference, item.ItemId), t.Get(ModelTensorNames.Detail, item.ItemId))));
+                    t.Get(ModelTensorNames.Reference, item.ItemId), t.Contains(ModelTensorNames.Detail) ? t.Get(ModelTensorNames.Detail, item.ItemId) : null,
+                    t.Contains(ModelTensorNames.Box) ? t.Get(ModelTensorNames.Box, item.ItemId) : null)));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -107,10 +108,12 @@ public sealed class ShardSampler(PipelineStorage storage, ModelProvider models, 
         int n = package.Resolution * package.Resolution, c = package.ImageChannels, s = package.Reference.Size * package.Reference.Size * package.Reference.Channels;
         return Enumerable.Range(0, count).Select(i =>
         {
-            var mask = new float[n];
-            for (int y = package.Resolution / 4; y < 3 * package.Resolution / 4; y++)
-                for (int x = package.Resolution / 4; x < 3 * package.Resolution / 4; x++) mask[y * package.Resolution + x] = 1;
-            return new InpaintingItem((ulong)i + 1, new float[n * c], mask, new float[s], new float[n * c]);
+            int m = package.Modalities.Count;
+            var mask = new float[m * n];
+            for (int g = 0; g < m; g++)
+                for (int y = package.Resolution / 4; y < 3 * package.Resolution / 4; y++)
+                    for (int x = package.Resolution / 4; x < 3 * package.Resolution / 4; x++) mask[g * n + y * package.Resolution + x] = 1;
+            return new InpaintingItem((ulong)i + 1, new float[n * c], mask, new float[s], new float[n * c], package.TakesBox ? new float[m * 24] : null);
         }).ToList();
     }
 }

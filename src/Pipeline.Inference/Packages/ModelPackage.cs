@@ -17,7 +17,7 @@ public sealed record ModelPackage
     public static class Roles
     {
         public const string Sample = "sample", Timestep = "timestep", MaskedContext = "maskedContext", Mask = "mask",
-            Reference = "reference", DetailMap = "detailMap", Prediction = "prediction", Image = "image",
+            Reference = "reference", DetailMap = "detailMap", Box = "box", Prediction = "prediction", Image = "image",
             Latent = "latent", Embedding = "embedding";
     }
 
@@ -32,6 +32,9 @@ public sealed record ModelPackage
     public required (double Min, double Max) ValueRange { get; init; }
     public LatentSpec? Latent { get; init; }
     public required InpaintingMode Inpainting { get; init; }
+    /// <summary>The sample's channel groups in order, each with its own mask channel (one group of
+    /// <see cref="ImageChannels"/> named "image" when model.json has no <c>modalities</c>).</summary>
+    public IReadOnlyList<Modality> Modalities { get; init; } = [];
     public required ReferenceSpec Reference { get; init; }
     public required ModelComponent Denoiser { get; init; }
     public ModelComponent? VaeEncoder { get; init; }
@@ -54,6 +57,9 @@ public sealed record ModelPackage
     public int SampleSize => Kind == ModelKind.Latent ? Resolution / Latent!.Downsample : Resolution;
     /// <summary>Channels of the denoiser's sample.</summary>
     public int SampleChannels => Kind == ModelKind.Latent ? Latent!.Channels : ImageChannels;
+
+    /// <summary>Whether the denoiser takes the box corners (role "box": [N, modalities, 8, 3]).</summary>
+    public bool TakesBox => Denoiser.Input(Roles.Box) is not null;
 
     /// <summary>Absolute path of a file of the package.</summary>
     public string PathOf(string file) => System.IO.Path.Combine(Directory, file);
@@ -134,6 +140,9 @@ public sealed record ModelPackage
         if (root["latent"] is JsonObject lat)
             latent = new LatentSpec(r.Int(lat, "channels", "latent"), r.Int(lat, "downsample", "latent"), r.Double(lat, "scalingFactor", "latent"));
         var inpainting = r.Enum<InpaintingMode>(root, "inpainting", new() { ["model"] = InpaintingMode.Model, ["blend"] = InpaintingMode.Blend });
+        var modalities = root["modalities"] is JsonArray mods
+            ? mods.Select((m, i) => new Modality(m?["name"]?.GetValue<string>() ?? throw r.Error("modalities", $"modality {i} has no 'name'"), r.Int(m!, "channels", "modalities"))).ToList()
+            : [new Modality("image", imageChannels)];
 
         var refNode = root["reference"] as JsonObject ?? throw r.Error("reference", "'reference' is missing");
         var reference = new ReferenceSpec(
@@ -182,7 +191,7 @@ public sealed record ModelPackage
         {
             Directory = directory, FormatVersion = format, Name = name, Version = root["version"]?.GetValue<string>() ?? "0",
             Description = root["description"]?.GetValue<string>() ?? "", Kind = kind, Resolution = resolution, ImageChannels = imageChannels,
-            ValueRange = valueRange, Latent = latent, Inpainting = inpainting, Reference = reference, Denoiser = denoiser,
+            ValueRange = valueRange, Latent = latent, Inpainting = inpainting, Modalities = modalities, Reference = reference, Denoiser = denoiser,
             VaeEncoder = vaeEncoder, VaeDecoder = vaeDecoder, ReferenceEncoder = referenceEncoder, Schedule = schedule,
             Guidance = guidance, Sampler = sampler, Preparation = preparation, ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(json)),
         };
@@ -220,6 +229,11 @@ public sealed record ModelPackage
         if (ReferenceEncoder is not null && (ReferenceEncoder.Input(Roles.Image) is null || ReferenceEncoder.Outputs.GetValueOrDefault(Roles.Embedding) is null))
             Fail("referenceEncoder", "the referenceEncoder must bind input 'image' and output 'embedding'");
         if (Sampler.Steps <= 0) Fail("sampler", "sampler steps must be positive");
+        if (Modalities.Sum(m => m.Channels) != ImageChannels)
+            Fail("modalities", $"the modalities' channels ({string.Join(" + ", Modalities.Select(m => $"{m.Name} {m.Channels}"))}) must add up to imageChannels {ImageChannels}");
+        if (Modalities.Select(m => m.Name).Distinct(StringComparer.Ordinal).Count() != Modalities.Count) Fail("modalities", "modality names must be distinct");
+        if (Modalities.Count > 1 && (Kind != ModelKind.Pixel || Inpainting != InpaintingMode.Model))
+            Fail("modalities", "several modalities are supported for pixel models with inpainting 'model' (each modality's mask is a denoiser input)");
         foreach (var c in Components)
             if (c.File.Contains("..") || System.IO.Path.IsPathRooted(c.File)) Fail(c.Name, $"file '{c.File}' must be a plain name inside the package");
         if (!Reference.NullIsZeros && (Reference.Null.Contains("..") || System.IO.Path.IsPathRooted(Reference.Null)))

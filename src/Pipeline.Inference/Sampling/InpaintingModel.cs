@@ -53,7 +53,8 @@ public sealed class InpaintingModel : IDisposable
             var d = package.Denoiser;
             Expect(package, d, Denoiser, d.Input(R.Sample)!, [n, s, s]);
             Expect(package, d, Denoiser, d.Outputs[R.Prediction], [n, s, s], output: true);
-            if (d.Input(R.Mask) is { } m) Expect(package, d, Denoiser, m, [1, s, s]);
+            if (d.Input(R.Mask) is { } m) Expect(package, d, Denoiser, m, [package.Modalities.Count, s, s]);
+            if (d.Input(R.Box) is { } bx) Expect(package, d, Denoiser, bx, [package.Modalities.Count, 8, 3]);
             if (d.Input(R.MaskedContext) is { } mc) Expect(package, d, Denoiser, mc, [n, s, s]);
             if (d.Input(R.DetailMap) is { } hf) Expect(package, d, Denoiser, hf, [n, s, s]);
             var t = Denoiser.FindInput(d.Input(R.Timestep)!)!;

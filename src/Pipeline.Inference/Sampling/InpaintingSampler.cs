@@ -80,7 +80,7 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
     private void Validate(InpaintingItem item)
     {
         var p = Model.Package;
-        int imageLen = p.ImageChannels * p.Resolution * p.Resolution, maskLen = p.Resolution * p.Resolution;
+        int imageLen = p.ImageChannels * p.Resolution * p.Resolution, maskLen = p.Modalities.Count * p.Resolution * p.Resolution;
         var refLen = p.Reference.Channels * p.Reference.Size * p.Reference.Size;
         void Check(float[]? a, int len, string what)
         {
@@ -89,7 +89,8 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
             foreach (var v in a) if (!float.IsFinite(v)) throw new ArgumentException($"Item {item.ItemId}: {what} contains a non-finite value.");
         }
         Check(item.Context, imageLen, $"context ({p.ImageChannels}x{p.Resolution}x{p.Resolution})");
-        Check(item.Mask, maskLen, $"mask (1x{p.Resolution}x{p.Resolution})");
+        Check(item.Mask, maskLen, $"mask ({p.Modalities.Count}x{p.Resolution}x{p.Resolution})");
+        if (p.TakesBox) Check(item.Box, p.Modalities.Count * 24, $"box ({p.Modalities.Count}x8x3)");
         Check(item.Reference, refLen, $"reference ({p.Reference.Channels}x{p.Reference.Size}x{p.Reference.Size})");
         if (p.Denoiser.Input(R.DetailMap) is not null) Check(item.DetailMap, imageLen, $"detail map ({p.ImageChannels}x{p.Resolution}x{p.Resolution})");
     }
@@ -98,7 +99,8 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
     {
         var p = Model.Package;
         int B = items.Length, rows = plan.Cfg ? 2 * B : B;
-        int n = p.SampleChannels, s = p.SampleSize, sampleLen = n * s * s, maskLen = s * s, c = p.ImageChannels, res = p.Resolution;
+        int modalities = p.Modalities.Count;
+        int n = p.SampleChannels, s = p.SampleSize, sampleLen = n * s * s, maskLen = modalities * s * s, c = p.ImageChannels, res = p.Resolution;
         var refLen = Model.DenoiserReferenceLength;
         var d = p.Denoiser;
         var blend = p.Inpainting == InpaintingMode.Blend;
@@ -107,7 +109,8 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
         var maskS = new float[B * maskLen];
         for (var b = 0; b < B; b++) SampleSpaceMask(items[b].Mask, res, p.Kind == ModelKind.Latent ? p.Latent!.Downsample : 1, maskS.AsSpan(b * maskLen, maskLen));
         var maskedImage = new float[B * c * res * res];
-        for (var b = 0; b < B; b++) MaskedContext(items[b].Context, items[b].Mask, c, res * res, maskedImage.AsSpan(b * c * res * res, c * res * res));
+        var groups = p.Modalities.Select(m => m.Channels).ToArray();
+        for (var b = 0; b < B; b++) MaskedContext(items[b].Context, items[b].Mask, groups, res * res, maskedImage.AsSpan(b * c * res * res, c * res * res));
         float[] maskedCtx = d.Input(R.MaskedContext) is null ? [] : ToSampleSpace(maskedImage, B);
         float[] known0 = blend ? ToSampleSpace(items.SelectMany(i => i.Context).ToArray(), B) : [];
         float[] detail = d.Input(R.DetailMap) is null ? [] : ToSampleSpace(items.SelectMany(i => i.DetailMap!).ToArray(), B);
@@ -137,7 +140,13 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
             long[] Shape(params long[] tail) => [rows, .. tail];
             Add(R.Sample, modelIn, Shape(n, s, s));
             if (Model.TimestepType == TensorElementType.Int64) Add(R.Timestep, tLong, [rows]); else Add(R.Timestep, tFloat, [rows]);
-            if (d.Input(R.Mask) is not null) Add(R.Mask, Stack(maskS, maskS, plan.Cfg), Shape(1, s, s));
+            if (d.Input(R.Mask) is not null) Add(R.Mask, Stack(maskS, maskS, plan.Cfg), Shape(modalities, s, s));
+            if (d.Input(R.Box) is not null)
+            {
+                // CFG's unconditional rows get the all-zero box with the null reference (MObI drops both together)
+                var condBox = items.SelectMany(i => i.Box!).ToArray();
+                Add(R.Box, plan.Cfg ? Stack(new float[condBox.Length], condBox, true) : condBox, Shape(modalities, 8, 3));
+            }
             if (d.Input(R.MaskedContext) is not null) Add(R.MaskedContext, Stack(maskedCtx, maskedCtx, plan.Cfg), Shape(n, s, s));
             if (d.Input(R.DetailMap) is not null) Add(R.DetailMap, Stack(detail, detail, plan.Cfg), Shape(n, s, s));
             if (d.Input(R.Reference) is not null)
@@ -246,11 +255,18 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
     }
 
     /// <summary>Context with the region to generate zeroed: context ⊙ (1 − mask), per channel.</summary>
-    internal static void MaskedContext(ReadOnlySpan<float> context, ReadOnlySpan<float> mask, int channels, int plane, Span<float> result)
+    internal static void MaskedContext(ReadOnlySpan<float> context, ReadOnlySpan<float> mask, int channels, int plane, Span<float> result) =>
+        MaskedContext(context, mask, [channels], plane, result);
+
+    /// <summary>Context with each modality's region zeroed by its own mask plane: the channels of group g (in order) times
+    /// (1 − mask[g]).</summary>
+    internal static void MaskedContext(ReadOnlySpan<float> context, ReadOnlySpan<float> mask, IReadOnlyList<int> groups, int plane, Span<float> result)
     {
-        for (var ch = 0; ch < channels; ch++)
-            for (var k = 0; k < plane; k++)
-                result[ch * plane + k] = context[ch * plane + k] * (1 - mask[k]);
+        var ch = 0;
+        for (var g = 0; g < groups.Count; g++)
+            for (var k = 0; k < groups[g]; k++, ch++)
+                for (var i = 0; i < plane; i++)
+                    result[ch * plane + i] = context[ch * plane + i] * (1 - mask[g * plane + i]);
     }
 
     /// <summary>
@@ -260,6 +276,7 @@ public sealed class InpaintingSampler(InpaintingModel model, CreateScheduler sch
     internal static void SampleSpaceMask(ReadOnlySpan<float> mask, int res, int downsample, Span<float> result)
     {
         if (downsample == 1) { mask.CopyTo(result); return; }
+        if (mask.Length != res * res) throw new ArgumentException("latent models take one mask plane");
         var s = res / downsample;
         for (var y = 0; y < s; y++)
             for (var x = 0; x < s; x++)

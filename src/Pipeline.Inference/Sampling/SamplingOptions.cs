@@ -11,7 +11,10 @@ namespace Pipeline.Inference.Sampling;
 /// <param name="Mask">1 inside the region to generate, 0 outside; resolution x resolution.</param>
 /// <param name="Reference">Reference crop, reference.channels x reference.size x reference.size.</param>
 /// <param name="DetailMap">High-frequency map (docs/preprocessing.md), imageChannels x resolution x resolution; required when the model binds 'detailMap'.</param>
-public sealed record InpaintingItem(ulong ItemId, float[] Context, float[] Mask, float[] Reference, float[]? DetailMap = null);
+/// <remarks>With several modalities (docs/model-package.md) the mask has one plane per modality and <paramref name="Box"/>
+/// holds each modality's 8 box corners (modalities x 8 x 3); an all-zero box with an all-zero reference means "remove
+/// the object". The unconditional branch of CFG gets the null reference and an all-zero box.</remarks>
+public sealed record InpaintingItem(ulong ItemId, float[] Context, float[] Mask, float[] Reference, float[]? DetailMap = null, float[]? Box = null);
 
 /// <summary>RePaint resampling (Lugmayr et al. 2022, §4.2): after every <see cref="JumpLength"/> steps, go back that
 /// many steps by forward noising and redo them, <see cref="Resamplings"/> − 1 extra times (paper: j = 10, r = 10).</summary>

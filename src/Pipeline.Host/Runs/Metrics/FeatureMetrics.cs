@@ -1,3 +1,4 @@
+using Pipeline.Core.Domains;
 using System.Globalization;
 using Pipeline.Core.Contracts;
 using Pipeline.Metrics;
@@ -61,7 +62,8 @@ public static class FeatureMetrics
         float[]? copyPaste = null, float[]? realObject = null)
     {
         int r = geometry.Resolution;
-        var shape = new PlaneShape(r, r);
+        // grayscale (mammography) or interleaved RGB (driving camera) patches
+        var shape = new PlaneShape(r, r, original.Length == 3 * r * r ? 3 : 1);
         if (original.Length != shape.SampleCount || generated.Length != shape.SampleCount)
             throw new ArgumentException($"item {itemId}: patches hold {original.Length} and {generated.Length} samples; {r}x{r} expected");
         var o = new FeatureImage(original, shape, $"{itemId} original patch");
@@ -80,12 +82,12 @@ public static class FeatureMetrics
         if (selection.Embedding)
         {
             var net = networks.Embedding!;
-            int side = (int)Math.Round(Math.Sqrt(reference.Length));
-            if (side * side != reference.Length || side == 0)
-                throw new ArgumentException($"item {itemId}: the reference crop holds {reference.Length} samples, not a square image");
+            int side = (int)Math.Round(Math.Sqrt(reference.Length / shape.Channels));
+            if (side * side * shape.Channels != reference.Length || side == 0)
+                throw new ArgumentException($"item {itemId}: the reference crop holds {reference.Length} samples, not a square {shape.Channels}-channel image");
             var box = new PixelBox(geometry.BoxLeft, geometry.BoxTop, geometry.BoxWidth, geometry.BoxHeight);
             var region = ItemMeasurer.Crop(g, box, itemId);
-            var refImage = new FeatureImage(reference, new PlaneShape(side, side), $"{itemId} reference");
+            var refImage = new FeatureImage(reference, new PlaneShape(side, side, shape.Channels), $"{itemId} reference");
             string prefix = networks.Options.EmbeddingMetric;
             metrics[net.MetricName(prefix)] = EmbeddingSimilarity.Compute(net, [region], [refImage], cancellationToken)[0];
             if (c is { } cp)
@@ -113,6 +115,25 @@ public static class FeatureMetrics
         {
             ItemId = itemId, Class = className, Task = task, Definitions = definitions, FeatureModel = model, Original = fo, Result = fg, CopyPaste = fc, RealObject = fr,
         };
+    }
+
+    /// <summary>LPIPS on a domain's further patch pairs (driving: the range depth and intensity patches, D-LPIPS and
+    /// I-LPIPS), as "{key}/{LPIPS name}" and, with a baseline patch, "copy&amp;paste/{key}/{LPIPS name}".</summary>
+    public static void MeasurePairs(string itemId, IReadOnlyDictionary<string, PatchPair> pairs, CropGeometry geometry, RunMetricSelection selection,
+        RunFeatureNetworks networks, IDictionary<string, double> metrics, CancellationToken cancellationToken)
+    {
+        if (!selection.Lpips || pairs.Count == 0) return;
+        var net = networks.Lpips!;
+        string name = net.MetricName("LPIPS");
+        var shape = new PlaneShape(geometry.Resolution, geometry.Resolution);
+        foreach (var (key, pair) in pairs)
+        {
+            var o = new FeatureImage(Checked(pair.Original, shape, itemId, key), shape, $"{itemId} {key} original");
+            metrics[$"{key}/{name}"] = Pipeline.Metrics.Features.Lpips.Compute(net, o, new FeatureImage(Checked(pair.Generated, shape, itemId, key), shape, $"{itemId} {key} generated"), cancellationToken);
+            if (pair.CopyPaste is { } cp)
+                metrics[ComparisonMethod.Key(ComparisonMethod.CopyPaste, $"{key}/{name}")] =
+                    Pipeline.Metrics.Features.Lpips.Compute(net, o, new FeatureImage(Checked(cp, shape, itemId, key), shape, $"{itemId} {key} copy&paste"), cancellationToken);
+        }
     }
 
     private static float[] Checked(float[] patch, PlaneShape shape, string itemId, string what) =>
