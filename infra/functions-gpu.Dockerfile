@@ -12,12 +12,14 @@
 ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 # unverified: the .NET 10 isolated tag of the Functions base image
 ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0
-# CUDA 13 runtime (with cuBLAS 13) and cuDNN 9: what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31's CUDA provider is built
-# against (unverified: this tag's name on Docker Hub; no registry is reachable here)
+# CUDA 13 runtime (with cuBLAS 13) and cuDNN 9: what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0's CUDA provider is built
+# against. Checked on the package itself (readelf -d libonnxruntime_providers_cuda.so): it needs libcublasLt.so.13,
+# libcublas.so.13, libcurand.so.10, libcudart.so.13 and the driver's libcuda.so.1; symbols up to GLIBC_2.28 /
+# GLIBCXX_3.4.22 (Ubuntu 24.04: 2.39 / 3.4.33); ONNX Runtime's CUDA EP requirements add cuDNN 9 (docs/inference.md).
+# (unverified: this tag's name on Docker Hub; no registry is reachable here)
 ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
-# ---- 1. publish the Functions app (restores from nuget.org only: the repo's NuGet.config names a local feed
-#         made by infra/setup.sh, which does not exist in this build)
+# ---- 1. publish the Functions app (restores from nuget.org only, whatever feeds the build machine configures)
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
 COPY . .
@@ -27,7 +29,8 @@ RUN apt-get update && mkdir -p /tmp/gdcm .pipeline/gdcm && cd /tmp/gdcm \
  && apt-get download libgdcm-cil && dpkg-deb -x libgdcm-cil_*.deb x && cp x/usr/lib/cli/gdcm-sharp-3.0/* /src/.pipeline/gdcm/ \
  && rm -rf /tmp/gdcm /var/lib/apt/lists/*
 RUN printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear />\n<add key="nuget.org" value="https://api.nuget.org/v3/index.json" />\n</packageSources></configuration>\n' > /tmp/nuget.config \
-# unverified: the GPU package's restore and publish (restored here, never published with a CUDA machine to run it)
+# verified without Docker (2026-12-02): these restore + publish lines, run on the repository, put libonnxruntime.so,
+# libonnxruntime_providers_cuda.so and _shared.so in /out; never run on a CUDA machine (no GPU lent)
  && dotnet restore functions/Pipeline.Functions/Pipeline.Functions.csproj --configfile /tmp/nuget.config -p:OnnxRuntimeFlavor=Gpu \
  && dotnet publish functions/Pipeline.Functions/Pipeline.Functions.csproj -c Release --no-restore -o /out /p:UseAppHost=false -p:OnnxRuntimeFlavor=Gpu \
  && test -f /out/libonnxruntime_providers_cuda.so

@@ -139,6 +139,30 @@ public class DatasetIngestionTests
     }
 
     [Fact]
+    public async Task APngWhoseSizeDiffersFromItsAnnotationIsNamedAndTheRestIndexed()
+    {
+        var dir = TestDicom.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "png"));
+        for (int i = 0; i < 3; i++)
+        {
+            using var img = ImageBuffer.Create(40, 30, 1, PixelType.UInt16);
+            File.WriteAllBytes(Path.Combine(dir, "png", $"img{i}.png"), PngCodec.Encode(img));
+        }
+        // img1 is 40x30 but annotated 48 wide
+        File.WriteAllText(Path.Combine(dir, "annotations.csv"),
+            "file,width,height,class,x0,y0,x1,y1\npng/img0.png,40,30,Mass,1,2,10,12\npng/img1.png,48,30,Mass,0,0,5,5\npng/img2.png,40,30,,,,,\n");
+        var result = await DatasetIngestion.RunAsync(new FolderDatasetSource(dir));
+        var r = result.Report;
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("png/img1.png", error.Path);
+        Assert.Contains("annotated as", error.Message);
+        Assert.Equal(3, r.ReferencedImages);
+        Assert.Equal(2, r.ValidImages);
+        Assert.Equal(4, result.Index.FileCount); // every file is still indexed
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task MissingAnnotationFileIsReportedAndFilesAreStillIndexed()
     {
         var dir = TestDicom.TempDir();
