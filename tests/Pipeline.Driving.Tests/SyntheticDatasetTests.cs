@@ -136,29 +136,51 @@ public class SyntheticDatasetTests(SyntheticDatasetFixture fixture) : IClassFixt
         finally { Directory.Delete(copy, true); }
     }
 
+    /// <summary>Changes row <paramref name="row"/> of table <paramref name="table"/> in a dataset copy; returns its token.</summary>
+    private static string EditRow(string copy, string table, int row, Action<JsonObject> edit)
+    {
+        var path = Path.Combine(copy, "v1.0-synthetic", table + ".json");
+        var rows = JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+        var r = rows[row]!.AsObject();
+        edit(r);
+        File.WriteAllText(path, rows.ToJsonString());
+        return r["token"]!.GetValue<string>();
+    }
+
     [Fact]
     public async Task Unresolved_token_and_non_unit_quaternion_name_the_table_and_the_token()
     {
         var copy = fixture.Copy();
         try
         {
-            var annPath = Path.Combine(copy, "v1.0-synthetic", "sample_annotation.json");
-            var anns = JsonNode.Parse(File.ReadAllText(annPath))!.AsArray();
-            var bad = anns[0]!.AsObject();
-            string badToken = bad["token"]!.GetValue<string>();
-            bad["instance_token"] = "ffffffffffffffffffffffffffffffff";
-            File.WriteAllText(annPath, anns.ToJsonString());
-            var posePath = Path.Combine(copy, "v1.0-synthetic", "ego_pose.json");
-            var poses = JsonNode.Parse(File.ReadAllText(posePath))!.AsArray();
-            string poseToken = poses[1]!["token"]!.GetValue<string>();
-            poses[1]!["rotation"] = new JsonArray(1.0, 0.5, 0.0, 0.0);
-            File.WriteAllText(posePath, poses.ToJsonString());
+            string badToken = EditRow(copy, "sample_annotation", 0, r => r["instance_token"] = "ffffffffffffffffffffffffffffffff");
+            string poseToken = EditRow(copy, "ego_pose", 1, r => r["rotation"] = new JsonArray(1.0, 0.5, 0.0, 0.0));
 
             var result = (await NuScenesIngestion.TryRunAsync(new FolderDatasetSource(copy)))!;
             Assert.Contains(result.Report.Errors, e => e.Path == "v1.0-synthetic/sample_annotation.json" && e.Message.Contains(badToken) && e.Message.Contains("instance_token 'ffffffffffffffffffffffffffffffff' does not resolve"));
             Assert.Contains(result.Report.Errors, e => e.Path == "v1.0-synthetic/ego_pose.json" && e.Message.Contains(poseToken) && e.Message.Contains("not a unit quaternion"));
             Assert.Contains(result.Index.Problems, p => p.StartsWith("v1.0-synthetic/ego_pose.json: token " + poseToken, StringComparison.Ordinal));
             Assert.Equal(6, result.Report.ValidImages);
+        }
+        finally { Directory.Delete(copy, true); }
+    }
+
+    [Fact]
+    public async Task Chains_that_disagree_with_their_counts_or_ends_name_the_row()
+    {
+        var copy = fixture.Copy();
+        try
+        {
+            int samples = 0;
+            string sceneToken = EditRow(copy, "scene", 0, r => { samples = r["nbr_samples"]!.GetValue<int>(); r["nbr_samples"] = samples + 1; });
+            string instanceToken = EditRow(copy, "instance", 0, r => r["last_annotation_token"] = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+
+            var result = (await NuScenesIngestion.TryRunAsync(new FolderDatasetSource(copy)))!;
+            Assert.Contains(result.Report.Errors, e => e.Path == "v1.0-synthetic/scene.json" && e.Message ==
+                $"token {sceneToken}: nbr_samples is {samples + 1} but the sample chain from first_sample_token has {samples}");
+            Assert.Contains(result.Report.Errors, e => e.Path == "v1.0-synthetic/instance.json" && e.Message ==
+                $"token {instanceToken}: last_annotation_token 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' does not resolve");
+            Assert.DoesNotContain(result.Report.Errors, e => e.Path == "v1.0-synthetic/instance.json" && e.Message.Contains("nbr_annotations"));
         }
         finally { Directory.Delete(copy, true); }
     }

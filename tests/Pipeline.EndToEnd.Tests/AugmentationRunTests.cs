@@ -35,11 +35,7 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
     private static async Task<OrchestrationInstance> RunAsync(string connectionString, AugmentationRequest request)
     {
         await using var host = await LocalPipelineHost.StartAsync(connectionString, FastSettings);
-        await host.SubmitAsync(request);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        // the queue trigger schedules the instance; wait until it exists, then until it ends
-        while (await host.Orchestrations.GetInstanceAsync(request.RunId!, cts.Token) is null) await Task.Delay(200, cts.Token);
-        return await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);
+        return await HostRuns.SubmitAndWaitAsync(host, request, TimeSpan.FromMinutes(15));
     }
 
     [Fact]
@@ -159,10 +155,7 @@ public sealed class AugmentationRunTests(RunFixture fixture) : IClassFixture<Run
         {
             ["Pipeline:Triggers:DatasetDrop:Debounce"] = "00:10:00",
         });
-        await host.SubmitAsync(request);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        while (await host.Orchestrations.GetInstanceAsync(request.RunId!, cts.Token) is null) await Task.Delay(200, cts.Token);
-        var final = await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);
+        var final = await HostRuns.SubmitAndWaitAsync(host, request, TimeSpan.FromMinutes(15));
         Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
         Assert.NotNull(await dataset.ReadIndexAsync(CancellationToken.None));
         Assert.Contains(await RunResults.ReadItemsAsync(storage.Run(request.RunId!), CancellationToken.None), r => r.Outcome == ItemOutcome.Succeeded);

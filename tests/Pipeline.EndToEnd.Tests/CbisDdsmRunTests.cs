@@ -77,10 +77,7 @@ public sealed class CbisDdsmRunTests(RunFixture fixture) : IClassFixture<RunFixt
                 ["Pipeline:Triggers:DatasetDrop:PollInterval"] = "00:00:01", ["Pipeline:Engine:PollInterval"] = "00:00:00.200",
                 ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
             });
-            await host.SubmitAsync(request);
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-            while (await host.Orchestrations.GetInstanceAsync(request.RunId!, cts.Token) is null) await Task.Delay(200, cts.Token);
-            var final = await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);
+            var final = await HostRuns.SubmitAndWaitAsync(host, request, TimeSpan.FromMinutes(15));
             Assert.True(final.State is RunState.Completed or RunState.CompletedWithFailures, $"run ended {final.State}: {final.Error}");
 
             var run = storage.Run(request.RunId!);

@@ -52,12 +52,7 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
     private static async Task<OrchestrationInstance> RunAsync(string connectionString, AugmentationRequest request, IReadOnlyDictionary<string, string?> settings)
     {
         await using var host = await LocalPipelineHost.StartAsync(connectionString, settings);
-        await host.SubmitAsync(request);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-        wait.CancelAfter(TimeSpan.FromMinutes(2)); // a request the trigger rejects is never scheduled
-        while (await host.Orchestrations.GetInstanceAsync(request.RunId!, wait.Token) is null) await Task.Delay(200, wait.Token);
-        return await host.Orchestrations.WaitForCompletionAsync(request.RunId!, cts.Token);
+        return await HostRuns.SubmitAndWaitAsync(host, request, TimeSpan.FromMinutes(8), scheduleTimeout: TimeSpan.FromMinutes(2));
     }
 
     [Fact]

@@ -9,6 +9,10 @@ this suite with TRAINING_TEST_DATA set. To run the suite by hand:
   TRAINING_TEST_DATA=/tmp/tiny-tensors /usr/bin/python3 -m unittest discover -s training/tests
 """
 import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def folder() -> str:
@@ -17,3 +21,13 @@ def folder() -> str:
         raise RuntimeError("TRAINING_TEST_DATA must name a `pipeline train-data export` folder (see "
                            "training/tests/exported_data.py; `dotnet test tests/Pipeline.Inference.Tests` sets it)")
     return path
+
+
+class ExportedDataCase(unittest.TestCase):
+    """A test case on the export: `folder` and the loaded `data` (training/data.py), read once per class."""
+
+    @classmethod
+    def setUpClass(cls):
+        from data import load
+        cls.folder = folder()
+        cls.data = load(cls.folder)

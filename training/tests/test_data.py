@@ -14,14 +14,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 
 from data import INSERTION, REINSERTION, DatasetError, indices, load, model_inputs  # noqa: E402
-from exported_data import folder  # noqa: E402
+from exported_data import ExportedDataCase  # noqa: E402
 
 
-class ExportedDataTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.folder = folder()
-        cls.data = load(cls.folder)
+class ExportedDataTests(ExportedDataCase):
 
     def test_manifest_and_tensors_follow_the_contract(self):
         d = self.data

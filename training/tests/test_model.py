@@ -9,9 +9,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from data import REINSERTION, indices, load  # noqa: E402
+from data import REINSERTION, indices  # noqa: E402
 from diffusion import LinearSchedule, ddim_sample  # noqa: E402
-from exported_data import folder  # noqa: E402
+from exported_data import ExportedDataCase  # noqa: E402
 from model import Denoiser, warp_reference  # noqa: E402
 
 
@@ -20,10 +20,7 @@ def example(split, i):
     return {k: np.asarray(split.tensors[k][i], dtype=np.float32) for k in ("original", "context", "mask", "detail", "reference")}
 
 
-class ModelTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.data = load(folder())
+class ModelTests(ExportedDataCase):
 
     def test_placed_reference_reproduces_the_box_for_reinsertion(self):
         """The graph's reference placement inverts the C# reference crop: for reinsertion (the reference is the lesion

@@ -17,17 +17,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from data import LESION_TRANSFER, REINSERTION, indices, load  # noqa: E402
-from exported_data import folder  # noqa: E402
+from data import LESION_TRANSFER, REINSERTION, indices  # noqa: E402
+from exported_data import ExportedDataCase  # noqa: E402
 from model import Denoiser, harmonize_reference, warp_reference, warp_reference_full  # noqa: E402
 from seam import seam  # noqa: E402
 
 
-class ExportedTransferPairTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.folder = folder()
-        cls.data = load(cls.folder)
+class ExportedTransferPairTests(ExportedDataCase):
 
     def test_the_export_holds_transfer_pairs_from_two_images(self):
         train = self.data.splits["train"]

@@ -31,14 +31,11 @@ public sealed class NuScenesIngestionOptions
 public static class NuScenesIngestion
 {
     public const string Format = "nuScenes";
-    private static readonly HashSet<string> Generated = new(StringComparer.Ordinal) { DatasetIndex.BlobName, DatasetValidationReport.BlobName };
 
     /// <summary>Runs ingestion when <paramref name="source"/> is a nuScenes-format dataset; null otherwise.</summary>
     public static async Task<DatasetIngestionResult?> TryRunAsync(IDatasetSource source, NuScenesIngestionOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var files = new List<DatasetSourceFile>();
-        await foreach (var f in source.ListAsync(cancellationToken).ConfigureAwait(false))
-            if (!Generated.Contains(f.Path)) files.Add(f);
+        var files = await source.ListDatasetFilesAsync(cancellationToken).ConfigureAwait(false);
         var version = NuScenesDataset.FindVersion(files.Select(f => f.Path));
         if (version is null) return null;
         return await RunAsync(source, version, files, options ?? new NuScenesIngestionOptions(), cancellationToken).ConfigureAwait(false);
@@ -46,7 +43,6 @@ public static class NuScenesIngestion
 
     private static async Task<DatasetIngestionResult> RunAsync(IDatasetSource source, string version, List<DatasetSourceFile> files, NuScenesIngestionOptions options, CancellationToken cancellationToken)
     {
-        files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         var paths = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var db = await NuScenesDataset.LoadAsync(source, version, cancellationToken).ConfigureAwait(false);
         var errors = new List<DatasetFileError>();
@@ -66,17 +62,8 @@ public static class NuScenesIngestion
         {
             var f = files[i];
             var local = fileErrors[i] = [];
-            byte[] bytes;
-            try
+            if (await source.TryReadAllBytesAsync(f.Path, local, ct).ConfigureAwait(false) is not { } bytes)
             {
-                await using var s = await source.OpenReadAsync(f.Path, ct).ConfigureAwait(false);
-                using var ms = new MemoryStream();
-                await s.CopyToAsync(ms, ct).ConfigureAwait(false);
-                bytes = ms.ToArray();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                local.Add(new DatasetFileError(f.Path, "cannot be read: " + ex.Message));
                 indexFiles[i] = new DatasetFile(f.Path, f.Size, "", ContentTypeOf(f.Path));
                 return;
             }

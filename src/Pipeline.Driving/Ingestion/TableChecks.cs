@@ -78,11 +78,7 @@ internal sealed class TableChecks(NuScenesDataset db, string version, IReadOnlyS
         {
             const string t = NuScenesTables.Scene;
             Ref(t, s.Token, "log_token", s.LogToken, logs);
-            Ref(t, s.Token, "first_sample_token", s.FirstSampleToken, samples);
-            Ref(t, s.Token, "last_sample_token", s.LastSampleToken, samples);
-            int n = 0; var token = s.FirstSampleToken; var seen = new HashSet<string>();
-            while (!string.IsNullOrEmpty(token) && samplesByToken.TryGetValue(token, out var sample) && seen.Add(token)) { n++; token = sample.Next; }
-            if (n != s.NbrSamples) Error(t, s.Token, $"nbr_samples is {s.NbrSamples} but the sample chain from first_sample_token has {n}");
+            Chain(t, s.Token, "sample", s.FirstSampleToken, s.LastSampleToken, s.NbrSamples, samplesByToken, sample => sample.Next);
         }
         foreach (var s in db.Samples)
         {
@@ -117,12 +113,21 @@ internal sealed class TableChecks(NuScenesDataset db, string version, IReadOnlyS
         {
             const string t = NuScenesTables.Instance;
             Ref(t, i.Token, "category_token", i.CategoryToken, categories);
-            Ref(t, i.Token, "first_annotation_token", i.FirstAnnotationToken, annotations);
-            Ref(t, i.Token, "last_annotation_token", i.LastAnnotationToken, annotations);
-            int n = 0; var token = i.FirstAnnotationToken; var seen = new HashSet<string>();
-            while (!string.IsNullOrEmpty(token) && annotationsByToken.TryGetValue(token, out var a) && seen.Add(token)) { n++; token = a.Next; }
-            if (n != i.NbrAnnotations) Error(t, i.Token, $"nbr_annotations is {i.NbrAnnotations} but the annotation chain has {n}");
+            Chain(t, i.Token, "annotation", i.FirstAnnotationToken, i.LastAnnotationToken, i.NbrAnnotations, annotationsByToken, a => a.Next);
         }
+    }
+
+    /// <summary>A row that heads a chain of <paramref name="what"/> rows (a scene's samples, an instance's annotations):
+    /// first_/last_{what}_token resolve, and nbr_{what}s is the number of rows on the chain from the first following next
+    /// (it ends at "", a token that does not resolve, or a token seen before).</summary>
+    private void Chain<T>(string table, string token, string what, string? first, string? last, int count, Dictionary<string, T> byToken, Func<T, string?> next)
+    {
+        if (string.IsNullOrEmpty(first) || !byToken.ContainsKey(first)) Error(table, token, $"first_{what}_token '{first}' does not resolve");
+        if (string.IsNullOrEmpty(last) || !byToken.ContainsKey(last)) Error(table, token, $"last_{what}_token '{last}' does not resolve");
+        int n = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var t = first; !string.IsNullOrEmpty(t) && byToken.TryGetValue(t, out var row) && seen.Add(t); t = next(row)) n++;
+        if (n != count) Error(table, token, $"nbr_{what}s is {count} but the {what} chain from first_{what}_token has {n}");
     }
 
     private void Unique(string table, IEnumerable<string> tokens)

@@ -26,10 +26,7 @@ public sealed class AggregateActivity(PipelineStorage storage, RunFeatureNetwork
         {
             var plan = await ShardDocuments.ReadRunPlanAsync(run, cancellationToken).ConfigureAwait(false);
             var selection = RunMetricSelection.Resolve(plan.Request.Metrics, networks);
-            var records = new List<ItemFeatureRecord>();
-            foreach (var r in results.Where(r => r.Outcome != ItemOutcome.Failed))
-                if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
-                    records.Add(f.Value);
+            var records = await RunResults.ReadFeatureRecordsAsync(run, results, cancellationToken).ConfigureAwait(false);
             var sets = FeatureMetrics.ComputeSets(records, selection, networks.Options, (int)(plan.Request.Seed & 0x7fffffff));
             await run.WriteJsonIfAbsentAsync(MetricsBlobs.SetMetrics, sets, cancellationToken).ConfigureAwait(false);
         }

@@ -21,59 +21,47 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
 
     public override async Task<ShardStageResult> RunAsync(ShardStageInput input, CancellationToken cancellationToken)
     {
-        string manifestBlob = RunBlobs.ComposeShard(input.Shard.Index);
-        var (stage, finished) = await ShardStage.BeginAsync(storage, models, domains, input, manifestBlob, cancellationToken).ConfigureAwait(false);
+        var (stage, finished) = await ShardStage.BeginAsync(storage, models, domains, input, RunBlobs.ComposeShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         if (stage is null) return finished!;
-        var (run, shard, plan, package) = (stage.Run, stage.Shard, stage.Plan, stage.Package);
+        var (run, plan, package) = (stage.Run, stage.Plan, stage.Package);
         var prep = await ShardDocuments.RequireManifestAsync(run, RunBlobs.PrepShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         var gen = await ShardDocuments.RequireManifestAsync(run, RunBlobs.GenShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         var composer = stage.Domain.Composer;
         var sampler = RunSamplingOptions.For(plan.Request, package);
         var deidentify = plan.Request.Output?.Deidentify ?? true;
         var format = plan.Request.Output?.Format ?? OutputFormat.Same;
-        var stages = new List<ItemStage>();
-        foreach (var item in shard.Items)
+        return await stage.ForEachItemAsync("compose", async item =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var p = prep.Find(item.ItemId);
             var g = gen.Find(item.ItemId);
             string? earlier = p?.Error ?? g?.Error ?? (p is null || g is null ? "no result from an earlier stage" : null);
-            if (earlier is not null) { stages.Add(new ItemStage(item.ItemId, Error: earlier)); continue; }
-            try
+            if (earlier is not null) return new ItemStage(item.ItemId, Error: earlier);
+            var generated = TensorBundle.Parse((await run.ReadAsync(RunBlobs.GenTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId)
+                .Get(ModelTensorNames.Sample, item.ItemId);
+            var source = (await storage.ReadAsync(BlobPath.Parse(item.TargetImage), cancellationToken).ConfigureAwait(false))
+                         ?? throw new FileNotFoundException($"{item.TargetImage} does not exist");
+            string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item, format));
+            var lineage = new Lineage
             {
-                var generated = TensorBundle.Parse((await run.ReadAsync(RunBlobs.GenTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId)
-                    .Get(ModelTensorNames.Sample, item.ItemId);
-                var source = (await storage.ReadAsync(BlobPath.Parse(item.TargetImage), cancellationToken).ConfigureAwait(false))
-                             ?? throw new FileNotFoundException($"{item.TargetImage} does not exist");
-                string outBlob = RunBlobs.OutputImage(item.ItemId, composer.OutputExtension(item, format));
-                var lineage = new Lineage
+                RunId = input.RunId, ItemId = item.ItemId, Mode = item.Mode,
+                SourceImage = item.TargetImage, SourceImageSha256 = Convert.ToHexStringLower(SHA256.HashData(source.ToMemory().Span)),
+                ReferenceImage = item.ReferenceImage, ReferenceBox = item.ReferenceBox, TargetBox = item.TargetBox,
+                ClassName = item.ClassName, Model = new ModelIdentity(plan.Model, package.ManifestSha256), Seed = item.Seed,
+                Sampler = new SamplerSettings
                 {
-                    RunId = input.RunId, ItemId = item.ItemId, Mode = item.Mode,
-                    SourceImage = item.TargetImage, SourceImageSha256 = Convert.ToHexStringLower(SHA256.HashData(source.ToMemory().Span)),
-                    ReferenceImage = item.ReferenceImage, ReferenceBox = item.ReferenceBox, TargetBox = item.TargetBox,
-                    ClassName = item.ClassName, Model = new ModelIdentity(plan.Model, package.ManifestSha256), Seed = item.Seed,
-                    Sampler = new SamplerSettings
-                    {
-                        Scheduler = Enum.Parse<SchedulerKind>(sampler.Scheduler!, ignoreCase: true), Steps = sampler.Steps,
-                        Guidance = sampler.GuidanceScale, Eta = sampler.Eta,
-                    },
-                    Output = $"runs/{input.RunId}/{outBlob}",
-                };
-                var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify, format));
-                var written = await run.WriteIfAbsentAsync(outBlob, BinaryData.FromBytes(output.Content), output.ContentType, cancellationToken).ConfigureAwait(false);
-                foreach (var sidecar in output.Sidecars)
-                    await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);
-                var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
-                await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256, OutputEncoding = output.Encoding }, cancellationToken).ConfigureAwait(false);
-                stages.Add(new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,
-                    Lineage: $"runs/{input.RunId}/{lineageBlob}"));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                stages.Add(new ItemStage(item.ItemId, Error: $"compose: {ShardDocuments.Reason(e)}"));
-            }
-        }
-        await run.WriteJsonIfAbsentAsync(manifestBlob, new ShardManifest(input.Shard.Index, stages), cancellationToken).ConfigureAwait(false);
-        return ShardDocuments.Count(input.Shard.Index, stages);
+                    Scheduler = Enum.Parse<SchedulerKind>(sampler.Scheduler!, ignoreCase: true), Steps = sampler.Steps,
+                    Guidance = sampler.GuidanceScale, Eta = sampler.Eta,
+                },
+                Output = $"runs/{input.RunId}/{outBlob}",
+            };
+            var output = composer.Compose(new ComposeInput(input.RunId, item, source.ToMemory(), generated, p!.Geometry!, lineage, deidentify, format));
+            var written = await run.WriteIfAbsentAsync(outBlob, BinaryData.FromBytes(output.Content), output.ContentType, cancellationToken).ConfigureAwait(false);
+            foreach (var sidecar in output.Sidecars)
+                await run.WriteIfAbsentAsync(RunBlobs.OutputImage(item.ItemId, sidecar.Suffix), BinaryData.FromBytes(sidecar.Content), sidecar.ContentType, cancellationToken).ConfigureAwait(false);
+            var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
+            await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256, OutputEncoding = output.Encoding }, cancellationToken).ConfigureAwait(false);
+            return new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,
+                Lineage: $"runs/{input.RunId}/{lineageBlob}");
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -19,27 +19,14 @@ public sealed class PreprocessActivity(PipelineStorage storage, ModelProvider mo
 
     public override async Task<ShardStageResult> RunAsync(ShardStageInput input, CancellationToken cancellationToken)
     {
-        string manifestBlob = RunBlobs.PrepShard(input.Shard.Index);
-        var (stage, finished) = await ShardStage.BeginAsync(storage, models, domains, input, manifestBlob, cancellationToken).ConfigureAwait(false);
+        var (stage, finished) = await ShardStage.BeginAsync(storage, models, domains, input, RunBlobs.PrepShard(input.Shard.Index), cancellationToken).ConfigureAwait(false);
         if (stage is null) return finished!;
-        var (run, shard, package, preparer) = (stage.Run, stage.Shard, stage.Package, stage.Domain.Preparer);
         var blobs = new StorageBlobReader(storage);
-        var stages = new List<ItemStage>();
-        foreach (var item in shard.Items)
+        return await stage.ForEachItemAsync("preprocess", async item =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                var prepared = await preparer.PrepareAsync(item, package.Preparation, blobs, cancellationToken).ConfigureAwait(false);
-                await run.WriteIfAbsentAsync(RunBlobs.PrepTensors(item.ItemId), BinaryData.FromBytes(prepared.Tensors.ToBytes()), "application/octet-stream", cancellationToken).ConfigureAwait(false);
-                stages.Add(new ItemStage(item.ItemId, Geometry: prepared.Geometry));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                stages.Add(new ItemStage(item.ItemId, Error: $"preprocess: {ShardDocuments.Reason(e)}"));
-            }
-        }
-        await run.WriteJsonIfAbsentAsync(manifestBlob, new ShardManifest(input.Shard.Index, stages), cancellationToken).ConfigureAwait(false);
-        return ShardDocuments.Count(input.Shard.Index, stages);
+            var prepared = await stage.Domain.Preparer.PrepareAsync(item, stage.Package.Preparation, blobs, cancellationToken).ConfigureAwait(false);
+            await stage.Run.WriteIfAbsentAsync(RunBlobs.PrepTensors(item.ItemId), BinaryData.FromBytes(prepared.Tensors.ToBytes()), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+            return new ItemStage(item.ItemId, Geometry: prepared.Geometry);
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -40,9 +40,8 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
                    ?? throw new InvalidOperationException($"run {input.RunId}: {MetricsBlobs.SetMetrics} is missing (Aggregate did not finish)");
         // Versions of the learned per-item metrics, from the items' feature records.
         var learned = new SortedDictionary<string, MetricDefinition>(StringComparer.Ordinal);
-        foreach (var r in results.Values.Where(r => r.Outcome != ItemOutcome.Failed))
-            if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
-                foreach (var d in f.Value.Definitions) learned.TryAdd(d.Name, d);
+        foreach (var record in await RunResults.ReadFeatureRecordsAsync(run, results.Values, cancellationToken).ConfigureAwait(false))
+            foreach (var d in record.Definitions) learned.TryAdd(d.Name, d);
 
         var itemReports = new List<ItemReport>();
         foreach (var item in planned)

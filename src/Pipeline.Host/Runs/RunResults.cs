@@ -1,11 +1,23 @@
 using Pipeline.Core.Contracts;
+using Pipeline.Host.Runs.Metrics;
 using Pipeline.Storage;
 
 namespace Pipeline.Host.Runs;
 
-/// <summary>Reading a run's per-item results and plan, shared by Aggregate, Report and the CLI.</summary>
+/// <summary>Reading a run's per-item results, feature records and plan, shared by Aggregate, Report and the CLI.</summary>
 public static class RunResults
 {
+    /// <summary>The feature records (runs/{id}/features/{item}.json) of the items that did not fail, in the results'
+    /// order; an item without one (no feature network ran) is left out.</summary>
+    public static async Task<IReadOnlyList<ItemFeatureRecord>> ReadFeatureRecordsAsync(RunStore run, IEnumerable<ItemResult> results, CancellationToken cancellationToken)
+    {
+        var records = new List<ItemFeatureRecord>();
+        foreach (var r in results.Where(r => r.Outcome != ItemOutcome.Failed))
+            if (await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(r.ItemId), cancellationToken).ConfigureAwait(false) is { } f)
+                records.Add(f.Value);
+        return records;
+    }
+
     public static async Task<IReadOnlyList<ItemResult>> ReadItemsAsync(RunStore run, CancellationToken cancellationToken)
     {
         var list = new List<ItemResult>();

@@ -76,7 +76,6 @@ public sealed class DatasetIngestionOptions
 /// </summary>
 public static class DatasetIngestion
 {
-    private static readonly HashSet<string> Generated = new(StringComparer.Ordinal) { DatasetIndex.BlobName, DatasetValidationReport.BlobName };
     private static readonly string[] ImageExtensions = [".dcm", ".dicom", ".png", ".jpg", ".jpeg"];
 
     /// <summary>What reading one file found (every field optional: a file may be an image, a mask or a Segmentation).</summary>
@@ -99,10 +98,7 @@ public static class DatasetIngestion
         var known = previous?.ValidatedWith == settings
             ? previous.Files.Where(f => f.ETag != null && f.Sha256.Length == 64).ToDictionary(f => f.Path, StringComparer.Ordinal)
             : new Dictionary<string, DatasetFile>(StringComparer.Ordinal);
-        var files = new List<DatasetSourceFile>();
-        await foreach (var f in source.ListAsync(cancellationToken).ConfigureAwait(false))
-            if (!Generated.Contains(f.Path)) files.Add(f);
-        files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        var files = await source.ListDatasetFilesAsync(cancellationToken).ConfigureAwait(false);
         var paths = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
 
         var errors = new List<DatasetFileError>();
@@ -155,17 +151,8 @@ public static class DatasetIngestion
                 progress?.Report(Interlocked.Increment(ref done));
                 return;
             }
-            byte[] bytes;
-            try
+            if (await source.TryReadAllBytesAsync(f.Path, local, ct).ConfigureAwait(false) is not { } bytes)
             {
-                await using var s = await source.OpenReadAsync(f.Path, ct).ConfigureAwait(false);
-                using var ms = new MemoryStream();
-                await s.CopyToAsync(ms, ct).ConfigureAwait(false);
-                bytes = ms.ToArray();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                local.Add(new DatasetFileError(f.Path, "cannot be read: " + ex.Message));
                 indexFiles[i] = new DatasetFile(f.Path, f.Size, "", ContentTypeOf(f.Path));
                 return;
             }
