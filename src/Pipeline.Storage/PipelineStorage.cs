@@ -30,6 +30,7 @@ public sealed class PipelineStorage
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
         queueOptions.Retry.MaxRetries = options.MaxRetries;
         queueOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        if (options.Transport is { } transport) { blobOptions.Transport = transport; queueOptions.Transport = transport; }
         if (Connection.Credential is { } credential)
         {
             // identity-based: the service endpoints with an Entra ID token (no account key anywhere)

@@ -1,3 +1,5 @@
+using Azure.Core.Pipeline;
+
 namespace Pipeline.Storage;
 
 /// <summary>Options of <see cref="PipelineStorage"/>.</summary>
@@ -25,6 +27,10 @@ public sealed class PipelineStorageOptions
 
     /// <summary>Retries of each storage request by the Azure SDK (exponential backoff) before an error surfaces.</summary>
     public int MaxRetries { get; set; } = 3;
+
+    /// <summary>The HTTP transport of the blob and queue clients; null is the Azure SDK's default (set one for a proxy, or
+    /// to trust a test's self-signed certificate).</summary>
+    public HttpPipelineTransport? Transport { get; set; }
 
     /// <summary>Timeout of one storage request attempt.</summary>
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(60);

@@ -14,6 +14,8 @@ public enum StorageCredentialKind
     ManagedIdentity,
     /// <summary><c>__tenantId</c> + <c>__clientId</c> + <c>__clientSecret</c>: a service principal (local development).</summary>
     ClientSecret,
+    /// <summary>A token credential given in code (<see cref="StorageConnection.FromIdentity"/>).</summary>
+    Given,
     /// <summary>No <c>__credential</c>: the developer's identity (environment, workload identity, managed identity, Azure
     /// CLI, ...) through DefaultAzureCredential, as Functions uses outside Azure.</summary>
     Default,
@@ -56,6 +58,15 @@ public sealed partial class StorageConnection
         if (string.IsNullOrWhiteSpace(connectionString))
             throw new ArgumentException($"The storage connection string ({PipelineStorageOptions.ConnectionStringKey}) is empty.", nameof(connectionString));
         return new(connectionString, null, null, StorageCredentialKind.ConnectionString, null, "connection string");
+    }
+
+    /// <summary>An identity-based connection to the given https endpoints with a credential made by the caller.</summary>
+    public static StorageConnection FromIdentity(Uri blobServiceUri, Uri queueServiceUri, TokenCredential credential, string description)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        foreach (var (uri, property) in new[] { (blobServiceUri, "blobServiceUri"), (queueServiceUri, "queueServiceUri") })
+            ServiceUri(PipelineStorageOptions.ConnectionStringKey, property, uri?.AbsoluteUri ?? "");
+        return new(null, blobServiceUri, queueServiceUri, StorageCredentialKind.Given, credential, description);
     }
 
     /// <summary>

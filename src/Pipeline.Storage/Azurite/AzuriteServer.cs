@@ -18,6 +18,12 @@ public sealed class AzuriteOptions
     public int TablePort { get; set; }
     /// <summary>Folder for Azurite's data (kept across restarts). Null means in-memory persistence (tests).</summary>
     public string? Location { get; set; }
+    /// <summary>PEM certificate and key: Azurite serves https (both or neither).</summary>
+    public string? CertificatePath { get; set; }
+    public string? KeyPath { get; set; }
+    /// <summary>Azurite's "basic" OAuth: bearer tokens are accepted and checked (audience, issuer, lifetime; not the
+    /// signature). Needs https.</summary>
+    public bool OAuth { get; set; }
     /// <summary>How long to wait for the ports to accept connections.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(90); // node starts in ~1 s, but far slower on a loaded machine
 }
@@ -36,10 +42,18 @@ public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
     private readonly Process _process;
     private readonly string _stderrPath;
 
-    private AzuriteServer(Process process, int blobPort, int queuePort, int tablePort, string stderrPath, string? location)
+    private AzuriteServer(Process process, int blobPort, int queuePort, int tablePort, string stderrPath, string? location, bool https)
     {
         _process = process; BlobPort = blobPort; QueuePort = queuePort; TablePort = tablePort; _stderrPath = stderrPath; Location = location;
+        Scheme = https ? "https" : "http";
     }
+
+    /// <summary>"https" when started with a certificate, else "http".</summary>
+    public string Scheme { get; }
+
+    /// <summary>The blob and queue endpoints of the development account (for identity-based connections).</summary>
+    public Uri BlobServiceUri => new($"{Scheme}://127.0.0.1:{BlobPort}/{AccountName}");
+    public Uri QueueServiceUri => new($"{Scheme}://127.0.0.1:{QueuePort}/{AccountName}");
 
     /// <summary>The data folder (--location), or null for in-memory persistence.</summary>
     public string? Location { get; }
@@ -51,10 +65,10 @@ public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
 
     /// <summary>A connection string for this instance (explicit endpoints, so non-default ports work).</summary>
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};" +
-        $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};" +
-        $"TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
+        $"DefaultEndpointsProtocol={Scheme};AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint={Scheme}://127.0.0.1:{BlobPort}/{AccountName};" +
+        $"QueueEndpoint={Scheme}://127.0.0.1:{QueuePort}/{AccountName};" +
+        $"TableEndpoint={Scheme}://127.0.0.1:{TablePort}/{AccountName};";
 
     public static async Task<AzuriteServer> StartAsync(AzuriteOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -81,6 +95,11 @@ public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
                      "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
                      "--tableHost", "127.0.0.1", "--tablePort", table.ToString() })
             psi.ArgumentList.Add(a);
+        bool https = options.CertificatePath is not null;
+        if (https != (options.KeyPath is not null)) throw new ArgumentException("Azurite: CertificatePath and KeyPath go together.", nameof(options));
+        if (options.OAuth && !https) throw new ArgumentException("Azurite: OAuth needs https (CertificatePath and KeyPath).", nameof(options));
+        if (https) foreach (var a in new[] { "--cert", options.CertificatePath!, "--key", options.KeyPath! }) psi.ArgumentList.Add(a);
+        if (options.OAuth) { psi.ArgumentList.Add("--oauth"); psi.ArgumentList.Add("basic"); }
         if (options.Location is null) psi.ArgumentList.Add("--inMemoryPersistence");
         else
         {
@@ -95,7 +114,7 @@ public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine(); process.BeginErrorReadLine();
 
-        var server = new AzuriteServer(process, blob, queue, table, stderrPath, options.Location);
+        var server = new AzuriteServer(process, blob, queue, table, stderrPath, options.Location, https);
         var deadline = DateTime.UtcNow + options.StartTimeout;
         while (true)
         {
