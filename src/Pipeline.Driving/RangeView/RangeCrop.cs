@@ -43,14 +43,25 @@ public sealed record RangeCrop(int Start, int CropWidth, int Height, int ViewWid
     /// <summary>Cuts one H x W plane of the view into H x W^(R) (the object-centric range view).</summary>
     public float[] Extract(ReadOnlySpan<float> viewPlane)
     {
-        if (viewPlane.Length != Height * ViewWidth) throw new ArgumentException($"a view plane holds {Height}x{ViewWidth} samples, got {viewPlane.Length}", nameof(viewPlane));
         var result = new float[Height * CropWidth];
-        for (int c = 0; c < CropWidth; c++)
-        {
-            int v = ViewColumn(c);
-            for (int r = 0; r < Height; r++) result[r * CropWidth + c] = viewPlane[r * ViewWidth + v];
-        }
+        Extract(viewPlane, result);
         return result;
+    }
+
+    /// <summary>Cuts one H x W plane of the view into <paramref name="destination"/> (H x W^(R), row-major).</summary>
+    public void Extract(ReadOnlySpan<float> viewPlane, Span<float> destination)
+    {
+        if (viewPlane.Length != Height * ViewWidth) throw new ArgumentException($"a view plane holds {Height}x{ViewWidth} samples, got {viewPlane.Length}", nameof(viewPlane));
+        if (destination.Length != Height * CropWidth) throw new ArgumentException($"a crop plane holds {Height}x{CropWidth} samples, got {destination.Length}", nameof(destination));
+        // per row, the crop is at most two contiguous runs of view columns (it wraps around once at most)
+        int first = ViewColumn(0), run = Math.Min(CropWidth, ViewWidth - first);
+        for (int r = 0; r < Height; r++)
+        {
+            var source = viewPlane.Slice(r * ViewWidth, ViewWidth);
+            var row = destination.Slice(r * CropWidth, CropWidth);
+            source.Slice(first, run).CopyTo(row);
+            if (run < CropWidth) source[..(CropWidth - run)].CopyTo(row[run..]);
+        }
     }
 
     /// <summary>The inverse of <see cref="Extract"/>: writes an H x W^(R) plane back into the view's columns.</summary>
@@ -74,7 +85,7 @@ public sealed record RangeCrop(int Start, int CropWidth, int Height, int ViewWid
     /// <summary>The edit mask m^(R) at <paramref name="width"/> x <paramref name="height"/> (D x D, or W^(R) x H).</summary>
     public float[] Mask(int width, int height)
     {
-        var mask = new float[width * height];
+        var mask = GC.AllocateUninitializedArray<float>(width * height); // Fill clears it
         ConvexMask.Fill(CornerColumns(width), CornerRows(height), width, height, mask);
         return mask;
     }

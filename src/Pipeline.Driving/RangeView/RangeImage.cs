@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Pipeline.Driving.RangeView;
 
 /// <summary>
@@ -14,15 +16,25 @@ public sealed record RangeImage(RangeCrop Crop, DepthNormalisation Normalisation
         if (resolution <= 0) throw new ArgumentOutOfRangeException(nameof(resolution), $"resolution must be positive, got {resolution}");
         var crop = RangeCrop.Plan(box, view.Height);
         var norm = DepthNormalisation.ForBox(box.Depths, alpha, view.Options.MaxDepth);
-        var depth = crop.Extract(view.Depth);
-        var intensity = crop.Extract(view.Intensity);
-        norm.Normalise(depth, depth);
-        DepthNormalisation.NormaliseIntensity(intensity, intensity);
-        var d = new float[resolution * resolution];
-        var i = new float[resolution * resolution];
-        RangeResize.Resize(depth, crop.CropWidth, crop.Height, d, resolution, resolution);
-        RangeResize.Resize(intensity, crop.CropWidth, crop.Height, i, resolution, resolution);
-        return new RangeImage(crop, norm, resolution, d, i, crop.Mask(resolution, resolution));
+        int n = crop.Height * crop.CropWidth;
+        var buffer = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            var plane = buffer.AsSpan(0, n);
+            var d = GC.AllocateUninitializedArray<float>(resolution * resolution);
+            crop.Extract(view.Depth, plane);
+            norm.Normalise(plane, plane);
+            RangeResize.Resize(plane, crop.CropWidth, crop.Height, d, resolution, resolution);
+            var i = GC.AllocateUninitializedArray<float>(resolution * resolution);
+            crop.Extract(view.Intensity, plane);
+            DepthNormalisation.NormaliseIntensity(plane, plane);
+            RangeResize.Resize(plane, crop.CropWidth, crop.Height, i, resolution, resolution);
+            return new RangeImage(crop, norm, resolution, d, i, crop.Mask(resolution, resolution));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Back to the object-centric view (H x W^(R)) in metres and [0, 255].</summary>

@@ -18,6 +18,12 @@ public static class RangeResize
         {
             int r0 = rows[y];
             var dst = destination.Slice(y * dstWidth, dstWidth);
+            if (fy == 1 && y > 0 && rows[y - 1] == r0)
+            {
+                // nearest neighbour repeats a source row: the output row is the previous one again
+                destination.Slice((y - 1) * dstWidth, dstWidth).CopyTo(dst);
+                continue;
+            }
             if (fx == 1 && fy == 1)
             {
                 var src = source.Slice(r0 * srcWidth, srcWidth);

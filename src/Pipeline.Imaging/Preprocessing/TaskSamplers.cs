@@ -148,11 +148,15 @@ public static class ReplacementSampler
         {
             if (options.ExcludeSameImage && r.ImageId == target.ImageId) continue;
             if (options.SameCategoryOnly && !string.Equals(r.Category, target.Category, StringComparison.Ordinal)) continue;
-            if (Math.Abs(r.Box.Width - w) <= tol * w && Math.Abs(r.Box.Height - h) <= tol * h) matches.Add(r);
+            if (IsSimilar(r.Box.Width, r.Box.Height, w, h, tol)) matches.Add(r);
         }
         if (matches.Count == 0) return null;
         return new TaskPlacement(AugmentationTask.Replacement, matches[rng.NextInt(matches.Count)], target.Box);
     }
+
+    /// <summary>The similar-size rule: |w_ref - w| &lt;= tol w and |h_ref - h| &lt;= tol h (w, h: the target lesion's).</summary>
+    public static bool IsSimilar(double referenceWidth, double referenceHeight, double width, double height, double tolerance) =>
+        Math.Abs(referenceWidth - width) <= tolerance * width && Math.Abs(referenceHeight - height) <= tolerance * height;
 }
 
 /// <summary>Reinsertion: the lesion is removed and regenerated from its own crop; no randomness.</summary>

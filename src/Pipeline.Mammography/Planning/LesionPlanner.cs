@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Domains;
 using Pipeline.Imaging.Preprocessing;
@@ -22,16 +21,28 @@ public delegate Task<InsertionSite> InsertionSiteLoader(AnnotatedImage target, C
 /// lesions (each repeat has its own item seed, so its noise differs). Task t's item k has id "t{t}-{k:D6}" and seed
 /// SplitMix64.ForItem(runSeed, t * 2^32 + k). An insertion box is drawn in the target's breast tissue
 /// (<see cref="InsertionSampler"/>) from the item's random stream after the target image.
+/// <para>
+/// Scale: an insertion item's target is drawn from its own stream, so the items are chosen first and the insertion
+/// sites loaded afterwards, a few target images at a time (<c>siteLoads</c>), each distinct target once; a site is
+/// dropped as soon as its items have their boxes (memory holds the sites in flight, not the dataset). Replacement's
+/// similar-size search runs over the lesions' sizes, read once.
+/// </para>
 /// </summary>
 public static class LesionPlanner
 {
+    /// <summary>Insertion sites loaded (read and decoded) at a time by default.</summary>
+    public const int DefaultSiteLoads = 8;
+
     public static async Task<PlannedItems> PlanAsync(AugmentationRequest request, IReadOnlyList<AnnotatedImage> images, InsertionSiteLoader loadSite,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, int siteLoads = DefaultSiteLoads)
     {
+        if (siteLoads < 1) throw new ArgumentOutOfRangeException(nameof(siteLoads), $"at least one site load at a time, got {siteLoads}");
         var problems = new List<string>();
         var shortfalls = new List<string>();
-        var items = new List<WorkItem>();
+        var items = new List<WorkItem?>();
+        var insertions = new List<PendingInsertion>();
         var lesions = images.SelectMany(im => im.Findings.Select(f => (Image: im, Finding: f))).ToList();
+        LesionSizes? sizes = null;
         var healthy = images.Where(im => im.Findings.Count == 0).ToList();
         var classes = lesions.Select(l => l.Finding.ClassName).Distinct(StringComparer.Ordinal).OrderBy(c => c, StringComparer.Ordinal).ToList();
         if (lesions.Count == 0) problems.Add($"dataset '{request.Dataset}' has no annotated lesion to use as a reference");
@@ -50,8 +61,7 @@ public static class LesionPlanner
         for (int t = 0; t < request.Tasks.Count; t++)
         {
             var task = request.Tasks[t];
-            // random streams live in boxes: the planner awaits image decodes between draws (no ref locals across awaits)
-            var rng = new StrongBox<SplitMix64>(SplitMix64.ForItem((ulong)request.Seed, 0xFFFF_FFFF_0000_0000UL + (ulong)t));
+            var rng = SplitMix64.ForItem((ulong)request.Seed, 0xFFFF_FFFF_0000_0000UL + (ulong)t);
             // (class, count) list: per-class targets in name order, or Count lesions drawn from all classes.
             var wanted = task.Targets is { } tg
                 ? tg.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (Class: (string?)p.Key, Count: p.Value)).ToList()
@@ -60,23 +70,30 @@ public static class LesionPlanner
             foreach (var (cls, count) in wanted)
             {
                 var pool = lesions.Where(l => cls is null || l.Finding.ClassName == cls).ToList();
-                Shuffle(pool, ref rng.Value);
+                Shuffle(pool, ref rng);
                 int made = 0, cursor = 0, attempts = 0;
                 while (made < count && attempts < count * 4 + pool.Count)
                 {
                     attempts++;
                     var reference = pool[cursor++ % pool.Count];
                     string itemId = $"t{t}-{k:D6}";
-                    var itemRng = new StrongBox<SplitMix64>(SplitMix64.ForItem((ulong)request.Seed, ((ulong)t << 32) + (ulong)k));
-                    long seed = (long)(itemRng.Value.NextUInt64() >> 1);
-                    WorkItem? item = task.Mode switch
+                    var itemRng = SplitMix64.ForItem((ulong)request.Seed, ((ulong)t << 32) + (ulong)k);
+                    long seed = (long)(itemRng.NextUInt64() >> 1);
+                    if (task.Mode == TaskMode.Insertion)
                     {
-                        TaskMode.Reinsertion => Item(itemId, t, task.Mode, reference.Image, reference, reference.Image, reference.Finding.Box, seed),
-                        TaskMode.Replacement => Replacement(itemId, t, reference, lesions, ref itemRng.Value, seed),
-                        _ => await InsertionAsync(itemId, t, reference, healthy, loadSite, itemRng, seed, cancellationToken).ConfigureAwait(false),
-                    };
-                    if (item is null) continue;
-                    items.Add(item);
+                        // the target now, the box once its site is loaded (from the stream as it is after this draw)
+                        var target = healthy[itemRng.NextInt(healthy.Count)];
+                        insertions.Add(new PendingInsertion(items.Count, itemId, t, reference, target, itemRng, seed));
+                        items.Add(null);
+                    }
+                    else
+                    {
+                        var item = task.Mode == TaskMode.Reinsertion
+                            ? Item(itemId, t, task.Mode, reference.Image, reference, reference.Image, reference.Finding.Box, seed)
+                            : Replacement(itemId, t, reference, lesions, sizes ??= new LesionSizes(lesions), ref itemRng, seed);
+                        if (item is null) continue;
+                        items.Add(item);
+                    }
                     made++; k++;
                 }
                 if (made < count)
@@ -84,7 +101,53 @@ public static class LesionPlanner
                                    (task.Mode == TaskMode.Replacement ? " (no lesion of similar size, within 15%, in another image)" : ""));
             }
         }
-        return new PlannedItems(items, shortfalls, []);
+        var slots = items.ToArray();
+        await PlaceInsertionsAsync(insertions, slots, loadSite, siteLoads, cancellationToken).ConfigureAwait(false);
+        return new PlannedItems(slots.Select(i => i!).ToList(), shortfalls, []);
+    }
+
+    /// <summary>An insertion item chosen but not yet placed: its target's site is still to be loaded.</summary>
+    private sealed record PendingInsertion(int Slot, string ItemId, int TaskIndex, (AnnotatedImage Image, Finding Finding) Reference,
+        AnnotatedImage Target, SplitMix64 Rng, long Seed);
+
+    /// <summary>Loads each distinct target's site once, <paramref name="siteLoads"/> at a time, and draws the boxes of its items.</summary>
+    private static async Task PlaceInsertionsAsync(List<PendingInsertion> insertions, WorkItem?[] items, InsertionSiteLoader loadSite, int siteLoads,
+        CancellationToken cancellationToken)
+    {
+        var byTarget = insertions.GroupBy(p => p.Target.Path, StringComparer.Ordinal).ToList();
+        await Parallel.ForEachAsync(byTarget, new ParallelOptions { MaxDegreeOfParallelism = siteLoads, CancellationToken = cancellationToken }, async (group, ct) =>
+        {
+            var site = await loadSite(group.First().Target, ct).ConfigureAwait(false);
+            foreach (var p in group)
+            {
+                var rng = p.Rng;
+                var b = InsertionSampler.Sample(site.Foreground, site.Width, site.Height, p.Reference.Finding.Box.Width, p.Reference.Finding.Box.Height, ref rng).Box;
+                // each pending item owns its slot: no two writers share one
+                items[p.Slot] = Item(p.ItemId, p.TaskIndex, TaskMode.Insertion, p.Target, p.Reference, p.Reference.Image,
+                    new BoundingBox(b.Left, b.Top, b.Left + b.Width, b.Top + b.Height), p.Seed);
+            }
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Every lesion's box size and image, read once for replacement's similar-size search.</summary>
+    private sealed class LesionSizes
+    {
+        public LesionSizes(IReadOnlyList<(AnnotatedImage Image, Finding Finding)> lesions)
+        {
+            Widths = new double[lesions.Count]; Heights = new double[lesions.Count]; Images = new string[lesions.Count];
+            for (int i = 0; i < lesions.Count; i++)
+            {
+                var box = ToBoxF(lesions[i].Finding.Box);
+                box.Validate($"lesion {i} of image {lesions[i].Image.ImageId}");
+                (Widths[i], Heights[i], Images[i]) = (box.Width, box.Height, lesions[i].Image.ImageId);
+            }
+        }
+
+        public double[] Widths { get; }
+        public double[] Heights { get; }
+        public string[] Images { get; }
+        /// <summary>Scratch list of matching lesion indices, reused by each replacement (items are chosen one after another).</summary>
+        public List<int> Matches { get; } = [];
     }
 
     private static WorkItem Item(string id, int t, TaskMode mode, AnnotatedImage target, (AnnotatedImage Image, Finding Finding) reference,
@@ -94,30 +157,31 @@ public static class LesionPlanner
         ReferenceBox = reference.Finding.Box, TargetBox = targetBox, ClassName = reference.Finding.ClassName, Seed = seed,
     };
 
+    /// <summary>
+    /// A lesion of another image whose size is within ReplacementSampler's tolerance of the reference (relative to the
+    /// candidate target's size), drawn uniformly. The stream advances once per match before the draw, as it did when
+    /// each candidate went through <see cref="ReplacementSampler.Sample"/> on its own, so plans stay what they were.
+    /// </summary>
     private static WorkItem? Replacement(string id, int t, (AnnotatedImage Image, Finding Finding) reference,
-        IReadOnlyList<(AnnotatedImage Image, Finding Finding)> lesions, ref SplitMix64 rng, long seed)
+        IReadOnlyList<(AnnotatedImage Image, Finding Finding)> lesions, LesionSizes sizes, ref SplitMix64 rng, long seed)
     {
-        var refLesion = new LesionRef(reference.Image.ImageId, ToBoxF(reference.Finding.Box), reference.Finding.ClassName);
-        var targets = new List<(AnnotatedImage Image, Finding Finding)>();
-        foreach (var l in lesions)
+        var refBox = ToBoxF(reference.Finding.Box);
+        double tol = ReplacementOptions.Default.Tolerance;
+        string refImage = reference.Image.ImageId;
+        var matches = sizes.Matches;
+        matches.Clear();
+        for (int i = 0; i < sizes.Widths.Length; i++)
         {
-            if (l.Image.ImageId == reference.Image.ImageId) continue;
-            // ReplacementSampler's similar-size rule (width and height within 15% of the target lesion's)
-            if (ReplacementSampler.Sample(new LesionRef(l.Image.ImageId, ToBoxF(l.Finding.Box), l.Finding.ClassName), [refLesion], ref rng) is not null)
-                targets.Add(l);
+            if (sizes.Images[i] == refImage) continue;
+            if (ReplacementSampler.IsSimilar(refBox.Width, refBox.Height, sizes.Widths[i], sizes.Heights[i], tol))
+            {
+                matches.Add(i);
+                rng.NextUInt64();
+            }
         }
-        if (targets.Count == 0) return null;
-        var target = targets[rng.NextInt(targets.Count)];
+        if (matches.Count == 0) return null;
+        var target = lesions[matches[rng.NextInt(matches.Count)]];
         return Item(id, t, TaskMode.Replacement, target.Image, reference, reference.Image, target.Finding.Box, seed);
-    }
-
-    private static async Task<WorkItem> InsertionAsync(string id, int t, (AnnotatedImage Image, Finding Finding) reference, IReadOnlyList<AnnotatedImage> healthy,
-        InsertionSiteLoader loadSite, StrongBox<SplitMix64> rng, long seed, CancellationToken cancellationToken)
-    {
-        var target = healthy[rng.Value.NextInt(healthy.Count)];
-        var site = await loadSite(target, cancellationToken).ConfigureAwait(false);
-        var b = InsertionSampler.Sample(site.Foreground, site.Width, site.Height, reference.Finding.Box.Width, reference.Finding.Box.Height, ref rng.Value).Box;
-        return Item(id, t, TaskMode.Insertion, target, reference, reference.Image, new BoundingBox(b.Left, b.Top, b.Left + b.Width, b.Top + b.Height), seed);
     }
 
     public static BoxF ToBoxF(BoundingBox b) => new(b.X0, b.Y0, b.X1, b.Y1);

@@ -33,12 +33,11 @@ public sealed class MammographyPlanner : IItemPlanner
         }
         var usable = DatasetImages.FromFindings(findings, dataset.BlobPrefix, dataset.Paths, rowProblems);
 
-        var decoded = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        // LesionPlanner loads each distinct target once, a few at a time, and keeps only the sites in flight
         var planned = await LesionPlanner.PlanAsync(request, usable, async (target, ct) =>
         {
-            if (!decoded.TryGetValue(target.Path, out var data))
-                decoded[target.Path] = data = await blobs.ReadAsync(target.Path, ct).ConfigureAwait(false)
-                                              ?? throw new FileNotFoundException($"{target.Path} is listed in the dataset index but does not exist");
+            var data = await blobs.ReadAsync(target.Path, ct).ConfigureAwait(false)
+                       ?? throw new FileNotFoundException($"{target.Path} is listed in the dataset index but does not exist");
             using var source = SourceImage.Decode(data, target.Path);
             return new InsertionSite(BreastForegroundMask.Compute(source.Display.Pixels<float>(), source.Width, source.Height), source.Width, source.Height);
         }, cancellationToken).ConfigureAwait(false);

@@ -30,7 +30,9 @@ internal ref struct SsimKernel
     private readonly double[] _weights;
     private readonly double[] _products;   // Planes x (width + 2r): one padded input row of products
     private readonly double[] _filtered;   // ring x Planes x width: horizontally filtered input rows
-    private int _nextInputRow;
+    private readonly double[] _nextSsim, _nextCs; // the row after the one asked for, computed with it
+    private int _nextInputRow, _nextRow;
+    private bool _nextHasSsim, _nextHasCs;
 
     private static bool Wide => StructuralSimilarity.Lanes == LaneWidth.Bits512;
 
@@ -46,13 +48,18 @@ internal ref struct SsimKernel
         _c2 = (options.K2 * options.DataRange) * (options.K2 * options.DataRange);
         _products = ArrayPool<double>.Shared.Rent(Planes * _padded);
         _filtered = ArrayPool<double>.Shared.Rent(_ring * Planes * width);
+        _nextSsim = ArrayPool<double>.Shared.Rent(width);
+        _nextCs = ArrayPool<double>.Shared.Rent(width);
         _nextInputRow = 0;
+        _nextRow = -1;
     }
 
     public void Dispose()
     {
         ArrayPool<double>.Shared.Return(_products);
         ArrayPool<double>.Shared.Return(_filtered);
+        ArrayPool<double>.Shared.Return(_nextSsim);
+        ArrayPool<double>.Shared.Return(_nextCs);
     }
 
     /// <summary>
@@ -60,16 +67,39 @@ internal ref struct SsimKernel
     /// contrast-structure term (2 sigma_xy + C2) / (sigma_x^2 + sigma_y^2 + C2) into <paramref name="csRow"/>. Rows
     /// must be asked for in increasing order.
     /// </summary>
+    /// <remarks>
+    /// Rows are made in pairs: asking for row r also computes row r + 1 (kept until asked for), because the two share
+    /// 2r of their 2r + 2 filtered input rows, so each ring row comes from L2 once per pair instead of once per row.
+    /// The arithmetic of each row is the same as alone.
+    /// </remarks>
     public void Row(int row, Span<double> ssimRow, Span<double> csRow)
     {
+        bool wantSsim = ssimRow.Length != 0, wantCs = csRow.Length != 0;
+        if (row == _nextRow && wantSsim == _nextHasSsim && wantCs == _nextHasCs)
+        {
+            if (wantSsim) _nextSsim.AsSpan(0, _width).CopyTo(ssimRow);
+            if (wantCs) _nextCs.AsSpan(0, _width).CopyTo(csRow);
+            _nextRow = -1;
+            return;
+        }
         int r = _radius, taps = 2 * r + 1;
-        int last = Math.Min(_height - 1, row + r);
+        bool pair = row + 1 < _height;
+        int last = Math.Min(_height - 1, row + r + (pair ? 1 : 0));
         while (_nextInputRow <= last) FilterInputRow(_nextInputRow++);
-        Span<int> offsets = stackalloc int[taps];
-        for (int k = 0; k < taps; k++)
+        Span<int> offsets = stackalloc int[taps + 1];
+        for (int k = 0; k <= taps; k++)
             offsets[k] = (BorderIndex(row + k - r, _height, _symmetric) & (_ring - 1)) * Planes * _width;
-        if (Wide) VerticalAndCombine<Lanes512, Vector512<double>>(offsets, ssimRow, csRow);
-        else VerticalAndCombine<Lanes256, Vector256<double>>(offsets, ssimRow, csRow);
+        if (!pair)
+        {
+            if (Wide) VerticalAndCombine<Lanes512, Vector512<double>>(offsets[..taps], ssimRow, csRow);
+            else VerticalAndCombine<Lanes256, Vector256<double>>(offsets[..taps], ssimRow, csRow);
+            return;
+        }
+        var nextSsim = wantSsim ? _nextSsim.AsSpan(0, _width) : default;
+        var nextCs = wantCs ? _nextCs.AsSpan(0, _width) : default;
+        if (Wide) VerticalAndCombinePair<Lanes512, Vector512<double>>(offsets, ssimRow, csRow, nextSsim, nextCs);
+        else VerticalAndCombinePair<Lanes256, Vector256<double>>(offsets, ssimRow, csRow, nextSsim, nextCs);
+        (_nextRow, _nextHasSsim, _nextHasCs) = (row + 1, wantSsim, wantCs);
     }
 
     /// <summary>Index of sample <paramref name="i"/> (possibly outside 0..n-1) after border padding.</summary>
@@ -164,11 +194,6 @@ internal ref struct SsimKernel
         var weights = _weights;
         bool wantCs = csRow.Length != 0, wantSsim = ssimRow.Length != 0;
         ref double fb = ref MemoryMarshal.GetArrayDataReference(_filtered);
-        ref double sb = ref MemoryMarshal.GetReference(ssimRow);
-        ref double cb = ref MemoryMarshal.GetReference(csRow);
-        var vc1 = TL.Broadcast(_c1);
-        var vc2 = TL.Broadcast(_c2);
-        var two = TL.Broadcast(2.0);
         var wc = TL.Broadcast(weights[r]);
         nuint p1 = (nuint)w, p2 = (nuint)(2 * w), p3 = (nuint)(3 * w);
         for (; i <= w - vw; i += vw)
@@ -187,33 +212,99 @@ internal ref struct SsimKernel
                 uss = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo + p2), TL.Load(ref fb, hi + p2)), wk, uss);
                 uxy = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo + p3), TL.Load(ref fb, hi + p3)), wk, uxy);
             }
-            var uxuy = TL.Multiply(ux, uy);
-            var squares = TL.MultiplyAdd(ux, ux, TL.Multiply(uy, uy));
-            var a2 = TL.MultiplyAdd(two, TL.Subtract(uxy, uxuy), vc2);
-            var b2 = TL.Add(TL.Subtract(uss, squares), vc2);
-            var a1 = TL.MultiplyAdd(two, uxuy, vc1);
-            var b1 = TL.Add(squares, vc1);
-            if (wantSsim) TL.Store(TL.Divide(TL.Multiply(a1, a2), TL.Multiply(b1, b2)), ref sb, (nuint)i);
-            if (wantCs) TL.Store(TL.Divide(a2, b2), ref cb, (nuint)i);
+            Combine<TL, TV>(ux, uy, uss, uxy, wantSsim, wantCs, ssimRow, csRow, i);
+        }
+        for (; i < w; i++) CombineOne(offsets, i, ssimRow, csRow);
+    }
+
+    /// <summary>Pixel <paramref name="i"/> of a row, in scalar arithmetic (the columns left after the last full vector).</summary>
+    private readonly void CombineOne(ReadOnlySpan<int> offsets, int i, Span<double> ssimRow, Span<double> csRow)
+    {
+        int r = _radius, w = _width;
+        var weights = _weights;
+        int c = offsets[r] + i;
+        double ux = _filtered[c] * weights[r], uy = _filtered[c + w] * weights[r];
+        double uss = _filtered[c + 2 * w] * weights[r], uxy = _filtered[c + 3 * w] * weights[r];
+        for (int k = 0; k < r; k++)
+        {
+            int lo = offsets[k] + i, hi = offsets[2 * r - k] + i;
+            ux = Math.FusedMultiplyAdd(_filtered[lo] + _filtered[hi], weights[k], ux);
+            uy = Math.FusedMultiplyAdd(_filtered[lo + w] + _filtered[hi + w], weights[k], uy);
+            uss = Math.FusedMultiplyAdd(_filtered[lo + 2 * w] + _filtered[hi + 2 * w], weights[k], uss);
+            uxy = Math.FusedMultiplyAdd(_filtered[lo + 3 * w] + _filtered[hi + 3 * w], weights[k], uxy);
+        }
+        double uxuy = ux * uy, squares = Math.FusedMultiplyAdd(ux, ux, uy * uy);
+        double a2 = Math.FusedMultiplyAdd(2, uxy - uxuy, _c2), b2 = (uss - squares) + _c2;
+        if (ssimRow.Length != 0) ssimRow[i] = Math.FusedMultiplyAdd(2, uxuy, _c1) * a2 / ((squares + _c1) * b2);
+        if (csRow.Length != 0) csRow[i] = a2 / b2;
+    }
+
+    /// <summary>
+    /// <see cref="VerticalAndCombine"/> for two consecutive rows at once: <paramref name="offsets"/> holds 2r + 2 ring
+    /// rows, the first row uses offsets[0..2r], the second offsets[1..2r+1]. Each row's sums are formed exactly as alone.
+    /// </summary>
+    private readonly void VerticalAndCombinePair<TL, TV>(ReadOnlySpan<int> offsets, Span<double> ssim0, Span<double> cs0, Span<double> ssim1, Span<double> cs1)
+        where TL : struct, ILanes<TV> where TV : struct
+    {
+        int r = _radius, w = _width, vw = TL.Count, i = 0;
+        var weights = _weights;
+        bool wantCs = cs0.Length != 0, wantSsim = ssim0.Length != 0;
+        ref double fb = ref MemoryMarshal.GetArrayDataReference(_filtered);
+        var wc = TL.Broadcast(weights[r]);
+        nuint p1 = (nuint)w, p2 = (nuint)(2 * w), p3 = (nuint)(3 * w);
+        for (; i <= w - vw; i += vw)
+        {
+            nuint c = (nuint)(offsets[r] + i), d = (nuint)(offsets[r + 1] + i);
+            var ux0 = TL.Multiply(TL.Load(ref fb, c), wc);
+            var uy0 = TL.Multiply(TL.Load(ref fb, c + p1), wc);
+            var uss0 = TL.Multiply(TL.Load(ref fb, c + p2), wc);
+            var uxy0 = TL.Multiply(TL.Load(ref fb, c + p3), wc);
+            var ux1 = TL.Multiply(TL.Load(ref fb, d), wc);
+            var uy1 = TL.Multiply(TL.Load(ref fb, d + p1), wc);
+            var uss1 = TL.Multiply(TL.Load(ref fb, d + p2), wc);
+            var uxy1 = TL.Multiply(TL.Load(ref fb, d + p3), wc);
+            for (int k = 0; k < r; k++)
+            {
+                var wk = TL.Broadcast(weights[k]);
+                nuint lo0 = (nuint)(offsets[k] + i), hi0 = (nuint)(offsets[2 * r - k] + i);
+                nuint lo1 = (nuint)(offsets[k + 1] + i), hi1 = (nuint)(offsets[2 * r + 1 - k] + i);
+                ux0 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo0), TL.Load(ref fb, hi0)), wk, ux0);
+                ux1 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo1), TL.Load(ref fb, hi1)), wk, ux1);
+                uy0 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo0 + p1), TL.Load(ref fb, hi0 + p1)), wk, uy0);
+                uy1 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo1 + p1), TL.Load(ref fb, hi1 + p1)), wk, uy1);
+                uss0 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo0 + p2), TL.Load(ref fb, hi0 + p2)), wk, uss0);
+                uss1 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo1 + p2), TL.Load(ref fb, hi1 + p2)), wk, uss1);
+                uxy0 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo0 + p3), TL.Load(ref fb, hi0 + p3)), wk, uxy0);
+                uxy1 = TL.MultiplyAdd(TL.Add(TL.Load(ref fb, lo1 + p3), TL.Load(ref fb, hi1 + p3)), wk, uxy1);
+            }
+            Combine<TL, TV>(ux0, uy0, uss0, uxy0, wantSsim, wantCs, ssim0, cs0, i);
+            Combine<TL, TV>(ux1, uy1, uss1, uxy1, wantSsim, wantCs, ssim1, cs1, i);
         }
         for (; i < w; i++)
         {
-            int c = offsets[r] + i;
-            double ux = _filtered[c] * weights[r], uy = _filtered[c + w] * weights[r];
-            double uss = _filtered[c + 2 * w] * weights[r], uxy = _filtered[c + 3 * w] * weights[r];
-            for (int k = 0; k < r; k++)
-            {
-                int lo = offsets[k] + i, hi = offsets[2 * r - k] + i;
-                ux = Math.FusedMultiplyAdd(_filtered[lo] + _filtered[hi], weights[k], ux);
-                uy = Math.FusedMultiplyAdd(_filtered[lo + w] + _filtered[hi + w], weights[k], uy);
-                uss = Math.FusedMultiplyAdd(_filtered[lo + 2 * w] + _filtered[hi + 2 * w], weights[k], uss);
-                uxy = Math.FusedMultiplyAdd(_filtered[lo + 3 * w] + _filtered[hi + 3 * w], weights[k], uxy);
-            }
-            double uxuy = ux * uy, squares = Math.FusedMultiplyAdd(ux, ux, uy * uy);
-            double a2 = Math.FusedMultiplyAdd(2, uxy - uxuy, _c2), b2 = (uss - squares) + _c2;
-            if (wantSsim) ssimRow[i] = Math.FusedMultiplyAdd(2, uxuy, _c1) * a2 / ((squares + _c1) * b2);
-            if (wantCs) csRow[i] = a2 / b2;
+            CombineOne(offsets[..(2 * r + 1)], i, ssim0, cs0);
+            CombineOne(offsets[1..], i, ssim1, cs1);
         }
+    }
+
+    /// <summary>The SSIM formula (Wang et al. 2004, eq. 13) on filtered moments, stored at column <paramref name="i"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly void Combine<TL, TV>(TV ux, TV uy, TV uss, TV uxy, bool wantSsim, bool wantCs, Span<double> ssimRow, Span<double> csRow, int i)
+        where TL : struct, ILanes<TV> where TV : struct
+    {
+        var uxuy = TL.Multiply(ux, uy);
+        var squares = TL.MultiplyAdd(ux, ux, TL.Multiply(uy, uy));
+        var vc2 = TL.Broadcast(_c2);
+        var a2 = TL.MultiplyAdd(TL.Broadcast(2.0), TL.Subtract(uxy, uxuy), vc2);
+        var b2 = TL.Add(TL.Subtract(uss, squares), vc2);
+        if (wantSsim)
+        {
+            var vc1 = TL.Broadcast(_c1);
+            var a1 = TL.MultiplyAdd(TL.Broadcast(2.0), uxuy, vc1);
+            var b1 = TL.Add(squares, vc1);
+            TL.Store(TL.Divide(TL.Multiply(a1, a2), TL.Multiply(b1, b2)), ref MemoryMarshal.GetReference(ssimRow), (nuint)i);
+        }
+        if (wantCs) TL.Store(TL.Divide(a2, b2), ref MemoryMarshal.GetReference(csRow), (nuint)i);
     }
 }
 
