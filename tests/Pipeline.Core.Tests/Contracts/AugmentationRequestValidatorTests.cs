@@ -124,7 +124,7 @@ public class AugmentationRequestValidatorTests
         var r = AugmentationRequestValidator.Parse(json);
         Assert.False(r.IsValid);
         Assert.Contains(r.Problems, p => p.Path == "$.tasks[0]" && p.Message.Contains("either 'count' or 'targets'"));
-        Assert.Contains(r.Problems, p => p.Path == "$.tasks[1]" && p.Message.Contains("both"));
+        Assert.Contains(r.Problems, p => p.Path == "$.tasks[1]" && p.Message.Contains("more than one of 'count', 'targets' and 'edits'"));
         Assert.Contains(r.Problems, p => p.Path == "$.tasks" && p.Message.Contains("1000004"));
         Assert.Contains(r.Problems, p => p.Path == "$.model" && p.Message.Contains("models/{name}/{version}"));
     }
