@@ -45,6 +45,9 @@ public sealed class DurableWorkerHost : IAsyncDisposable
                 tasks.AddActivityFunc<JsonElement, object?>(name, (ctx, input) => DurableActivities.RunAsync(registry, name, input, CancellationToken.None));
         }, new DurableTaskTestHostOptions
         {
+            // a port the OS says is free (the host's own default is a random port in 30000-40000, which can collide
+            // with an Azurite or another host started by a test running in parallel)
+            Port = FreePort(),
             ConfigureServices = services =>
             {
                 services.ConfigureAll<DurableTaskWorkerOptions>(o => o.DataConverter = converter);
@@ -52,6 +55,15 @@ public sealed class DurableWorkerHost : IAsyncDisposable
             },
         });
         return new DurableWorkerHost(host);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
