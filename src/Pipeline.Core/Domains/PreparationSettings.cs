@@ -24,6 +24,15 @@ public sealed record PreparationSettings
     public double CropRatioMax { get; init; } = 4.0;
     /// <summary>The reference box is expanded by this factor before cropping.</summary>
     public double ReferenceExpand { get; init; } = 1.2;
+    /// <summary>
+    /// Gaussian sigma, in model pixels, of the target texture kept in the box of insertion and reinsertion items
+    /// (model.json "preparation.targetTextureSigma"; docs/preprocessing.md "Keeping the target's texture"): the output is
+    /// the generated crop plus the target's band above that Gaussian (and, at full resolution, the band the crop's
+    /// resampling removes), so a model that generates the lesion's shape and density but not fine tissue texture does not
+    /// leave a smooth square. 0 (the default, and packages without the field): the sample is composited as generated.
+    /// Replacement never keeps it (the target's texture in the box is the old lesion's).
+    /// </summary>
+    public double TargetTextureSigma { get; init; }
     /// <summary>Model value range (model.json "valueRange"): display [0, 1] maps linearly onto it.</summary>
     public double ValueMin { get; init; } = -1.0;
     public double ValueMax { get; init; } = 1.0;
@@ -38,6 +47,8 @@ public sealed record PreparationSettings
             p.Add(string.Create(CultureInfo.InvariantCulture, $"crop ratio range [{CropRatioMin}, {CropRatioMax}] must have 1 <= min <= max"));
         if (!(ReferenceExpand >= 1 && double.IsFinite(ReferenceExpand)))
             p.Add(string.Create(CultureInfo.InvariantCulture, $"reference expansion {ReferenceExpand} must be >= 1"));
+        if (!(TargetTextureSigma >= 0 && double.IsFinite(TargetTextureSigma)))
+            p.Add(string.Create(CultureInfo.InvariantCulture, $"target texture sigma {TargetTextureSigma} must be >= 0 (0: off)"));
         if (!(ValueMin < ValueMax)) p.Add(string.Create(CultureInfo.InvariantCulture, $"value range [{ValueMin}, {ValueMax}] must have min < max"));
         return p;
     }

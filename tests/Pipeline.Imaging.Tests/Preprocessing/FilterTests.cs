@@ -4,9 +4,22 @@ using Pipeline.Imaging.Tests.Buffers;
 
 namespace Pipeline.Imaging.Tests.Preprocessing;
 
-/// <summary>Sobel, erosion, foreground mask, HF map and feather against data/filters/make_vectors.py (scipy.ndimage).</summary>
+/// <summary>Sobel, erosion, foreground mask, HF map, feather and target texture against data/filters/make_vectors.py (scipy.ndimage).</summary>
 public class FilterTests
 {
+    [Fact]
+    public void Target_texture_matches_the_numpy_reference_and_gives_the_target_back_for_its_own_low_band()
+    {
+        var original = Npy.Load("filters", "texture_original.npy").Floats();
+        var sample = Npy.Load("filters", "texture_sample.npy").Floats();
+        ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, 24, 2.5), 1e-5f, "kept");
+        // a model that generated exactly the target's low band gives the target itself
+        var low = new float[original.Length];
+        GaussianBlur.Apply(original, 24, 24, 2.5, low);
+        ResampleTests.AssertClose(original, TargetTexture.Keep(low, original, 24, 2.5), 1e-6f, "own low band");
+        Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, 23, 2.5));
+    }
+
     [Theory]
     [InlineData("sobel")]
     [InlineData("sobel_col")]
