@@ -87,7 +87,7 @@ public static class ItemImaging
             crop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
             var original = new float[display.Length];
             ModelSpace.FromDisplay(display, original);
-            return PasteBack.Composite(target.Stored, KeptSample(generated, original, geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options, target.Display);
+            return PasteBack.Composite(target.Stored, KeptSample(generated, original, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options, target.Display);
         }
         if (channels > 1)
         {
@@ -101,8 +101,8 @@ public static class ItemImaging
 
     /// <summary>The sample as the output shows it at model resolution: with the target's texture kept
     /// (<see cref="TargetTexture"/>) when the geometry says so, else the sample itself. Both model space.</summary>
-    public static float[] KeptSample(float[] sample, float[] original, CropGeometry geometry) =>
-        geometry.TextureSigma > 0 ? TargetTexture.Keep(sample, original, geometry.Resolution, geometry.TextureSigma) : sample;
+    public static float[] KeptSample(float[] sample, float[] original, float[] mask, CropGeometry geometry) =>
+        geometry.TextureSigma > 0 ? TargetTexture.Keep(sample, original, mask, geometry.Resolution, geometry.TextureSigma) : sample;
 
     /// <summary>The zoom-in crop a geometry describes.</summary>
     public static ZoomInCrop ToCrop(CropGeometry g) => new(new PixelRect(g.Left, g.Top, g.Side, g.Side), g.Resolution, new PixelRect(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight));

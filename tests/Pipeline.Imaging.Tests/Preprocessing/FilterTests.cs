@@ -12,12 +12,14 @@ public class FilterTests
     {
         var original = Npy.Load("filters", "texture_original.npy").Floats();
         var sample = Npy.Load("filters", "texture_sample.npy").Floats();
-        ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, 24, 2.5), 1e-5f, "kept");
-        // a model that generated exactly the target's low band gives the target itself
+        var mask = Npy.Load("filters", "texture_mask.npy").Floats();
+        ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, mask, 24, 2.5), 1e-5f, "kept");
+        // a model that generated exactly the target's low band gives the target itself (everywhere, with the whole crop as the box)
         var low = new float[original.Length];
         GaussianBlur.Apply(original, 24, 24, 2.5, low);
-        ResampleTests.AssertClose(original, TargetTexture.Keep(low, original, 24, 2.5), 1e-6f, "own low band");
-        Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, 23, 2.5));
+        var all = Enumerable.Repeat(1f, original.Length).ToArray();
+        ResampleTests.AssertClose(original, TargetTexture.Keep(low, original, all, 24, 2.5), 1e-6f, "own low band");
+        Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, mask, 23, 2.5));
     }
 
     [Theory]

@@ -98,7 +98,7 @@ ay = profile(5 - m, 7 + 2 * m, 5, 12, m, s)
 save("feather_alpha.npy", (ay[:, None] * ax[None, :]).astype(np.float32))
 
 
-# --- Keeping the target's texture (docs/preprocessing.md): clip(sample + original - G_sigma(original), -1, 1) in model
+# --- Keeping the target's texture (docs/preprocessing.md): clip(sample + mask (original - G_sigma(original)), -1, 1) in model
 # space, G_sigma = gaussian_filter with replicate borders, truncate 4, sigma 2.5 (model pixels). Own generator, so the
 # vectors above stay as they were.
 tt = np.random.default_rng(2026)
@@ -107,4 +107,7 @@ sample = (tt.random((24, 24)) * 2 - 1).astype(np.float32)
 save("texture_original.npy", original)
 save("texture_sample.npy", sample)
 low = ndimage.gaussian_filter(original.astype(np.float64), 2.5, mode="nearest", truncate=4.0)
-save("texture_kept.npy", np.clip(sample + (original - low), -1, 1).astype(np.float32))
+mask = np.zeros((24, 24), np.float32)
+mask[7:19, 5:15] = 1
+save("texture_mask.npy", mask)
+save("texture_kept.npy", np.clip(sample + mask * (original - low), -1, 1).astype(np.float32))
