@@ -69,13 +69,13 @@ public static class ItemImaging
             .Add(ModelTensorNames.Context, context).Add(ModelTensorNames.Mask, mask).Add(ModelTensorNames.Reference, refModel).Add(ModelTensorNames.Detail, detail)
             .Add(ModelTensorNames.Original, model) // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
             .Add(ModelTensorNames.CopyPaste, copyPasteModel).Add(ModelTensorNames.CompositeAlpha, alpha).Add(ModelTensorNames.RealObject, objectModel);
-        // the target's texture is kept in the box where the box holds tissue (insertion) or the lesion itself (reinsertion)
-        double textureSigma = item.Mode == TaskMode.Replacement ? 0 : preparation.TargetTextureSigma;
+        // the target's tissue is kept under the lesion where the box holds healthy tissue: insertion only
+        double textureSigma = item.Mode == TaskMode.Insertion ? preparation.TargetTextureSigma : 0;
         return new PreparedItem(bundle, Geometry(crop, ratio) with { TextureSigma = textureSigma });
     }
 
     /// <summary>Pastes the generated crop (model space) back into the target's stored pixels; with a positive
-    /// <see cref="CropGeometry.TextureSigma"/> on a one-channel target, keeping the target's texture in the box
+    /// <see cref="CropGeometry.TextureSigma"/> on a one-channel target, keeping the target's tissue under the lesion
     /// (<see cref="KeptSample"/> at model resolution, then PasteBack's full-resolution band).</summary>
     public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null)
     {
@@ -99,7 +99,7 @@ public static class ItemImaging
         return PasteBack.Composite(target.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
     }
 
-    /// <summary>The sample as the output shows it at model resolution: with the target's texture kept
+    /// <summary>The sample as the output shows it at model resolution: the generated lesion over the target's own tissue
     /// (<see cref="TargetTexture"/>) when the geometry says so, else the sample itself. Both model space.</summary>
     public static float[] KeptSample(float[] sample, float[] original, float[] mask, CropGeometry geometry) =>
         geometry.TextureSigma > 0 ? TargetTexture.Keep(sample, original, mask, geometry.Resolution, geometry.TextureSigma) : sample;

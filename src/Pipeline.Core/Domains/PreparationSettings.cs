@@ -25,12 +25,11 @@ public sealed record PreparationSettings
     /// <summary>The reference box is expanded by this factor before cropping.</summary>
     public double ReferenceExpand { get; init; } = 1.2;
     /// <summary>
-    /// Gaussian sigma, in model pixels, of the target texture kept in the box of insertion and reinsertion items
-    /// (model.json "preparation.targetTextureSigma"; docs/preprocessing.md "Keeping the target's texture"): the output is
-    /// the generated crop plus the target's band above that Gaussian (and, at full resolution, the band the crop's
-    /// resampling removes), so a model that generates the lesion's shape and density but not fine tissue texture does not
-    /// leave a smooth square. 0 (the default, and packages without the field): the sample is composited as generated.
-    /// Replacement never keeps it (the target's texture in the box is the old lesion's).
+    /// Gaussian sigma, in model pixels, of the tissue estimate under the box of insertion items (model.json
+    /// "preparation.targetTextureSigma"; docs/preprocessing.md "Keeping the target's tissue"): the output is the target
+    /// plus what the model generated above that estimate (the lesion), so a model that generates the lesion but only a
+    /// smooth tissue around it does not leave a smooth square. 0 (the default, and packages without the field): the
+    /// sample is composited as generated. Replacement and reinsertion never keep it (their box holds a lesion).
     /// </summary>
     public double TargetTextureSigma { get; init; }
     /// <summary>Model value range (model.json "valueRange"): display [0, 1] maps linearly onto it.</summary>

@@ -3,28 +3,63 @@ using Pipeline.Imaging.Preprocessing;
 namespace Pipeline.Imaging.Compositing;
 
 /// <summary>
-/// Keeping the target's own texture in the box (docs/preprocessing.md, "Keeping the target's texture"). A small
-/// inpainting model sees the box masked and fills it with the lesion and a smooth estimate of the tissue; at normal
-/// viewing contrast that reads as a smooth square in fibrous tissue. For insertion the box holds healthy tissue, and a
-/// lesion in a projection image lies over (adds to) the tissue above and below it, so the tissue's texture belongs in
-/// the output; for reinsertion it is the lesion's own. At model resolution:
-/// <code>kept = clamp(sample + mask (original - G_sigma(original)), -1, 1)</code>
-/// (G_sigma: <see cref="GaussianBlur"/>, replicate borders; mask: the box mask, 1 inside), i.e. inside the box the
-/// generated low band plus the target's band above the Gaussian; outside it the sample, which already carries the
-/// context. Where the model reproduced the target's low band the result is the target itself. Pure.
+/// Keeping the target's tissue under an inserted lesion (docs/preprocessing.md, "Keeping the target's tissue"). The
+/// model sees the box masked and generates the lesion over a smooth estimate of the tissue, interpolated from the band
+/// around the box; pasted back, the box reads as a smooth square in fibrous tissue. For insertion the box holds healthy
+/// tissue, and a lesion in a projection image lies over (adds to) the tissue above and below it. So the lesion is
+/// taken as what the model generated above that smooth estimate, and added to the target's own tissue:
+/// <code>kept = clamp(sample + mask (original - fill(original)), -1, 1)</code>
+/// where fill is the normalised convolution (Knutsson and Westin 1993) of the original over the
+/// <see cref="RingWidth"/>-pixel band just outside the box, with a Gaussian of sigma pixels
+/// (<see cref="GaussianBlur"/>, replicate borders): <c>G(original w) / (G(w) + 1e-6)</c>, w = 1 on the band; the same
+/// estimate the harmonised placement of the training job puts under the reference. Inside the box this is
+/// <c>original + (sample - fill)</c>; outside it the sample, which already carries the context. A sample equal to the
+/// fill gives the target itself. Pure.
 /// </summary>
 public static class TargetTexture
 {
-    /// <summary>The generated crop with the target's band above <paramref name="sigma"/> added (model space, [-1, 1]).</summary>
+    /// <summary>Width in pixels of the band outside the box the tissue estimate is interpolated from.</summary>
+    public const int RingWidth = 2;
+
+    /// <summary>The smooth tissue estimate under the box: the normalised convolution of <paramref name="original"/> over the
+    /// band of <see cref="RingWidth"/> pixels around the box of <paramref name="mask"/> (1 inside).</summary>
+    public static float[] Fill(ReadOnlySpan<float> original, ReadOnlySpan<float> mask, int resolution, double sigma)
+    {
+        int n = resolution * resolution;
+        var band = new float[n];
+        for (int y = 0; y < resolution; y++)
+            for (int x = 0; x < resolution; x++)
+            {
+                if (mask[y * resolution + x] != 0) continue;
+                bool near = false;
+                for (int dy = -RingWidth; dy <= RingWidth && !near; dy++)
+                    for (int dx = -RingWidth; dx <= RingWidth && !near; dx++)
+                    {
+                        int yy = y + dy, xx = x + dx;
+                        near = yy >= 0 && yy < resolution && xx >= 0 && xx < resolution && mask[yy * resolution + xx] != 0;
+                    }
+                if (near) band[y * resolution + x] = 1;
+            }
+        var weighted = new float[n];
+        for (int i = 0; i < n; i++) weighted[i] = original[i] * band[i];
+        var num = new float[n];
+        var den = new float[n];
+        GaussianBlur.Apply(weighted, resolution, resolution, sigma, num);
+        GaussianBlur.Apply(band, resolution, resolution, sigma, den);
+        var fill = new float[n];
+        for (int i = 0; i < n; i++) fill[i] = num[i] / (den[i] + 1e-6f);
+        return fill;
+    }
+
+    /// <summary>The generated lesion over the target's own tissue (model space, [-1, 1]).</summary>
     public static void Keep(ReadOnlySpan<float> sample, ReadOnlySpan<float> original, ReadOnlySpan<float> mask, int resolution, double sigma, Span<float> destination)
     {
         int n = resolution * resolution;
         if (resolution < 1) throw new ArgumentOutOfRangeException(nameof(resolution), $"resolution must be positive, got {resolution}");
         if (sample.Length != n || original.Length != n || mask.Length != n || destination.Length != n)
             throw new ArgumentException($"sample, original, mask and destination must hold {resolution}x{resolution} samples (got {sample.Length}, {original.Length}, {mask.Length}, {destination.Length})");
-        var low = new float[n];
-        GaussianBlur.Apply(original, resolution, resolution, sigma, low);
-        for (int i = 0; i < n; i++) destination[i] = Math.Clamp(sample[i] + mask[i] * (original[i] - low[i]), -1f, 1f);
+        var fill = Fill(original, mask, resolution, sigma);
+        for (int i = 0; i < n; i++) destination[i] = Math.Clamp(sample[i] + mask[i] * (original[i] - fill[i]), -1f, 1f);
     }
 
     /// <summary>As <see cref="Keep(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, double, Span{float})"/>, into a new array.</summary>

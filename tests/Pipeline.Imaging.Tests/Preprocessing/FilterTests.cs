@@ -8,18 +8,19 @@ namespace Pipeline.Imaging.Tests.Preprocessing;
 public class FilterTests
 {
     [Fact]
-    public void Target_texture_matches_the_numpy_reference_and_gives_the_target_back_for_its_own_low_band()
+    public void Target_tissue_matches_the_numpy_reference_and_gives_the_target_back_for_its_own_fill()
     {
         var original = Npy.Load("filters", "texture_original.npy").Floats();
         var sample = Npy.Load("filters", "texture_sample.npy").Floats();
         var mask = Npy.Load("filters", "texture_mask.npy").Floats();
-        ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, mask, 24, 2.5), 1e-5f, "kept");
-        // a model that generated exactly the target's low band gives the target itself (everywhere, with the whole crop as the box)
-        var low = new float[original.Length];
-        GaussianBlur.Apply(original, 24, 24, 2.5, low);
-        var all = Enumerable.Repeat(1f, original.Length).ToArray();
-        ResampleTests.AssertClose(original, TargetTexture.Keep(low, original, all, 24, 2.5), 1e-6f, "own low band");
-        Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, mask, 23, 2.5));
+        var fill = TargetTexture.Fill(original, mask, 24, 6.0);
+        ResampleTests.AssertClose(Npy.Load("filters", "texture_fill.npy").Floats(), fill, 1e-5f, "fill");
+        ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, mask, 24, 6.0), 1e-5f, "kept");
+        // a model that generated exactly the tissue estimate (no lesion) gives the target itself inside the box
+        var kept = TargetTexture.Keep(fill, original, mask, 24, 6.0);
+        for (int i = 0; i < kept.Length; i++)
+            if (mask[i] != 0) Assert.True(Math.Abs(kept[i] - original[i]) < 1e-5f, $"sample {i}: {kept[i]} vs {original[i]}");
+        Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, mask, 23, 6.0));
     }
 
     [Theory]
