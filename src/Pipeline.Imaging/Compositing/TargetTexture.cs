@@ -4,44 +4,45 @@ namespace Pipeline.Imaging.Compositing;
 
 /// <summary>
 /// Keeping the target's tissue under an inserted lesion (docs/preprocessing.md, "Keeping the target's tissue"). The
-/// model sees the box masked and generates the lesion over a smooth estimate of the tissue, interpolated from the band
-/// around the box; pasted back, the box reads as a smooth square in fibrous tissue. For insertion the box holds healthy
-/// tissue, and a lesion in a projection image lies over (adds to) the tissue above and below it. So the lesion is
-/// taken as what the model generated above that smooth estimate, and added to the target's own tissue:
-/// <code>kept = clamp(sample + mask (original - fill(original)), -1, 1)</code>
-/// where fill is the normalised convolution (Knutsson and Westin 1993) of the original over the
-/// <see cref="RingWidth"/>-pixel band just outside the box, with a Gaussian of sigma pixels
-/// (<see cref="GaussianBlur"/>, replicate borders): <c>G(original w) / (G(w) + 1e-6)</c>, w = 1 on the band; the same
-/// estimate the harmonised placement of the training job puts under the reference. Inside the box this is
-/// <c>original + (sample - fill)</c>; outside it the sample, which already carries the context. A sample equal to the
-/// fill gives the target itself. Pure.
+/// model sees the box masked and generates the lesion over its own smooth estimate of the tissue; pasted back, the box
+/// reads as a smooth (or darker, or brighter) square in fibrous tissue. For insertion the box holds healthy tissue, and
+/// a lesion in a projection image lies over (adds to) the tissue above and below it. So the lesion is taken as what
+/// the model generated above the background it generated, and added to the target's own tissue:
+/// <code>kept = clamp(original + sample - fill(sample), -1, 1)</code> inside the box, the sample outside it,
+/// where fill is the normalised convolution (Knutsson and Westin 1993) of the sample over the
+/// <see cref="RingWidth"/>-pixel band just inside the box edge (where a roundish lesion has given way to background),
+/// with a Gaussian of sigma pixels (<see cref="GaussianBlur"/>, replicate borders): <c>G(sample w) / (G(w) + 1e-6)</c>,
+/// w = 1 on the band: a smooth interpolation of the generated background into the box, as the training job's
+/// harmonised placement estimates a reference lesion's background. At the box edge the excess is 0, so the output
+/// meets the target without a step; a sample that is only background gives the target itself. Pure.
 /// </summary>
 public static class TargetTexture
 {
-    /// <summary>Width in pixels of the band outside the box the tissue estimate is interpolated from.</summary>
+    /// <summary>Width in pixels of the band inside the box edge the background estimate is interpolated from.</summary>
     public const int RingWidth = 2;
 
-    /// <summary>The smooth tissue estimate under the box: the normalised convolution of <paramref name="original"/> over the
-    /// band of <see cref="RingWidth"/> pixels around the box of <paramref name="mask"/> (1 inside).</summary>
-    public static float[] Fill(ReadOnlySpan<float> original, ReadOnlySpan<float> mask, int resolution, double sigma)
+    /// <summary>The smooth background estimate inside the box: the normalised convolution of <paramref name="image"/> over the
+    /// band of box pixels within <see cref="RingWidth"/> pixels (Chebyshev) of a pixel outside the box of
+    /// <paramref name="mask"/> (1 inside) or of the crop's edge.</summary>
+    public static float[] Fill(ReadOnlySpan<float> image, ReadOnlySpan<float> mask, int resolution, double sigma)
     {
         int n = resolution * resolution;
         var band = new float[n];
         for (int y = 0; y < resolution; y++)
             for (int x = 0; x < resolution; x++)
             {
-                if (mask[y * resolution + x] != 0) continue;
+                if (mask[y * resolution + x] == 0) continue;
                 bool near = false;
                 for (int dy = -RingWidth; dy <= RingWidth && !near; dy++)
                     for (int dx = -RingWidth; dx <= RingWidth && !near; dx++)
                     {
                         int yy = y + dy, xx = x + dx;
-                        near = yy >= 0 && yy < resolution && xx >= 0 && xx < resolution && mask[yy * resolution + xx] != 0;
+                        near = yy < 0 || yy >= resolution || xx < 0 || xx >= resolution || mask[yy * resolution + xx] == 0;
                     }
                 if (near) band[y * resolution + x] = 1;
             }
         var weighted = new float[n];
-        for (int i = 0; i < n; i++) weighted[i] = original[i] * band[i];
+        for (int i = 0; i < n; i++) weighted[i] = image[i] * band[i];
         var num = new float[n];
         var den = new float[n];
         GaussianBlur.Apply(weighted, resolution, resolution, sigma, num);
@@ -58,8 +59,8 @@ public static class TargetTexture
         if (resolution < 1) throw new ArgumentOutOfRangeException(nameof(resolution), $"resolution must be positive, got {resolution}");
         if (sample.Length != n || original.Length != n || mask.Length != n || destination.Length != n)
             throw new ArgumentException($"sample, original, mask and destination must hold {resolution}x{resolution} samples (got {sample.Length}, {original.Length}, {mask.Length}, {destination.Length})");
-        var fill = Fill(original, mask, resolution, sigma);
-        for (int i = 0; i < n; i++) destination[i] = Math.Clamp(sample[i] + mask[i] * (original[i] - fill[i]), -1f, 1f);
+        var fill = Fill(sample, mask, resolution, sigma);
+        for (int i = 0; i < n; i++) destination[i] = Math.Clamp(mask[i] != 0 ? original[i] + (sample[i] - fill[i]) : sample[i], -1f, 1f);
     }
 
     /// <summary>As <see cref="Keep(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, double, Span{float})"/>, into a new array.</summary>
