@@ -115,7 +115,7 @@ public sealed class MetricsBenchmark : IBenchmark
             ["pipelineValue"] = value, ["skimageValue"] = pyValue, ["absDiff"] = Math.Abs(value - pyValue),
             ["bytesAllocatedPerCall"] = perCall,
             ["msssimMedianMs"] = Math.Round(Median(msTimes) * 1e3, 3), ["msssimValue"] = ms,
-            ["note"] = $"single thread on both sides; medians of {repeats} (ours, after 3 warm-up runs) and 10 (scikit-image) runs; CPU = process CPU time; the bytes allocated per call are the result record only",
+            ["note"] = $"single thread on both sides; medians of {repeats} (ours, after 60 warm-up runs) and 10 (scikit-image) runs; CPU = process CPU time; the bytes allocated per call are the result record only",
         };
     }
 
