@@ -66,6 +66,8 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         ["Pipeline:Triggers:DatasetDrop:PollInterval"] = "00:00:01",
         ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
         ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
+        // LPIPS with the random-weight test backbone: checks the names and directions of the driving metrics
+        ["Pipeline:Metrics:Lpips"] = Path.Combine(RunFixture.RepoRoot, "training", "feature_models", "tiny-lpips"),
     };
 
     internal static string Model => Path.Combine(RunFixture.RepoRoot, "models", "driving-tiny");
@@ -155,6 +157,18 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         var ok = results.Where(r => r.Outcome is ItemOutcome.Succeeded or ItemOutcome.Flagged).ToList();
         Assert.Equal(4, ok.Count);
         Assert.All(results.Where(r => r.Outcome == ItemOutcome.Failed), r => Assert.False(string.IsNullOrWhiteSpace(r.Error)));
+
+        // metrics: LPIPS on the camera patch, D-LPIPS / I-LPIPS on the range patches, for the model and copy&paste, under
+        // the network's name; the report gives each its direction (lower is better), the per-channel MAEs too
+        foreach (var r in ok)
+            foreach (var name in new[] { "LPIPS[tiny-lpips]", "D-LPIPS[tiny-lpips]", "I-LPIPS[tiny-lpips]", "camera/mae.inside", "depth/mae.inside", "intensity/mae.inside" })
+                foreach (var key in new[] { name, "copy&paste/" + name })
+                    Assert.True(r.Metrics.TryGetValue(key, out var v) && double.IsFinite(v) && v >= 0, $"{r.ItemId}: {key} missing or invalid");
+        var report = Pipeline.Metrics.Report.RunReport.FromJson((await run.ReadAsync(RunBlobs.ReportJson))!.ToString());
+        foreach (var name in new[] { "LPIPS[tiny-lpips]", "D-LPIPS[tiny-lpips]", "I-LPIPS[tiny-lpips]", "camera/mae", "depth/mae", "intensity/mae" })
+            Assert.False(Assert.Single(report.Definitions, d => d.Name == name).HigherIsBetter);
+        Assert.StartsWith("mae/1", Assert.Single(report.Definitions, d => d.Name == "depth/mae").Version, StringComparison.Ordinal);
+        Assert.StartsWith("lpips/1", Assert.Single(report.Definitions, d => d.Name == "D-LPIPS[tiny-lpips]").Version, StringComparison.Ordinal);
 
         var db = fixture.Tables;
         foreach (var r in ok)
