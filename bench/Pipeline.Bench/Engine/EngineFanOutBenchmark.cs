@@ -65,6 +65,17 @@ public sealed class EngineFanOutBenchmark : IBenchmark
                               $"  layout {row["layout"]}, CPU ms/activity: Azurite {row["azuriteCpuMsPerItem"]}, worker {row["workerCpuMsPerItem"]}");
         }
 
+        // The storage emulator's share: Azurite (LokiJS) finds and sorts every visible message of a queue on each
+        // dequeue, so one dequeue costs time in proportion to the queue's depth; a fan-out puts all its calls in the
+        // work-item queue at once (and their results in a control queue).
+        var dequeue = new JsonObject();
+        foreach (int depth in new[] { 100, 1000, 10000 })
+        {
+            double ms = await AzuriteDequeueMsAsync(azurite.ConnectionString, depth);
+            dequeue[depth.ToString(CultureInfo.InvariantCulture)] = Math.Round(ms, 2);
+            Console.WriteLine($"Azurite: receive + delete of one message from a queue {depth} deep: {ms:F2} ms");
+        }
+
         var first = rows[0]!; var last = rows[^1]!;
         double heapPerItem = rows.Count < 2 ? 0 : ((double)last["peakManagedHeapMB"]! - (double)first["peakManagedHeapMB"]!) * 1024 * 1024
                              / ((int)last["items"]! - (int)first["items"]!);
@@ -89,6 +100,7 @@ public sealed class EngineFanOutBenchmark : IBenchmark
             },
             ["targetMsPerItem"] = 5.0,
             ["results"] = rows,
+            ["azuriteDequeueMsByQueueDepth"] = dequeue,
             ["heapBytesPerExtraItem"] = Math.Round(heapPerItem),
         };
         string root = AzuriteServer.FindRepositoryRoot(AppContext.BaseDirectory) ?? Directory.GetCurrentDirectory();
@@ -165,6 +177,26 @@ public sealed class EngineFanOutBenchmark : IBenchmark
             var results = await Task.WhenAll(Enumerable.Range(input.First, input.Count).Select(i => context.CallActivityAsync<int>("Noop", i)));
             return results.Length;
         }
+    }
+
+    /// <summary>Mean time to receive and delete one message (one at a time, as the framework takes activities) from a
+    /// queue holding <paramref name="depth"/> messages, over 100 messages.</summary>
+    private static async Task<double> AzuriteDequeueMsAsync(string connectionString, int depth)
+    {
+        var queue = new Azure.Storage.Queues.QueueClient(connectionString, $"depth{depth}");
+        await queue.CreateIfNotExistsAsync();
+        for (int sent = 0; sent < depth; sent += 50)
+            await Task.WhenAll(Enumerable.Range(sent, Math.Min(50, depth - sent)).Select(i => queue.SendMessageAsync(i.ToString(CultureInfo.InvariantCulture))));
+        const int samples = 100;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < samples; i++)
+        {
+            var message = (await queue.ReceiveMessageAsync(TimeSpan.FromMinutes(5))).Value;
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+        double ms = sw.Elapsed.TotalMilliseconds / samples;
+        await queue.DeleteAsync();
+        return ms;
     }
 
     /// <summary>CPU time (user + system) of a process, from /proc (Azurite is another process).</summary>

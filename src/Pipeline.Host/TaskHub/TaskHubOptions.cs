@@ -29,8 +29,11 @@ public sealed class TaskHubOptions
     public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a dequeued orchestration (control-queue) message stays invisible; the same trade-off for
-    /// orchestration steps held by a killed process (renewed every 5 s while a step runs). Framework default: 5 minutes.</summary>
-    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    /// orchestration steps held by a killed process. Only the messages of the step being run are renewed; messages the
+    /// provider has fetched ahead and holds for a busy instance are not, and reappear (to be fetched again, their first
+    /// copy then failing to delete) if they wait longer than this: at 15 s, duplicates of a repeated step cycled in the
+    /// control queue without end. Framework default: 5 minutes.</summary>
+    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Partition lease duration (blob leases allow 15-60 s): a partition held by a killed process is taken
     /// over this long after its last renewal. Framework default: 30 s.</summary>

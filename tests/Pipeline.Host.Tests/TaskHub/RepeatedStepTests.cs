@@ -52,7 +52,7 @@ public sealed class RepeatedStepTests(EngineFixture fixture)
         const string parent = "repeated-step";
         Assert.True(await engine.Client.ScheduleNewAsync(nameof(ToyParent), parent, new ToyParentInput(1, items, 0)));
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(6));
         var final = await engine.Client.WaitForCompletionAsync(parent, cts.Token);
         Assert.Equal(RunState.Completed, final.State);
         Assert.Equal(items, final.ReadOutput<int>());
@@ -63,11 +63,24 @@ public sealed class RepeatedStepTests(EngineFixture fixture)
         var queues = new QueueServiceClient(options.ConnectionString);
         string hub = options.TaskHubName!.ToLowerInvariant();
         var names = Enumerable.Range(0, options.PartitionCount).Select(p => $"{hub}-control-{p:D2}").Append($"{hub}-workitems").ToList();
+        var idleBy = DateTime.UtcNow.AddSeconds(45);
         while (true)
         {
             int pending = 0;
             foreach (var name in names) pending += (await queues.GetQueueClient(name).GetPropertiesAsync(cts.Token)).Value.ApproximateMessagesCount;
             if (pending == 0) break;
+            if (DateTime.UtcNow > idleBy)
+            {
+                var left = new List<string>();
+                foreach (var name in names)
+                    left.Add($"{name}: {(await queues.GetQueueClient(name).GetPropertiesAsync(cts.Token)).Value.ApproximateMessagesCount} messages");
+                await engine.StopWorkerAsync(); // hands back what it holds, so it can be peeked
+                await Task.Delay(TimeSpan.FromSeconds(20));
+                foreach (var name in names)
+                    foreach (var m in (await queues.GetQueueClient(name).PeekMessagesAsync(32, cts.Token)).Value)
+                        left.Add($"{name}: dequeued {m.DequeueCount}x: {m.Body}");
+                Assert.Fail($"the hub still holds {pending} messages 2 minutes after the run completed:\n{string.Join("\n", left)}");
+            }
             await Task.Delay(200, cts.Token);
         }
 
