@@ -46,12 +46,12 @@ def export_onnx(model: DrivingDenoiser, path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
-def model_json(model: DrivingDenoiser, sha: str, guidance: float, steps: int, training: dict) -> dict:
+def model_json(model: DrivingDenoiser, sha: str, guidance: float, steps: int, training: dict, version: str = "1.0.0") -> dict:
     c = model.config
     return {
         "formatVersion": 1,
         "name": "driving-tiny",
-        "version": "1.0.0",
+        "version": version,
         "description": "Tiny MObI-style camera + lidar insertion denoiser: one network for both modalities, box Fourier "
                        "embedding + MLP, gated cross-attention to box and reference, camera<->lidar cross-attention; "
                        f"pixel space, {c['resolution']} px crops; trained by training/driving_train.py on synthetic scenes.",
@@ -82,6 +82,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--guidance", type=float, default=2.0)
     ap.add_argument("--steps", type=int, default=25)
+    ap.add_argument("--version", default="1.0.0", help="the package version (semantic; part of a run's model reference)")
     args = ap.parse_args(argv)
     ck = torch.load(args.checkpoint, map_location="cpu")
     model = DrivingDenoiser.from_config(ck["config"])
@@ -94,7 +95,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     export_onnx(model, out / "denoiser.onnx")
     sha = sha256_file(out / "denoiser.onnx")
-    (out / "model.json").write_text(json.dumps(model_json(model, sha, args.guidance, args.steps, training), indent=2) + "\n")
+    (out / "model.json").write_text(json.dumps(model_json(model, sha, args.guidance, args.steps, training, args.version), indent=2) + "\n")
     (out / "SHA256SUMS").write_text(f"{sha}  denoiser.onnx\n{sha256_file(out / 'model.json')}  model.json\n")
     print(f"wrote {out}")
 

@@ -9,6 +9,10 @@ MObI's recipe (thesis §2.4; docs/driving.md, "Training"):
   * epsilon objective in the DDPM schedule (here: x0 prediction converted to epsilon in the graph, x0 loss with
     min-SNR-5 weighting, the edit region weighted `--mask-weight` times).
 Runs on one CPU thread (torch.set_num_threads(1)); stops after --max-minutes; keeps an EMA of the weights.
+Resumable: every 100 steps `state.pt` in --out holds the network, its EMA, the optimiser, the step, the best
+held-out loss and the random generator; a second call with the same --out continues from it (the time limit counts
+per call). `--init CKPT` starts instead from the EMA weights of an exported checkpoint (best.pt of an earlier run
+without state.pt), continuing its step count (so without a second warm-up) with a fresh optimiser.
 
   python3 training/driving_train.py --train /tmp/ex/train --val /tmp/ex/heldout --out /tmp/drv-run --max-minutes 55
 """
@@ -152,13 +156,14 @@ def main(argv=None):
     ap.add_argument("--val", required=True, help="the same for held-out scenes")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-minutes", type=float, default=55.0)
-    ap.add_argument("--max-steps", type=int, default=100000)
+    ap.add_argument("--max-steps", type=int, default=100000, help="steps in this call")
     ap.add_argument("--batch-size", type=int, default=12)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--mask-weight", type=float, default=4.0)
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", default=None, help="EMA checkpoint (best.pt/last.pt) to start from when --out has no state.pt")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -171,12 +176,25 @@ def main(argv=None):
     schedule = LinearSchedule(model.config["num_train_timesteps"], model.config["beta_start"], model.config["beta_end"])
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(args.seed)
-    log = open(os.path.join(args.out, "train_log.jsonl"), "w")
-    print(f"train: {train.count} examples ({len(train.objects)} objects, {len(train.empties)} empty); "
-          f"val: {val.count}; parameters {count_parameters(model)}", flush=True)
-    start = time.time()
     step, running, best = 0, 0.0, (float("inf"), 0)
-    while step < args.max_steps and (time.time() - start) / 60 < args.max_minutes:
+    state_path = os.path.join(args.out, "state.pt")
+    resumed = None
+    if os.path.exists(state_path):
+        st = torch.load(state_path)
+        model.load_state_dict(st["model"]); ema.load_state_dict(st["ema"]); opt.load_state_dict(st["opt"])
+        g.set_state(st["generator"]); step, best = st["step"], tuple(st["best"])
+        resumed = f"resumed {state_path} at step {step}"
+    elif args.init:
+        st = torch.load(args.init)
+        model.load_state_dict(st["state"]); ema.load_state_dict(st["state"])
+        step = int(st.get("step", 0))
+        resumed = f"initialised from {args.init} (step {step}, fresh optimiser)"
+    log = open(os.path.join(args.out, "train_log.jsonl"), "a" if resumed else "w")
+    print(f"train: {train.count} examples ({len(train.objects)} objects, {len(train.empties)} empty); "
+          f"val: {val.count}; parameters {count_parameters(model)}" + (f"; {resumed}" if resumed else ""), flush=True)
+    start = time.time()
+    first_step = step
+    while step - first_step < args.max_steps and (time.time() - start) / 60 < args.max_minutes:
         warm = min(1.0, (step + 1) / 200)   # MObI's linear warm-up over 200 steps
         for group in opt.param_groups:
             group["lr"] = args.lr * warm
@@ -203,7 +221,10 @@ def main(argv=None):
                            os.path.join(args.out, "best.pt"))
             torch.save({"config": model.config, "state": ema.state_dict(), "step": step},
                        os.path.join(args.out, "last.pt"))
-    summary = {"steps": step, "minutes": round((time.time() - start) / 60, 2), "bestValLoss": best[0], "bestStep": best[1],
+            torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "best": list(best), "generator": g.get_state()}, state_path + ".tmp")
+            os.replace(state_path + ".tmp", state_path)
+    summary = {"steps": step, "stepsThisCall": step - first_step, "start": resumed or "scratch", "minutes": round((time.time() - start) / 60, 2), "bestValLoss": best[0], "bestStep": best[1],
                "parameters": count_parameters(model), "batchSize": args.batch_size, "lr": args.lr, "ema": args.ema,
                "maskWeight": args.mask_weight, "seed": args.seed, "emptyShare": EMPTY_SHARE, "cfgDrop": CFG_DROP,
                "trainExamples": train.count, "trainObjects": int(len(train.objects)), "trainEmpty": int(len(train.empties)),

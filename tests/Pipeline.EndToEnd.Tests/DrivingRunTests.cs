@@ -66,12 +66,14 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         ["Pipeline:Triggers:DatasetDrop:PollInterval"] = "00:00:01",
         ["Pipeline:Engine:ClientPollInterval"] = "00:00:00.200",
         ["Pipeline:InferenceWorker:PollInterval"] = "00:00:00.200",
+        // LPIPS with the random-weight test backbone: checks the names and directions of the driving metrics
+        ["Pipeline:Metrics:Lpips"] = Path.Combine(RunFixture.RepoRoot, "training", "feature_models", "tiny-lpips"),
     };
 
-    private static string Model => Path.Combine(RunFixture.RepoRoot, "models", "driving-tiny");
+    internal static string Model => Path.Combine(RunFixture.RepoRoot, "models", "driving-tiny");
 
     /// <summary>A box in front of (or behind) CAM_FRONT of a sample: the camera-frame point (0, 1, z) as a car box, global frame.</summary>
-    private Box3 BoxAtCameraDepth(string sample, double z)
+    private static Box3 BoxAtCameraDepth(DrivingRunFixture fixture, string sample, double z)
     {
         var db = fixture.Tables;
         var (calib, ego) = db.PosesOf(db.DataOf(sample, "CAM_FRONT")!);
@@ -80,7 +82,10 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         return new Box3(centre, 1.9, 4.4, 1.6, ego.Rotation);
     }
 
-    private async Task<AugmentationRequest> Request(string runId)
+    /// <summary>The request of the driving runs: 2 reinsertions, 1 replacement, 1 insertion from the empty-box pool, and
+    /// four bad edits (a box behind the camera, a box outside the lidar range, a replacement reference of another class,
+    /// a key frame without a lidar sweep); DDIM 3 steps, shards of 3 items.</summary>
+    internal static async Task<AugmentationRequest> Request(DrivingRunFixture fixture, string runId)
     {
         var db = fixture.Tables;
         string Category(NuSampleAnnotation a) => db.Categories.First(c => c.Token == db.Instances.First(i => i.Token == a.InstanceToken).CategoryToken).Name!;
@@ -109,7 +114,7 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
                 new AugmentationTask { Mode = TaskMode.Reinsertion, Count = 2 },
                 new AugmentationTask { Mode = TaskMode.Replacement, Count = 1 },
                 new AugmentationTask { Mode = TaskMode.Insertion, Count = 1 },
-                new AugmentationTask { Mode = TaskMode.Insertion, Edits = [Insert(BoxAtCameraDepth(sample, -8)), Insert(BoxAtCameraDepth(sample, 80))] },
+                new AugmentationTask { Mode = TaskMode.Insertion, Edits = [Insert(BoxAtCameraDepth(fixture, sample, -8)), Insert(BoxAtCameraDepth(fixture, sample, 80))] },
                 new AugmentationTask { Mode = TaskMode.Replacement, Edits = [new SceneEdit { Sample = sample, Annotation = car.Token, Reference = pedestrian.Token }] },
                 new AugmentationTask { Mode = TaskMode.Reinsertion, Edits = [new SceneEdit { Sample = fixture.NoLidarSample, Annotation = db.AnnotationsOf(fixture.NoLidarSample).First().Token }] },
             ],
@@ -131,7 +136,7 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
     [Fact]
     public async Task A_driving_run_composites_camera_and_lidar_writes_a_valid_dataset_and_fails_bad_edits_with_their_reasons()
     {
-        var request = await Request("e2e-drive-a");
+        var request = await Request(fixture, "e2e-drive-a");
         var results = await RunAsync(request);
         var storage = fixture.Storage;
         var run = storage.Run(request.RunId!);
@@ -152,6 +157,18 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         var ok = results.Where(r => r.Outcome is ItemOutcome.Succeeded or ItemOutcome.Flagged).ToList();
         Assert.Equal(4, ok.Count);
         Assert.All(results.Where(r => r.Outcome == ItemOutcome.Failed), r => Assert.False(string.IsNullOrWhiteSpace(r.Error)));
+
+        // metrics: LPIPS on the camera patch, D-LPIPS / I-LPIPS on the range patches, for the model and copy&paste, under
+        // the network's name; the report gives each its direction (lower is better), the per-channel MAEs too
+        foreach (var r in ok)
+            foreach (var name in new[] { "LPIPS[tiny-lpips]", "D-LPIPS[tiny-lpips]", "I-LPIPS[tiny-lpips]", "camera/mae.inside", "depth/mae.inside", "intensity/mae.inside" })
+                foreach (var key in new[] { name, "copy&paste/" + name })
+                    Assert.True(r.Metrics.TryGetValue(key, out var v) && double.IsFinite(v) && v >= 0, $"{r.ItemId}: {key} missing or invalid");
+        var report = Pipeline.Metrics.Report.RunReport.FromJson((await run.ReadAsync(RunBlobs.ReportJson))!.ToString());
+        foreach (var name in new[] { "LPIPS[tiny-lpips]", "D-LPIPS[tiny-lpips]", "I-LPIPS[tiny-lpips]", "camera/mae", "depth/mae", "intensity/mae" })
+            Assert.False(Assert.Single(report.Definitions, d => d.Name == name).HigherIsBetter);
+        Assert.StartsWith("mae/1", Assert.Single(report.Definitions, d => d.Name == "depth/mae").Version, StringComparison.Ordinal);
+        Assert.StartsWith("lpips/1", Assert.Single(report.Definitions, d => d.Name == "D-LPIPS[tiny-lpips]").Version, StringComparison.Ordinal);
 
         var db = fixture.Tables;
         foreach (var r in ok)
@@ -228,7 +245,7 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         finally { try { Directory.Delete(outDir, true); } catch (IOException) { } }
 
         // the same request (another run id) gives byte-identical images and sweeps
-        var again = await RunAsync(await Request("e2e-drive-b"));
+        var again = await RunAsync(await Request(fixture, "e2e-drive-b"));
         foreach (var r in ok)
         {
             var other = again.Single(x => x.ItemId == r.ItemId);

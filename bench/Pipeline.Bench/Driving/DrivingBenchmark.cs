@@ -22,7 +22,7 @@ public sealed class DrivingBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        int repeats = Arg(args, "--repeats", 200), resolution = Arg(args, "--resolution", 256), passes = Arg(args, "--passes", 5);
+        int repeats = BenchArgs.Int(args, "--repeats", 200), resolution = BenchArgs.Int(args, "--resolution", 256), passes = BenchArgs.Int(args, "--passes", 5);
         string peer = Path.Combine("bench", "Pipeline.Bench", "Driving", "driving_peer.py");
         if (!File.Exists(peer)) { Console.Error.WriteLine($"run from the repository root: {peer} not found"); return 2; }
         var tmp = Directory.CreateTempSubdirectory("pipeline-bench-driving-");
@@ -58,7 +58,7 @@ public sealed class DrivingBenchmark : IBenchmark
                 oursPasses.Add(sw.Elapsed.TotalSeconds / repeats);
                 process.Refresh();
                 oursCpu.Add((process.TotalProcessorTime - cpu0).TotalSeconds / repeats);
-                peerInfo = JsonNode.Parse(await Python(peer, cloud, corners, resolution.ToString(), repeats.ToString(), Path.Combine(tmp.FullName, "peer")));
+                peerInfo = JsonNode.Parse(await PythonPeer.RunAsync(peer, 1, cloud, corners, resolution.ToString(), repeats.ToString(), Path.Combine(tmp.FullName, "peer")));
                 var times = peerInfo!["seconds"]!.AsArray().Select(x => x!.GetValue<double>()).Order().ToArray();
                 peerPasses.Add(times[times.Length / 2]);
                 var cpuTimes = peerInfo["cpu_seconds"]!.AsArray().Select(x => x!.GetValue<double>()).Order().ToArray();
@@ -122,25 +122,4 @@ public sealed class DrivingBenchmark : IBenchmark
     }
 
     private static double Median(List<double> v) { var s = v.Order().ToArray(); return s[s.Length / 2]; }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
-
-    private static async Task<string> Python(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.Environment["OPENBLAS_NUM_THREADS"] = "1";
-        psi.Environment["OMP_NUM_THREADS"] = "1";
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"python peer failed ({p.ExitCode}): {await stderr}");
-        return await stdout;
-    }
 }

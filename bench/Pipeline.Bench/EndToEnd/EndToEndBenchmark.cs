@@ -12,6 +12,8 @@ using Pipeline.Core.Orchestration;
 using Pipeline.Core.Runs;
 using Pipeline.Host;
 using Pipeline.Host.Runs;
+using Pipeline.Driving.Synthetic;
+using Pipeline.Host.Ingestion;
 using Pipeline.Imaging.Synthetic;
 using Pipeline.Storage;
 using Pipeline.Storage.Azurite;
@@ -21,13 +23,15 @@ using Pipeline.Storage.Queues;
 namespace Pipeline.Bench.EndToEnd;
 
 /// <summary>
-/// End-to-end throughput of the demo workload (synthetic mammograms, insertion + replacement + reinsertion) through the
-/// local host on Azurite: items per minute, and where the time goes. Every activity is wrapped in a timer (the wrapper
+/// End-to-end throughput of the demo workload (synthetic mammograms, or with <c>--domain driving</c> synthetic camera +
+/// lidar scenes and driving-tiny; insertion + replacement + reinsertion) through the local host on Azurite: items per minute, and where the time goes. Every activity is wrapped in a timer (the wrapper
 /// only records start and end; inputs and outputs pass through untouched), and the GPU role is this benchmark's own
 /// consumer of inference-requests that times <see cref="ShardSampler.SampleShardAsync"/> (the worker's own code)
 /// per shard. Orchestration overhead is the part of the run's wall time in which no activity and no inference ran
 /// (scheduling, checkpointing, queue and event latency). There is no peer tool for a whole pipeline run.
-/// <c>dotnet run -c Release --project bench/Pipeline.Bench -- e2e [--model DIR] [--images 16] [--items-per-task 8] [--steps N] [--shard-size 4]</c>
+/// <c>dotnet run -c Release --project bench/Pipeline.Bench -- e2e [--domain mammography|driving] [--model DIR] [--images 16]
+/// [--scenes 3] [--items-per-task 8] [--steps N] [--shard-size 4]</c>; results in bench/results/e2e.json (driving:
+/// e2e-driving.json).
 /// </summary>
 public sealed class EndToEndBenchmark : IBenchmark
 {
@@ -42,12 +46,16 @@ public sealed class EndToEndBenchmark : IBenchmark
         var opts = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = args[i + 1];
         string root = Directory.GetCurrentDirectory();
-        string demoModel = Path.Combine(root, "models", "mammo-tiny");
+        string domain = opts.GetValueOrDefault("domain", "mammography");
+        if (domain is not ("mammography" or "driving")) { Console.Error.WriteLine($"e2e: unknown --domain '{domain}' (mammography or driving)"); return 2; }
+        bool driving = domain == "driving";
+        string demoModel = Path.Combine(root, "models", driving ? "driving-tiny" : "mammo-tiny");
         string model = opts.GetValueOrDefault("model")
                        ?? (File.Exists(Path.Combine(demoModel, "model.json")) ? demoModel : Path.Combine(root, "training", "test_models", "bench_inpaint"));
         if (!File.Exists(Path.Combine(model, "model.json"))) { Console.Error.WriteLine($"e2e: no model.json in {model} (run from the repository root or pass --model)"); return 2; }
         model = Path.GetFullPath(model);
         int images = int.Parse(opts.GetValueOrDefault("images", "16"), CultureInfo.InvariantCulture);
+        int scenes = int.Parse(opts.GetValueOrDefault("scenes", "3"), CultureInfo.InvariantCulture);
         int perTask = int.Parse(opts.GetValueOrDefault("items-per-task", "8"), CultureInfo.InvariantCulture);
         int shardSize = int.Parse(opts.GetValueOrDefault("shard-size", "4"), CultureInfo.InvariantCulture);
         int? steps = opts.TryGetValue("steps", out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : null;
@@ -56,17 +64,21 @@ public sealed class EndToEndBenchmark : IBenchmark
         using var azurite = await AzuriteServer.StartAsync();
         try
         {
-            // the demo's dataset: synthetic mammograms uploaded under datasets/ and indexed (as the drop trigger does)
+            // the demo's dataset: synthetic mammograms (driving: the demo's synthetic scenes, 4 key frames each) uploaded
+            // under datasets/ and indexed (as the drop trigger does)
             string dataset = Path.Combine(work, "dataset");
-            await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = images, Seed = 2026 }, dataset);
+            string datasetName = driving ? "drive" : "mammo";
+            if (driving) await SyntheticDrivingDataset.WriteToFolderAsync(new SyntheticDrivingOptions { Scenes = scenes, SamplesPerScene = 4, Seed = 42 }, dataset);
+            else await SyntheticMammoDataset.WriteToFolderAsync(new SyntheticMammoOptions { Count = images, Seed = 2026 }, dataset);
             var storage = new PipelineStorage(azurite.ConnectionString);
             await storage.EnsureCreatedAsync();
             foreach (var file in Directory.EnumerateFiles(dataset, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 await using var f = File.OpenRead(file);
-                await storage.Dataset("mammo").UploadAsync(Path.GetRelativePath(dataset, file).Replace('\\', '/'), f);
+                await storage.Dataset(datasetName).UploadAsync(Path.GetRelativePath(dataset, file).Replace('\\', '/'), f);
             }
-            await new DatasetIndexIngestor(storage).IngestAsync("mammo", CancellationToken.None);
+            if (driving) await new ValidatingDatasetIngestor(storage).IngestAsync(datasetName, CancellationToken.None);
+            else await new DatasetIndexIngestor(storage).IngestAsync(datasetName, CancellationToken.None);
 
             var spans = new ConcurrentBag<Span>();
             var clock = Stopwatch.StartNew();
@@ -87,7 +99,7 @@ public sealed class EndToEndBenchmark : IBenchmark
 
             var request = new AugmentationRequest
             {
-                RunId = "bench-e2e", Dataset = "mammo", Model = model, Seed = 2026, ShardSize = shardSize,
+                RunId = "bench-e2e", Dataset = datasetName, Model = model, Seed = 2026, ShardSize = shardSize,
                 Tasks =
                 [
                     new AugmentationTask { Mode = TaskMode.Insertion, Count = perTask },
@@ -146,6 +158,12 @@ public sealed class EndToEndBenchmark : IBenchmark
             }
             stages.Add(new JsonObject { ["stage"] = "overhead", ["busySeconds"] = Math.Round(idle, 3), ["share"] = Math.Round(idle / denominator, 4) });
             Console.WriteLine($"{"overhead",-12} {"",6} {idle,9:F2} {"",9} {idle / denominator,7:P1}");
+            // outside the model: everything but the sampling calls (the wall-time view: the run's wall time in which no
+            // sampling call ran, over the wall time)
+            double inferBusy = all.Where(x => x.Stage == "infer").Sum(x => x.End - x.Start);
+            double inferWall = Union(all.Where(x => x.Stage == "infer").Select(x => (Math.Max(x.Start, submitted), Math.Min(x.End, finished))));
+            double outsideShare = 1 - inferBusy / denominator, outsideWallShare = 1 - inferWall / wall;
+            Console.WriteLine($"outside the model: {outsideShare:P1} of busy + overhead time, {outsideWallShare:P1} of the wall time");
             // Hand-offs along each shard's chain (Preprocess -> RequestInference -> infer -> Compose -> Measure): the time
             // between one call's end and the next one's start is the engine's and the queues' latency on that shard.
             // RequestInference -> infer also holds the wait for the one GPU consumer behind other shards; the other
@@ -182,6 +200,7 @@ public sealed class EndToEndBenchmark : IBenchmark
             var json = new JsonObject
             {
                 ["benchmark"] = "e2e",
+                ["domain"] = domain,
                 ["description"] = "One augmentation run of the demo workload through the local host (triggers, durable engine, activities) on Azurite (in-memory), " +
                                   "with this process's timed consumer of inference-requests as the GPU role (CPU ONNX inference here). " +
                                   "busySeconds: summed wall time of the stage's calls (activities wrapped in a timer; infer = ShardSampler.SampleShardAsync per shard), " +
@@ -198,11 +217,13 @@ public sealed class EndToEndBenchmark : IBenchmark
                 ["model"] = repoModel.StartsWith("..", StringComparison.Ordinal) ? model : repoModel.Replace('\\', '/'),
                 ["modelIsDemoModel"] = Path.GetFullPath(model) == Path.GetFullPath(demoModel),
                 ["modelResolution"] = package.Resolution,
-                ["images"] = images, ["itemsPerTask"] = perTask, ["shardSize"] = shardSize, ["shards"] = plan.Shards.Count, ["steps"] = effectiveSteps,
+                ["images"] = driving ? null : images, ["scenes"] = driving ? scenes : null, ["itemsPerTask"] = perTask, ["shardSize"] = shardSize, ["shards"] = plan.Shards.Count, ["steps"] = effectiveSteps,
                 ["itemsPlanned"] = plan.ItemCount, ["itemsMade"] = made, ["state"] = final.State.ToString(),
                 ["wallSeconds"] = Math.Round(wall, 2),
                 ["itemsPerMinute"] = Math.Round(perMinute, 2),
                 ["stages"] = stages,
+                ["shareOutsideModel"] = Math.Round(outsideShare, 4),
+                ["shareOfWallOutsideModel"] = Math.Round(outsideWallShare, 4),
                 ["shardHandoffs"] = new JsonObject
                 {
                     ["description"] = "per shard, the gaps between consecutive calls of its chain (Preprocess, RequestInference, ProcessShard = infer, Compose, Measure): engine dispatch, checkpoint and event latency on the shard's critical path; RequestInference -> ProcessShard also holds the queue poll and the wait for the single GPU consumer behind other shards",
@@ -215,8 +236,9 @@ public sealed class EndToEndBenchmark : IBenchmark
             };
             string outDir = Path.Combine(root, "bench", "results");
             Directory.CreateDirectory(outDir);
-            await File.WriteAllTextAsync(Path.Combine(outDir, "e2e.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            Console.WriteLine($"wrote {Path.Combine(outDir, "e2e.json")}");
+            string resultFile = Path.Combine(outDir, driving ? "e2e-driving.json" : "e2e.json");
+            await File.WriteAllTextAsync(resultFile, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Console.WriteLine($"wrote {resultFile}");
             return 0;
         }
         finally

@@ -24,9 +24,9 @@ public sealed class MetricsBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        int size = Arg(args, "--size", 512), dim = Arg(args, "--dim", 2048), repeats = Arg(args, "--repeats", 20), fdRepeats = Arg(args, "--fd-repeats", 3);
+        int size = BenchArgs.Int(args, "--size", 512), dim = BenchArgs.Int(args, "--dim", 2048), repeats = BenchArgs.Int(args, "--repeats", 20), fdRepeats = BenchArgs.Int(args, "--fd-repeats", 3);
         bool managed = args.Contains("--managed");
-        int threads = Arg(args, "--threads", 1);
+        int threads = BenchArgs.Int(args, "--threads", 1);
         if (!DenseLinearAlgebra.TrySetNativeThreads(threads)) Console.Error.WriteLine("note: could not set the OpenBLAS thread count");
         _threads = threads;
         int only = Array.IndexOf(args, "--only");
@@ -75,7 +75,7 @@ public sealed class MetricsBenchmark : IBenchmark
         }
         await File.WriteAllBytesAsync(Path.Combine(dir, "a.f64"), MemoryMarshal.AsBytes(a.Select(v => (double)v).ToArray().AsSpan()).ToArray());
         await File.WriteAllBytesAsync(Path.Combine(dir, "b.f64"), MemoryMarshal.AsBytes(b.Select(v => (double)v).ToArray().AsSpan()).ToArray());
-        var py = JsonNode.Parse(await Python(peer, "ssim", Path.Combine(dir, "a.f64"), Path.Combine(dir, "b.f64"), size.ToString(), "10"))!;
+        var py = JsonNode.Parse(await PythonPeer.RunAsync(peer, _threads, "ssim", Path.Combine(dir, "a.f64"), Path.Combine(dir, "b.f64"), size.ToString(), "10"))!;
         var shape = new PlaneShape(size, size);
         var o = new SsimOptions(1.0);
         double value = 0;
@@ -115,13 +115,13 @@ public sealed class MetricsBenchmark : IBenchmark
             ["pipelineValue"] = value, ["skimageValue"] = pyValue, ["absDiff"] = Math.Abs(value - pyValue),
             ["bytesAllocatedPerCall"] = perCall,
             ["msssimMedianMs"] = Math.Round(Median(msTimes) * 1e3, 3), ["msssimValue"] = ms,
-            ["note"] = $"single thread on both sides; medians of {repeats} (ours, after 3 warm-up runs) and 10 (scikit-image) runs; CPU = process CPU time; the bytes allocated per call are the result record only",
+            ["note"] = $"single thread on both sides; medians of {repeats} (ours, after 60 warm-up runs) and 10 (scikit-image) runs; CPU = process CPU time; the bytes allocated per call are the result record only",
         };
     }
 
     private static async Task<JsonObject> Fd(int dim, int repeats, bool managed, string peer, string dir)
     {
-        await Python(peer, "fd-prepare", dir, dim.ToString(), "7");
+        await PythonPeer.RunAsync(peer, _threads, "fd-prepare", dir, dim.ToString(), "7");
         double[] Read(string f) => MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(Path.Combine(dir, f))).ToArray();
         var s1 = new FeatureStatistics(Read("mu1.f64"), Read("s1.f64"), 0);
         var s2 = new FeatureStatistics(Read("mu2.f64"), Read("s2.f64"), 0);
@@ -135,7 +135,7 @@ public sealed class MetricsBenchmark : IBenchmark
         string? peerBlas = null;
         for (int rep = 0; rep < repeats; rep++)
         {
-            var py = JsonNode.Parse(await Python(peer, "fd", dir, dim.ToString(), "1"))!;
+            var py = JsonNode.Parse(await PythonPeer.RunAsync(peer, _threads, "fd", dir, dim.ToString(), "1"))!;
             peerBlas = py["blas"]?.GetValue<string>();
             tSqrtm.Add(py["sqrtm"]!["times_s"]![0]!.GetValue<double>()); cSqrtm.Add(py["sqrtm"]!["cpu_s"]![0]!.GetValue<double>()); vSqrtm = py["sqrtm"]!["value"]!.GetValue<double>();
             tEigh.Add(py["eigh"]!["times_s"]![0]!.GetValue<double>()); cEigh.Add(py["eigh"]!["cpu_s"]![0]!.GetValue<double>()); vEigh = py["eigh"]!["value"]!.GetValue<double>();
@@ -180,26 +180,5 @@ public sealed class MetricsBenchmark : IBenchmark
     {
         var v = values.OrderBy(x => x).ToArray();
         return v.Length % 2 == 1 ? v[v.Length / 2] : 0.5 * (v[v.Length / 2 - 1] + v[v.Length / 2]);
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
-
-    private static async Task<string> Python(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.Environment["OPENBLAS_NUM_THREADS"] = _threads.ToString();
-        psi.Environment["OMP_NUM_THREADS"] = _threads.ToString();
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"python peer failed ({p.ExitCode}): {await stderr}");
-        return await stdout;
     }
 }

@@ -38,7 +38,7 @@ public sealed class DatasetScaleBenchmark : IBenchmark
             Console.WriteLine("scale [--images 20000] [--items 10000] [--small 5000] [--side 64]: ingestion, re-ingestion and planning at scale on Azurite");
             return 0;
         }
-        int images = Arg(args, "--images", 20_000), items = Arg(args, "--items", 10_000), small = Arg(args, "--small", 5_000), side = Arg(args, "--side", 64);
+        int images = BenchArgs.Int(args, "--images", 20_000), items = BenchArgs.Int(args, "--items", 10_000), small = BenchArgs.Int(args, "--small", 5_000), side = BenchArgs.Int(args, "--side", 64);
         using var azurite = await AzuriteServer.StartAsync();
         var storage = new PipelineStorage(azurite.ConnectionString);
         await storage.EnsureCreatedAsync();
@@ -185,10 +185,4 @@ public sealed class DatasetScaleBenchmark : IBenchmark
     }
 
     private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 }

@@ -14,8 +14,9 @@ public sealed record MeasuredItem(IReadOnlyDictionary<string, double> Metrics, f
 {
     public float[]? CopyPaste { get; init; }
     public float[]? RealObject { get; init; }
-    /// <summary>Further single-channel patch pairs (display space, resolution squared) LPIPS is computed on, by key
-    /// (driving: "depth" and "intensity", the thesis's D-LPIPS and I-LPIPS on range patches).</summary>
+    /// <summary>Further single-channel patch pairs (display space, resolution squared) LPIPS is computed on, keyed by the
+    /// name LPIPS is reported under for them (driving: "D-LPIPS" and "I-LPIPS", the thesis's LPIPS on the range view's
+    /// depth and intensity patches, reported as D-LPIPS[network] and I-LPIPS[network]).</summary>
     public IReadOnlyDictionary<string, PatchPair> Pairs { get; init; } = new Dictionary<string, PatchPair>();
 }
 

@@ -14,6 +14,12 @@ namespace Pipeline.Driving.Runs;
 /// </summary>
 public sealed class DrivingMeasurer : IItemMeasurer
 {
+    /// <summary>LPIPS on the range view's depth patch (MObI's D-LPIPS), reported as D-LPIPS[network].</summary>
+    public const string DepthLpips = "D-LPIPS";
+
+    /// <summary>LPIPS on the range view's intensity patch (MObI's I-LPIPS), reported as I-LPIPS[network].</summary>
+    public const string IntensityLpips = "I-LPIPS";
+
     public MeasuredItem Measure(WorkItem item, TensorBundle prepared, TensorBundle generated, CropGeometry geometry)
     {
         int d = geometry.Resolution, n = d * d;
@@ -44,8 +50,8 @@ public sealed class DrivingMeasurer : IItemMeasurer
             CopyPaste = Rgb(copyPaste, n),
             Pairs = new Dictionary<string, PatchPair>(StringComparer.Ordinal)
             {
-                ["depth"] = new(Plane(original, 3, n), Plane(composited, 3, n), Plane(copyPaste, 3, n)),
-                ["intensity"] = new(Plane(original, 4, n), Plane(composited, 4, n), Plane(copyPaste, 4, n)),
+                [DepthLpips] = new(Plane(original, 3, n), Plane(composited, 3, n), Plane(copyPaste, 3, n)),
+                [IntensityLpips] = new(Plane(original, 4, n), Plane(composited, 4, n), Plane(copyPaste, 4, n)),
             },
         };
     }

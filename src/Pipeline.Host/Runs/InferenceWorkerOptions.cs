@@ -16,6 +16,10 @@ public sealed class InferenceWorkerOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>Dequeues after which a message goes to inference-requests-poison (as Functions' maxDequeueCount).</summary>
     public int MaxDequeueCount { get; set; } = 5;
-    /// <summary>Items per denoiser batch (CFG doubles the rows).</summary>
+    /// <summary>Items per denoiser batch (CFG doubles the rows); items of different shards share batches.</summary>
     public int MaxBatchSize { get; set; } = 8;
+    /// <summary>Messages (shards) received at once and sampled in one pass, their items batched together (1-32, the
+    /// queue's limit). More fills batches when shards are smaller than <see cref="MaxBatchSize"/>; each message stays
+    /// invisible to other workers until its pass ends.</summary>
+    public int MaxShardsPerPass { get; set; } = 4;
 }

@@ -58,7 +58,8 @@ public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks 
                     var features = FeatureMetrics.MeasureItem(item.ItemId, item.ClassName, item.Mode.ToString().ToLowerInvariant(),
                         measured.Original, measured.Generated, measured.Reference, geometry, selection, networks, metrics, cancellationToken,
                         measured.CopyPaste, measured.RealObject);
-                    FeatureMetrics.MeasurePairs(item.ItemId, measured.Pairs, geometry, selection, networks, metrics, cancellationToken);
+                    var pairDefinitions = FeatureMetrics.MeasurePairs(item.ItemId, measured.Pairs, geometry, selection, networks, metrics, cancellationToken);
+                    if (pairDefinitions.Count > 0) features = features with { Definitions = [.. features.Definitions, .. pairDefinitions] };
                     if ((features.Definitions.Count > 0 || features.FeatureModel is not null) &&
                         await run.ReadJsonAsync<ItemFeatureRecord>(MetricsBlobs.ItemFeatures(item.ItemId), cancellationToken).ConfigureAwait(false) is null)
                         await run.WriteJsonIfAbsentAsync(MetricsBlobs.ItemFeatures(item.ItemId), features, cancellationToken).ConfigureAwait(false);

@@ -86,8 +86,7 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
                 ["datasetIndexSha256"] = plan.DatasetIndexSha256 ?? "", ["model"] = plan.Model, ["modelSha256"] = plan.ModelSha256 ?? "",
                 ["annotationFile"] = annotations.Count > 0 ? $"runs/{input.RunId}/{RunBlobs.Output(annotations[0].Path)}" : "",
             },
-            Definitions = [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, MetricDefinitions.Seam(SeamOptions.Default),
-                .. learned.Values, .. sets.Definitions],
+            Definitions = [.. PixelDefinitions, .. ChannelDefinitions(itemReports), .. learned.Values, .. sets.Definitions],
             Items = itemReports,
             SetMetrics = sets.Values,
             Skipped = [.. sets.Skipped, .. GateSkipped(request.RealismGate, results.Values)],
@@ -123,7 +122,7 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
             return new MetricValue(key, MetricKeys.IsEmbedding(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version, method);
         int dot = key.IndexOf('.');
         string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? (metric == "seam" ? "box" : "patch") : key[(dot + 1)..];
-        string version = metric switch
+        string version = BaseMetric(metric) switch
         {
             "ssim" => MetricDefinitions.SsimVersion(PatchMetrics.Ssim),
             "psnr" => MetricDefinitions.PsnrVersion(1.0),
@@ -133,6 +132,20 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
         };
         return new MetricValue(metric, region, double.IsFinite(value) ? value : null, version, method);
     }
+
+    private static readonly MetricDefinition[] PixelDefinitions =
+        [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, MetricDefinitions.Seam(SeamOptions.Default)];
+
+    /// <summary>"{channels}/{metric}" (driving: camera/mae, depth/mae, intensity/mae) is the pixel metric on one group of
+    /// channels: its version and direction are the pixel metric's.</summary>
+    private static string BaseMetric(string metric) => metric[(metric.LastIndexOf('/') + 1)..];
+
+    /// <summary>Definitions of the channel-group metrics the items hold, named as reported, with the pixel metric's direction.</summary>
+    private static IEnumerable<MetricDefinition> ChannelDefinitions(IEnumerable<ItemReport> items) =>
+        items.SelectMany(i => i.Metrics).Select(m => m.Metric).Where(m => m.Contains('/')).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(m => (Name: m, Base: PixelDefinitions.FirstOrDefault(d => d.Name == BaseMetric(m))))
+            .Where(p => p.Base is not null)
+            .Select(p => p.Base! with { Name = p.Name, Description = $"{p.Base!.Description}, {p.Name[..p.Name.LastIndexOf('/')]} channels" });
 
     private static IReadOnlyDictionary<string, string> LineageMap(WorkItem item, Lineage? l)
     {

@@ -24,7 +24,7 @@ internal ref struct SsimKernel
     private const int Planes = 4;          // mu_x, mu_y, E[x^2 + y^2], E[xy]
     private const int RingRows = 16;       // >= 2r + 1 for sigma up to 2.1 (r = 7); larger windows use a larger ring
     private readonly ReadOnlySpan<double> _x, _y;
-    private readonly int _width, _height, _radius, _ring, _padded;
+    private readonly int _width, _height, _radius, _ring, _padded, _stride;
     private readonly bool _symmetric;
     private readonly double _c1, _c2;
     private readonly double[] _weights;
@@ -43,11 +43,12 @@ internal ref struct SsimKernel
         _radius = _weights.Length / 2;
         _ring = Math.Max(RingRows, (int)BitOperations.RoundUpToPowerOf2((uint)_weights.Length));
         _padded = width + 2 * _radius;
+        _stride = RowStride(width);
         _symmetric = options.Border == SsimBorder.ScikitImage;
         _c1 = (options.K1 * options.DataRange) * (options.K1 * options.DataRange);
         _c2 = (options.K2 * options.DataRange) * (options.K2 * options.DataRange);
         _products = ArrayPool<double>.Shared.Rent(Planes * _padded);
-        _filtered = ArrayPool<double>.Shared.Rent(_ring * Planes * width);
+        _filtered = ArrayPool<double>.Shared.Rent(_ring * Planes * _stride);
         _nextSsim = ArrayPool<double>.Shared.Rent(width);
         _nextCs = ArrayPool<double>.Shared.Rent(width);
         _nextInputRow = 0;
@@ -88,7 +89,7 @@ internal ref struct SsimKernel
         while (_nextInputRow <= last) FilterInputRow(_nextInputRow++);
         Span<int> offsets = stackalloc int[taps + 1];
         for (int k = 0; k <= taps; k++)
-            offsets[k] = (BorderIndex(row + k - r, _height, _symmetric) & (_ring - 1)) * Planes * _width;
+            offsets[k] = (BorderIndex(row + k - r, _height, _symmetric) & (_ring - 1)) * Planes * _stride;
         if (!pair)
         {
             if (Wide) VerticalAndCombine<Lanes512, Vector512<double>>(offsets[..taps], ssimRow, csRow);
@@ -101,6 +102,13 @@ internal ref struct SsimKernel
         else VerticalAndCombinePair<Lanes256, Vector256<double>>(offsets, ssimRow, csRow, nextSsim, nextCs);
         (_nextRow, _nextHasSsim, _nextHasCs) = (row + 1, wantSsim, wantCs);
     }
+
+    /// <summary>
+    /// Doubles between consecutive filtered rows in the ring: the width rounded up to whole cache lines plus one line,
+    /// so the 4 x (2r + 2) rows the vertical pass reads at once fall in different L1 sets (a stride of a multiple of
+    /// 4 KB, e.g. 512 doubles, puts them all in one set and each load misses L1).
+    /// </summary>
+    internal static int RowStride(int width) => (width + 7) / 8 * 8 + 8;
 
     /// <summary>Index of sample <paramref name="i"/> (possibly outside 0..n-1) after border padding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -148,11 +156,11 @@ internal ref struct SsimKernel
                 line[r + w - 1 + k] = line[r + BorderIndex(w - 1 + k, w, _symmetric)];
             }
         }
-        int slot = (j & (_ring - 1)) * Planes * w;
+        int slot = (j & (_ring - 1)) * Planes * _stride;
         for (int q = 0; q < Planes; q++)
         {
-            if (Wide) Horizontal<Lanes512, Vector512<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
-            else Horizontal<Lanes256, Vector256<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * w, w));
+            if (Wide) Horizontal<Lanes512, Vector512<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * _stride, w));
+            else Horizontal<Lanes256, Vector256<double>>(_products.AsSpan(q * pw, pw), _filtered.AsSpan(slot + q * _stride, w));
         }
     }
 
@@ -195,7 +203,7 @@ internal ref struct SsimKernel
         bool wantCs = csRow.Length != 0, wantSsim = ssimRow.Length != 0;
         ref double fb = ref MemoryMarshal.GetArrayDataReference(_filtered);
         var wc = TL.Broadcast(weights[r]);
-        nuint p1 = (nuint)w, p2 = (nuint)(2 * w), p3 = (nuint)(3 * w);
+        nuint p1 = (nuint)_stride, p2 = (nuint)(2 * _stride), p3 = (nuint)(3 * _stride);
         for (; i <= w - vw; i += vw)
         {
             nuint c = (nuint)(offsets[r] + i);
@@ -220,7 +228,7 @@ internal ref struct SsimKernel
     /// <summary>Pixel <paramref name="i"/> of a row, in scalar arithmetic (the columns left after the last full vector).</summary>
     private readonly void CombineOne(ReadOnlySpan<int> offsets, int i, Span<double> ssimRow, Span<double> csRow)
     {
-        int r = _radius, w = _width;
+        int r = _radius, w = _stride;
         var weights = _weights;
         int c = offsets[r] + i;
         double ux = _filtered[c] * weights[r], uy = _filtered[c + w] * weights[r];
@@ -251,7 +259,7 @@ internal ref struct SsimKernel
         bool wantCs = cs0.Length != 0, wantSsim = ssim0.Length != 0;
         ref double fb = ref MemoryMarshal.GetArrayDataReference(_filtered);
         var wc = TL.Broadcast(weights[r]);
-        nuint p1 = (nuint)w, p2 = (nuint)(2 * w), p3 = (nuint)(3 * w);
+        nuint p1 = (nuint)_stride, p2 = (nuint)(2 * _stride), p3 = (nuint)(3 * _stride);
         for (; i <= w - vw; i += vw)
         {
             nuint c = (nuint)(offsets[r] + i), d = (nuint)(offsets[r + 1] + i);

@@ -117,23 +117,27 @@ public static class FeatureMetrics
         };
     }
 
-    /// <summary>LPIPS on a domain's further patch pairs (driving: the range depth and intensity patches, D-LPIPS and
-    /// I-LPIPS), as "{key}/{LPIPS name}" and, with a baseline patch, "copy&amp;paste/{key}/{LPIPS name}".</summary>
-    public static void MeasurePairs(string itemId, IReadOnlyDictionary<string, PatchPair> pairs, CropGeometry geometry, RunMetricSelection selection,
+    /// <summary>LPIPS on a domain's further patch pairs, each under its key as the prefix (driving: the range depth and
+    /// intensity patches, "D-LPIPS[network]" and "I-LPIPS[network]") and, with a baseline patch,
+    /// "copy&amp;paste/{prefix}[network]"; returns their definitions (lower is better).</summary>
+    public static IReadOnlyList<MetricDefinition> MeasurePairs(string itemId, IReadOnlyDictionary<string, PatchPair> pairs, CropGeometry geometry, RunMetricSelection selection,
         RunFeatureNetworks networks, IDictionary<string, double> metrics, CancellationToken cancellationToken)
     {
-        if (!selection.Lpips || pairs.Count == 0) return;
+        if (!selection.Lpips || pairs.Count == 0) return [];
         var net = networks.Lpips!;
-        string name = net.MetricName("LPIPS");
+        var definitions = new List<MetricDefinition>();
         var shape = new PlaneShape(geometry.Resolution, geometry.Resolution);
         foreach (var (key, pair) in pairs)
         {
+            string name = net.MetricName(key);
+            definitions.Add(MetricDefinitions.Lpips(net.Descriptor, key));
             var o = new FeatureImage(Checked(pair.Original, shape, itemId, key), shape, $"{itemId} {key} original");
-            metrics[$"{key}/{name}"] = Pipeline.Metrics.Features.Lpips.Compute(net, o, new FeatureImage(Checked(pair.Generated, shape, itemId, key), shape, $"{itemId} {key} generated"), cancellationToken);
+            metrics[name] = Pipeline.Metrics.Features.Lpips.Compute(net, o, new FeatureImage(Checked(pair.Generated, shape, itemId, key), shape, $"{itemId} {key} generated"), cancellationToken);
             if (pair.CopyPaste is { } cp)
-                metrics[ComparisonMethod.Key(ComparisonMethod.CopyPaste, $"{key}/{name}")] =
+                metrics[ComparisonMethod.Key(ComparisonMethod.CopyPaste, name)] =
                     Pipeline.Metrics.Features.Lpips.Compute(net, o, new FeatureImage(Checked(cp, shape, itemId, key), shape, $"{itemId} {key} copy&paste"), cancellationToken);
         }
+        return definitions;
     }
 
     private static float[] Checked(float[] patch, PlaneShape shape, string itemId, string what) =>
