@@ -69,13 +69,26 @@ public static class ItemImaging
             .Add(ModelTensorNames.Context, context).Add(ModelTensorNames.Mask, mask).Add(ModelTensorNames.Reference, refModel).Add(ModelTensorNames.Detail, detail)
             .Add(ModelTensorNames.Original, model) // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
             .Add(ModelTensorNames.CopyPaste, copyPasteModel).Add(ModelTensorNames.CompositeAlpha, alpha).Add(ModelTensorNames.RealObject, objectModel);
-        return new PreparedItem(bundle, Geometry(crop, ratio));
+        // the target's tissue is kept under the lesion where the box holds healthy tissue: insertion only
+        double textureSigma = item.Mode == TaskMode.Insertion ? preparation.TargetTextureSigma : 0;
+        return new PreparedItem(bundle, Geometry(crop, ratio) with { TextureSigma = textureSigma });
     }
 
-    /// <summary>Pastes the generated crop (model space) back into the target's stored pixels.</summary>
+    /// <summary>Pastes the generated crop (model space) back into the target's stored pixels; with a positive
+    /// <see cref="CropGeometry.TextureSigma"/> on a one-channel target, keeping the target's tissue under the lesion
+    /// (<see cref="KeptSample"/> at model resolution, then PasteBack's full-resolution band).</summary>
     public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null)
     {
         int channels = target.Stored.Channels;
+        if (geometry.TextureSigma > 0 && channels == 1)
+        {
+            var crop = ToCrop(geometry);
+            var display = new float[geometry.Resolution * geometry.Resolution];
+            crop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
+            var original = new float[display.Length];
+            ModelSpace.FromDisplay(display, original);
+            return PasteBack.Composite(target.Stored, KeptSample(generated, original, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options, target.Display);
+        }
         if (channels > 1)
         {
             // The model generates gray; an RGB target receives it in every channel (interleaved as the buffer is).
@@ -85,6 +98,11 @@ public static class ItemImaging
         }
         return PasteBack.Composite(target.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
     }
+
+    /// <summary>The sample as the output shows it at model resolution: the generated lesion over the target's own tissue
+    /// (<see cref="TargetTexture"/>) when the geometry says so, else the sample itself. Both model space.</summary>
+    public static float[] KeptSample(float[] sample, float[] original, float[] mask, CropGeometry geometry) =>
+        geometry.TextureSigma > 0 ? TargetTexture.Keep(sample, original, mask, geometry.Resolution, geometry.TextureSigma) : sample;
 
     /// <summary>The zoom-in crop a geometry describes.</summary>
     public static ZoomInCrop ToCrop(CropGeometry g) => new(new PixelRect(g.Left, g.Top, g.Side, g.Side), g.Resolution, new PixelRect(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight));

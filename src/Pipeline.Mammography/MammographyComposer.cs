@@ -5,6 +5,9 @@ using Pipeline.Imaging.Buffers;
 using Pipeline.Imaging.Codecs;
 using Pipeline.Imaging.Compositing;
 using Pipeline.Imaging.Dicom;
+using Pipeline.Metrics.Pixel;
+using Pipeline.Metrics.Report;
+using Pipeline.Mammography.Planning;
 
 namespace Pipeline.Mammography;
 
@@ -71,6 +74,7 @@ public sealed class MammographyComposer : IItemComposer
             : "Synthetic lesion: the inpainting left the box unchanged; the mask is the box";
         string extension = OutputExtension(input.Item, input.Format);
         string encoding = OutputEncoding(extension, target.Format, composed);
+        var metrics = FullResolutionMetrics(grayTarget ?? target.Stored, grayComposed ?? composed, box);
         if (extension != ".dcm")
         {
             // PNG keeps the source's samples (bit depth and channels); a DICOM source is written as its 16-bit display
@@ -92,6 +96,7 @@ public sealed class MammographyComposer : IItemComposer
             {
                 Encoding = encoding,
                 Sidecars = [new ComposedSidecar(MaskSuffix, PngCodec.Encode(maskImage), "image/png")],
+                Metrics = metrics,
             };
         }
         DicomFile output;
@@ -131,7 +136,28 @@ public sealed class MammographyComposer : IItemComposer
         {
             Encoding = encoding,
             Sidecars = [new ComposedSidecar(SegmentationSuffix, DicomFileWriter.ToBytes(segmentation), "application/dicom")],
+            Metrics = metrics,
         };
+    }
+
+    /// <summary>
+    /// What only the full-resolution output shows: the texture measure (docs/metrics.md, "Texture") of the output and of the
+    /// untouched source at the box, on the stored values of one channel (the measure is a ratio, so the linear VOI
+    /// mapping to display values does not change it).
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> FullResolutionMetrics(ImageBuffer source, ImageBuffer composed, BoundingBox box)
+    {
+        var rect = LesionPlanner.ToBoxF(box).Cover().ClipTo(source.Width, source.Height);
+        var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (rect.IsEmpty) return metrics;
+        var at = new SeamBox(rect.Left, rect.Top, rect.Width, rect.Height);
+        foreach (var (method, image) in new[] { (ComparisonMethod.Model, composed), (ComparisonMethod.Untouched, source) })
+        {
+            using var f = image.ToFloat32();
+            if (TextureMeasure.Compute(f.Pixels<float>(), f.Width, f.Height, at) is { } t)
+                metrics[ComparisonMethod.Key(method, "texture")] = t.Texture;
+        }
+        return metrics;
     }
 
     /// <summary>The first channel of an RGB image, for the lesion mask (the lesion is written equally into every channel).</summary>

@@ -25,9 +25,11 @@ public sealed class MammographyMeasurer : IItemMeasurer
     public MeasuredItem Measure(WorkItem item, TensorBundle prepared, TensorBundle generated, CropGeometry geometry)
     {
         int r = geometry.Resolution;
-        var original = ToDisplay(prepared.Get(ModelTensorNames.Original, item.ItemId));
-        var sample = ToDisplay(generated.Get(ModelTensorNames.Sample, item.ItemId));
+        var originalModel = prepared.Get(ModelTensorNames.Original, item.ItemId);
+        var original = ToDisplay(originalModel);
+        // what the output shows: with the target's texture kept in the box when the item's geometry says so
         var mask = prepared.Get(ModelTensorNames.Mask, item.ItemId);
+        var sample = ToDisplay(ItemImaging.KeptSample(generated.Get(ModelTensorNames.Sample, item.ItemId), originalModel, mask, geometry));
         var alpha = prepared.Get(ModelTensorNames.CompositeAlpha, item.ItemId);
         var copyPaste = ToDisplay(prepared.Get(ModelTensorNames.CopyPaste, item.ItemId));
         var composited = new float[original.Length];

@@ -48,6 +48,12 @@ public static class MetricDefinitions
     public static MetricDefinition Seam(SeamOptions o) =>
         new("seam", SeamVersion(o), "Straight intensity step along the box border near its corners, in units of the local tissue contrast", false);
 
+    public static string TextureVersion(TextureOptions o) =>
+        $"texture/1 sigma={F(o.Sigma)} ring={o.RingWidth} floor={F(o.EnergyFloor)}";
+
+    public static MetricDefinition Texture(TextureOptions o) =>
+        new("texture", TextureVersion(o), "Fine texture in the box against the ring around it at the output's full resolution, |ln(rms inside / rms ring)| (0: the same texture; a smooth square scores high)", false);
+
     public static string FdVersion(FeatureModelDescriptor model) => "fd/1 " + model.Version;
 
     public static string KidVersion(FeatureModelDescriptor model, int subsetCount, int subsetSize, int seed) =>

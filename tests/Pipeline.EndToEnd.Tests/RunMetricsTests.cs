@@ -85,6 +85,9 @@ public sealed class RunMetricsTests(RunFixture fixture) : IClassFixture<RunFixtu
             Assert.Equal(ItemOutcome.Flagged, r.Outcome);
             Assert.Contains(r.Flags, f => f.StartsWith("LPIPS[tiny-lpips]", StringComparison.Ordinal));
             Assert.DoesNotContain(r.Metrics.Keys, k => k.StartsWith("FID", StringComparison.Ordinal) || k == "lpips");
+            // the texture measure of the full-resolution output and of the untouched source, measured by the composer
+            Assert.InRange(r.Metrics["texture"], 0, 50);
+            Assert.InRange(r.Metrics["untouched/texture"], 0, 50);
             // The stored values are the networks applied to the right images: original vs generated patch (LPIPS), generated
             // box region vs reference crop (embedding), in display space.
             var prep = TensorBundle.Parse((await run.ReadAsync(RunBlobs.PrepTensors(r.ItemId)))!.ToArray(), r.ItemId);

@@ -63,6 +63,49 @@ public sealed class ItemImagingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_insertion_keeps_the_target_tissue_under_what_the_model_generated_above_its_background()
+    {
+        // a package asking for the target's tissue (docs/preprocessing.md "Keeping the target's tissue"): insertion items
+        // carry the sigma, reinsertion and replacement items do not
+        var preparer = new MammographyPreparer();
+        var keep = Preparation with { TargetTextureSigma = 6 };
+        var insertion = _item with { Mode = TaskMode.Insertion };
+        var a = await preparer.PrepareAsync(insertion, keep, _blobs, CancellationToken.None);
+        Assert.Equal(6, a.Geometry.TextureSigma);
+        Assert.Equal(0, (await preparer.PrepareAsync(_item, keep, _blobs, CancellationToken.None)).Geometry.TextureSigma);
+        Assert.Equal(0, (await preparer.PrepareAsync(_item with { Mode = TaskMode.Replacement }, keep, _blobs, CancellationToken.None)).Geometry.TextureSigma);
+
+        // a generated crop whose box is flat background (no lesion) composites to the source itself, at full resolution,
+        // although the box of the crop the model saw was the (smoothed) zoom-in; without the setting the box is flat
+        var original = a.Tensors.Get(ModelTensorNames.Original, "i");
+        var mask = a.Tensors.Get(ModelTensorNames.Mask, "i");
+        var flat = original.Select((v, k) => mask[k] != 0 ? -0.2f : v).ToArray();
+        using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
+        using var kept = ItemImaging.Compose(target, flat, a.Geometry, _item.TargetBox);
+        using var plain = ItemImaging.Compose(target, flat, a.Geometry with { TextureSigma = 0 }, _item.TargetBox);
+        var source = target.Stored.ToFloat32();
+        var k1 = kept.ToFloat32();
+        var k0 = plain.ToFloat32();
+        int far = 0, changed = 0;
+        var display = target.Display.Pixels<float>();
+        for (int i = 0; i < source.Pixels<float>().Length; i++)
+        {
+            // a stored value outside the VOI window comes back at the window's edge (compositing works in display values)
+            bool windowed = display[i] > 0 && display[i] < 1;
+            far += windowed && Math.Abs(k1.Pixels<float>()[i] - source.Pixels<float>()[i]) > 1 ? 1 : 0;
+            changed += Math.Abs(k0.Pixels<float>()[i] - source.Pixels<float>()[i]) > 1 ? 1 : 0;
+        }
+        source.Dispose(); k1.Dispose(); k0.Dispose();
+        Assert.Equal(0, far);
+        Assert.True(changed > 100, $"the flat box should differ from the source without the setting ({changed} pixels)");
+
+        // Measure compares what the output shows: the kept crop equals the original, so the seam is the untouched one
+        var measured = new MammographyMeasurer().Measure(insertion, a.Tensors,
+            new TensorBundle().Add(ModelTensorNames.Sample, flat), a.Geometry);
+        Assert.Equal(measured.Metrics["untouched/seam"], measured.Metrics["seam"], 4);
+    }
+
+    [Fact]
     public async Task What_cannot_be_prepared_is_a_clear_error_naming_the_item()
     {
         var preparer = new MammographyPreparer();

@@ -83,12 +83,13 @@ public sealed class DemoCommand : ICommandGroup
                 ["Pipeline:Triggers:DatasetDrop:Debounce"] = "00:00:02",
                 ["Pipeline:Run:ShardsPerGroup"] = "1",
                 ["Pipeline:Models:CacheDirectory"] = Path.Combine(work, "model-cache"),
-                // phantom-net, the repository's patch network trained on the phantom, reported as FD[phantom-net],
-                // LPIPS[phantom-net], CLIP-I[phantom-net] (never as FID/LPIPS/CLIP-I proper): docs/metrics.md "phantom-net";
-                // it says how to use real Inception/LPIPS/CLIP exports instead
-                ["Pipeline:Metrics:Features"] = FeatureModel(root, "phantom-net"),
-                ["Pipeline:Metrics:Lpips"] = FeatureModel(root, "phantom-net-lpips"),
-                ["Pipeline:Metrics:Embedding"] = FeatureModel(root, "phantom-net-embed"),
+                // the repository's patch networks, reported under their names (never as FID/LPIPS/CLIP-I proper):
+                // phantom-net (trained on the synthetic mammograms: FD[phantom-net], LPIPS[phantom-net], CLIP-I[phantom-net])
+                // and for driving drive-net (trained on the synthetic driving scenes: also D-LPIPS[drive-net],
+                // I-LPIPS[drive-net]); docs/metrics.md says how to use real Inception/LPIPS/CLIP exports instead
+                ["Pipeline:Metrics:Features"] = FeatureModel(root, driving ? "drive-net" : "phantom-net"),
+                ["Pipeline:Metrics:Lpips"] = FeatureModel(root, driving ? "drive-net-lpips" : "phantom-net-lpips"),
+                ["Pipeline:Metrics:Embedding"] = FeatureModel(root, driving ? "drive-net-embed" : "phantom-net-embed"),
                 ["Pipeline:Metrics:MinSetSamples"] = "4",
             }, cancellationToken: cancellationToken);
             var storage = host.Storage;

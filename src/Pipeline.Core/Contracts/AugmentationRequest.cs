@@ -94,6 +94,9 @@ public sealed record RealismGate
     /// <summary>Highest seam measure of the composited patch (docs/metrics.md, "Seam"): a straight step along the box
     /// border in units of the local tissue contrast; untouched phantom tissue scores about 0.3-0.6, a hard paste 1.5+.</summary>
     public double? MaxSeam { get; init; }
+    /// <summary>Highest texture measure of the full-resolution output at the box (docs/metrics.md, "Texture"):
+    /// |ln(fine texture inside / in the ring around)|; untouched phantom tissue scores about 0.1-0.3, a smooth square 1+.</summary>
+    public double? MaxTexture { get; init; }
 }
 
 /// <summary>

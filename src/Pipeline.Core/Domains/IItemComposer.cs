@@ -21,6 +21,9 @@ public sealed record ComposedFile(byte[] Content, string ContentType)
     /// (<see cref="Lineage.OutputEncoding"/>); null when the domain does not say.</summary>
     public string? Encoding { get; init; }
     public IReadOnlyList<ComposedSidecar> Sidecars { get; init; } = [];
+    /// <summary>Metrics only the full-resolution output shows (for mammography the texture measure of the output and of the
+    /// untouched source at the box), merged into the item's metrics by Measure; keys as <see cref="IItemMeasurer"/>'s.</summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
 }
 
 /// <summary>A file written beside an item's output: runs/{id}/out/images/{item}{Suffix} (e.g. ".seg.dcm").</summary>

@@ -24,6 +24,14 @@ public sealed record PreparationSettings
     public double CropRatioMax { get; init; } = 4.0;
     /// <summary>The reference box is expanded by this factor before cropping.</summary>
     public double ReferenceExpand { get; init; } = 1.2;
+    /// <summary>
+    /// Gaussian sigma, in model pixels, of the tissue estimate under the box of insertion items (model.json
+    /// "preparation.targetTextureSigma"; docs/preprocessing.md "Keeping the target's tissue"): the output is the target
+    /// plus what the model generated above that estimate (the lesion), so a model that generates the lesion but only a
+    /// smooth tissue around it does not leave a smooth square. 0 (the default, and packages without the field): the
+    /// sample is composited as generated. Replacement and reinsertion never keep it (their box holds a lesion).
+    /// </summary>
+    public double TargetTextureSigma { get; init; }
     /// <summary>Model value range (model.json "valueRange"): display [0, 1] maps linearly onto it.</summary>
     public double ValueMin { get; init; } = -1.0;
     public double ValueMax { get; init; } = 1.0;
@@ -38,6 +46,8 @@ public sealed record PreparationSettings
             p.Add(string.Create(CultureInfo.InvariantCulture, $"crop ratio range [{CropRatioMin}, {CropRatioMax}] must have 1 <= min <= max"));
         if (!(ReferenceExpand >= 1 && double.IsFinite(ReferenceExpand)))
             p.Add(string.Create(CultureInfo.InvariantCulture, $"reference expansion {ReferenceExpand} must be >= 1"));
+        if (!(TargetTextureSigma >= 0 && double.IsFinite(TargetTextureSigma)))
+            p.Add(string.Create(CultureInfo.InvariantCulture, $"target texture sigma {TargetTextureSigma} must be >= 0 (0: off)"));
         if (!(ValueMin < ValueMax)) p.Add(string.Create(CultureInfo.InvariantCulture, $"value range [{ValueMin}, {ValueMax}] must have min < max"));
         return p;
     }

@@ -62,7 +62,7 @@ public sealed class ComposeActivity(PipelineStorage storage, ModelProvider model
             var lineageBlob = RunBlobs.OutputLineage(item.ItemId);
             await run.WriteJsonIfAbsentAsync(lineageBlob, lineage with { OutputSha256 = written.Sha256, OutputEncoding = output.Encoding }, cancellationToken).ConfigureAwait(false);
             return new ItemStage(item.ItemId, Geometry: p.Geometry, Output: $"runs/{input.RunId}/{outBlob}", OutputSha256: written.Sha256,
-                Lineage: $"runs/{input.RunId}/{lineageBlob}");
+                Lineage: $"runs/{input.RunId}/{lineageBlob}", Metrics: output.Metrics);
         }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -54,6 +54,9 @@ public sealed class MeasureActivity(PipelineStorage storage, RunFeatureNetworks 
                     var geometry = c.Geometry ?? throw new InvalidDataException($"{item.ItemId}: the compose manifest has no crop geometry");
                     var measured = measurer.Measure(item, prep, gen, geometry);
                     var metrics = new SortedDictionary<string, double>(measured.Metrics.ToDictionary(), StringComparer.Ordinal);
+                    // what only the full-resolution output shows, measured by the composer (finite values only, as item results hold)
+                    foreach (var (key, value) in c.Metrics ?? new Dictionary<string, double>())
+                        if (double.IsFinite(value)) metrics[key] = value;
                     // Learned metrics (LPIPS, embedding similarity, FD/KID features) as the request and Pipeline:Metrics select.
                     var features = FeatureMetrics.MeasureItem(item.ItemId, item.ClassName, item.Mode.ToString().ToLowerInvariant(),
                         measured.Original, measured.Generated, measured.Reference, geometry, selection, networks, metrics, cancellationToken,

@@ -23,18 +23,24 @@ public sealed record CompositeOptions
 /// the caller's inverse mapping -> blended with the feathered alpha of <see cref="FeatherAlpha"/> -> rounded half to even
 /// and clamped to the stored range, in the source's pixel type. Pixels where alpha is 0 (everything beyond box + margin)
 /// are left bit-identical. Only the pixels of box + margin are resampled, whatever the crop side.
+/// <para>
+/// With a <c>targetDisplay</c> (the target's one-channel display rendering), the band the crop's resampling removes is
+/// added back before the inverse mapping: <c>resize(generated) + targetDisplay - resize(extract(targetDisplay))</c>,
+/// clamped to [0, 1] (docs/preprocessing.md, "Keeping the target's texture"); a generated crop equal to the extracted
+/// target then composites to the target itself, at full resolution.
+/// </para>
 /// </summary>
 public static class PasteBack
 {
     /// <summary>A new image: <paramref name="source"/> with the generated crop pasted in. <paramref name="source"/> is not modified.</summary>
     public static ImageBuffer Composite(ImageBuffer source, ReadOnlySpan<float> generatedModel, ZoomInCrop crop, BoxF box,
-        DisplayToStored toStored, CompositeOptions? options = null)
+        DisplayToStored toStored, CompositeOptions? options = null, ImageBuffer? targetDisplay = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var result = source.Clone();
         try
         {
-            CompositeInPlace(result, generatedModel, crop, box, toStored, options);
+            CompositeInPlace(result, generatedModel, crop, box, toStored, options, targetDisplay);
             return result;
         }
         catch
@@ -46,7 +52,7 @@ public static class PasteBack
 
     /// <summary>Pastes into <paramref name="target"/> in place; returns the rectangle of pixels that may have changed.</summary>
     public static PixelRect CompositeInPlace(ImageBuffer target, ReadOnlySpan<float> generatedModel, ZoomInCrop crop, BoxF box,
-        DisplayToStored toStored, CompositeOptions? options = null)
+        DisplayToStored toStored, CompositeOptions? options = null, ImageBuffer? targetDisplay = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(crop);
@@ -59,6 +65,10 @@ public static class PasteBack
         if (options.Margin < 0) throw new ArgumentOutOfRangeException(nameof(options), $"margin must be >= 0, got {options.Margin}");
         if (!(options.FeatherSigma >= 0) || !double.IsFinite(options.FeatherSigma)) throw new ArgumentOutOfRangeException(nameof(options), $"feather sigma must be finite and >= 0, got {options.FeatherSigma}");
         var (min, max) = StoredRange(target.PixelType, options);
+        if (targetDisplay is not null && (targetDisplay.Channels != 1 || ch != 1 || targetDisplay.PixelType != PixelType.Float32 ||
+                                          targetDisplay.Width != target.Width || targetDisplay.Height != target.Height))
+            throw new ArgumentException($"the target's display rendering must be one Float32 channel of {target.Width}x{target.Height} over a one-channel target " +
+                                        $"(got {targetDisplay.Width}x{targetDisplay.Height}x{targetDisplay.Channels} {targetDisplay.PixelType} for {target})", nameof(targetDisplay));
 
         var boxRect = box.Cover();
         // Only the crop has generated content; blending stops at its edge even if the margin would reach further.
@@ -71,6 +81,7 @@ public static class PasteBack
         var resized = new float[region.Height * rowLength];
         var window = new PixelRect(region.Left - crop.Crop.Left, region.Top - crop.Crop.Top, region.Width, region.Height);
         Resample.ResizeWindow(display, r, r, ch, crop.Side, crop.Side, window, resized, ResampleMode.Bilinear);
+        if (targetDisplay is not null) AddResamplingDetail(targetDisplay, crop, region, window, resized);
 
         var stored = new float[rowLength];
         var current = new float[rowLength];
@@ -112,6 +123,26 @@ public static class PasteBack
             }
         }
         return region;
+    }
+
+    /// <summary>resized += targetDisplay - resize(extract(targetDisplay)) over the region (one channel), clamped to [0, 1].</summary>
+    private static void AddResamplingDetail(ImageBuffer targetDisplay, ZoomInCrop crop, PixelRect region, PixelRect window, Span<float> resized)
+    {
+        int r = crop.Resolution;
+        var pixels = targetDisplay.Pixels<float>();
+        var low = new float[r * r];
+        crop.Extract(pixels, targetDisplay.Width, targetDisplay.Height, low);
+        var lowUp = new float[resized.Length];
+        Resample.ResizeWindow(low, r, r, 1, crop.Side, crop.Side, window, lowUp, ResampleMode.Bilinear);
+        for (int y = 0; y < region.Height; y++)
+        {
+            var row = pixels.Slice((region.Top + y) * targetDisplay.Width + region.Left, region.Width);
+            for (int x = 0; x < region.Width; x++)
+            {
+                int i = y * region.Width + x;
+                resized[i] = Math.Clamp(resized[i] + (row[x] - lowUp[i]), 0f, 1f);
+            }
+        }
     }
 
     /// <summary>current = clamp(current + alpha (stored - current)); alpha 1 gives exactly the stored value.</summary>

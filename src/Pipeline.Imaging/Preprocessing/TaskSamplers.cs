@@ -25,7 +25,17 @@ public sealed record InsertionOptions
     public int Erosion { get; init; } = 20;
     /// <summary>A candidate is accepted when its eroded-foreground fraction is strictly above this (thesis: 90%).</summary>
     public double MinForegroundFraction { get; init; } = 0.9;
+    /// <summary>
+    /// Draw candidate centres only where the whole box, grown by Erosion / 2 pixels on each side, lies in the tissue
+    /// and in the image; only when there is no such centre, the thesis's pools. The thesis's rule alone accepts a box
+    /// with up to 10% of it outside the eroded tissue and counts the image border as tissue, which can put an inserted
+    /// lesion on the skin line or against the image edge (where the zoom-in crop is padded). false: the thesis's
+    /// sampling exactly.
+    /// </summary>
+    public bool WhollyInside { get; init; } = true;
     public static InsertionOptions Default { get; } = new();
+    /// <summary>The AnydoorMed sampling without the wholly-inside rule.</summary>
+    public static InsertionOptions Thesis { get; } = new() { WhollyInside = false };
 }
 
 public sealed record InsertionCandidate(PixelRect Box, double ForegroundFraction, bool Accepted);
@@ -43,7 +53,8 @@ public sealed record InsertionPlacement(PixelRect Box, int ChosenIndex, IReadOnl
 /// foreground mask (<c>k = rng.NextInt(count)</c>, the k-th set pixel in raster order; the plain foreground mask when the
 /// eroded one is empty, the whole image when both are), centres the box there
 /// (<c>x0 = clamp(px - bw / 2, 0, W - bw)</c>, integer division) and scores it by the fraction of eroded-foreground pixels
-/// inside it.
+/// inside it. With <see cref="InsertionOptions.WhollyInside"/> (the default) the centres are drawn, the same way, from the
+/// pixels whose box grown by <c>Erosion / 2</c> lies wholly in the tissue, when there are any.
 /// </summary>
 public static class InsertionSampler
 {
@@ -66,7 +77,10 @@ public static class InsertionSampler
 
         ReadOnlySpan<byte> pool = eroded;
         long count = Count(eroded);
-        if (count == 0) { pool = foreground; count = Count(foreground); }
+        byte[]? inside = options.WhollyInside ? InsideCentres(foreground, width, height, bw, bh, Math.Max(0, options.Erosion / 2)) : null;
+        long insideCount = inside is null ? 0 : Count(inside);
+        if (insideCount > 0) { pool = inside; count = insideCount; }
+        else if (count == 0) { pool = foreground; count = Count(foreground); }
         bool wholeImage = count == 0;
         var rowCounts = RowPrefix(pool, width, height, wholeImage);
         count = rowCounts[height];
@@ -90,6 +104,40 @@ public static class InsertionSampler
     }
 
     private static long Count(ReadOnlySpan<byte> mask) => mask.Length - mask.Count((byte)0);
+
+    /// <summary>
+    /// 1 at the centres (px, py) whose box (x0 = px - bw / 2, y0 = py - bh / 2, unclamped) grown by
+    /// <paramref name="margin"/> lies in the image and holds no background pixel (a summed-area table of the background:
+    /// O(width x height)).
+    /// </summary>
+    private static byte[] InsideCentres(ReadOnlySpan<byte> foreground, int width, int height, int bw, int bh, int margin)
+    {
+        var background = new int[(width + 1) * (height + 1)];
+        for (int y = 0; y < height; y++)
+        {
+            int rowSum = 0;
+            for (int x = 0; x < width; x++)
+            {
+                rowSum += foreground[y * width + x] == 0 ? 1 : 0;
+                background[(y + 1) * (width + 1) + x + 1] = background[y * (width + 1) + x + 1] + rowSum;
+            }
+        }
+        var centres = new byte[width * height];
+        for (int py = 0; py < height; py++)
+        {
+            int top = py - bh / 2 - margin, bottom = py - bh / 2 + bh + margin;
+            if (top < 0 || bottom > height) continue;
+            for (int px = 0; px < width; px++)
+            {
+                int left = px - bw / 2 - margin, right = px - bw / 2 + bw + margin;
+                if (left < 0 || right > width) continue;
+                int holes = background[bottom * (width + 1) + right] - background[top * (width + 1) + right]
+                          - background[bottom * (width + 1) + left] + background[top * (width + 1) + left];
+                if (holes == 0) centres[py * width + px] = 1;
+            }
+        }
+        return centres;
+    }
 
     /// <summary>Cumulative set-pixel counts before each row (every pixel counts when <paramref name="all"/>).</summary>
     private static long[] RowPrefix(ReadOnlySpan<byte> mask, int width, int height, bool all)

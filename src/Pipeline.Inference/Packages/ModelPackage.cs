@@ -185,6 +185,7 @@ public sealed record ModelPackage
             CropRatioMin = ratio is null ? PreparationSettings.Default.CropRatioMin : ratio[0]!.GetValue<double>(),
             CropRatioMax = ratio is null ? PreparationSettings.Default.CropRatioMax : ratio[1]!.GetValue<double>(),
             ReferenceExpand = r.Double(prep, "referenceExpand", "preparation", PreparationSettings.Default.ReferenceExpand),
+            TargetTextureSigma = r.Double(prep, "targetTextureSigma", "preparation", PreparationSettings.Default.TargetTextureSigma),
         };
 
         var package = new ModelPackage

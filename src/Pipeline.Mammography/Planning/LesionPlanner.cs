@@ -34,7 +34,7 @@ public static class LesionPlanner
     public const int DefaultSiteLoads = 8;
 
     public static async Task<PlannedItems> PlanAsync(AugmentationRequest request, IReadOnlyList<AnnotatedImage> images, InsertionSiteLoader loadSite,
-        CancellationToken cancellationToken, int siteLoads = DefaultSiteLoads)
+        CancellationToken cancellationToken, int siteLoads = DefaultSiteLoads, InsertionOptions? insertion = null)
     {
         if (siteLoads < 1) throw new ArgumentOutOfRangeException(nameof(siteLoads), $"at least one site load at a time, got {siteLoads}");
         var problems = new List<string>();
@@ -102,7 +102,7 @@ public static class LesionPlanner
             }
         }
         var slots = items.ToArray();
-        await PlaceInsertionsAsync(insertions, slots, loadSite, siteLoads, cancellationToken).ConfigureAwait(false);
+        await PlaceInsertionsAsync(insertions, slots, loadSite, siteLoads, insertion ?? InsertionOptions.Default, cancellationToken).ConfigureAwait(false);
         return new PlannedItems(slots.Select(i => i!).ToList(), shortfalls, []);
     }
 
@@ -111,7 +111,7 @@ public static class LesionPlanner
         AnnotatedImage Target, SplitMix64 Rng, long Seed);
 
     /// <summary>Loads each distinct target's site once, <paramref name="siteLoads"/> at a time, and draws the boxes of its items.</summary>
-    private static async Task PlaceInsertionsAsync(List<PendingInsertion> insertions, WorkItem?[] items, InsertionSiteLoader loadSite, int siteLoads,
+    private static async Task PlaceInsertionsAsync(List<PendingInsertion> insertions, WorkItem?[] items, InsertionSiteLoader loadSite, int siteLoads, InsertionOptions insertion,
         CancellationToken cancellationToken)
     {
         var byTarget = insertions.GroupBy(p => p.Target.Path, StringComparer.Ordinal).ToList();
@@ -121,7 +121,7 @@ public static class LesionPlanner
             foreach (var p in group)
             {
                 var rng = p.Rng;
-                var b = InsertionSampler.Sample(site.Foreground, site.Width, site.Height, p.Reference.Finding.Box.Width, p.Reference.Finding.Box.Height, ref rng).Box;
+                var b = InsertionSampler.Sample(site.Foreground, site.Width, site.Height, p.Reference.Finding.Box.Width, p.Reference.Finding.Box.Height, ref rng, insertion).Box;
                 // each pending item owns its slot: no two writers share one
                 items[p.Slot] = Item(p.ItemId, p.TaskIndex, TaskMode.Insertion, p.Target, p.Reference, p.Reference.Image,
                     new BoundingBox(b.Left, b.Top, b.Left + b.Width, b.Top + b.Height), p.Seed);

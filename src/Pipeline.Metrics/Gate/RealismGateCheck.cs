@@ -18,6 +18,9 @@ public static class RealismGateCheck
         // seam: the composited patch's step along the box border (docs/metrics.md "Seam"; the baselines' seam keys carry a prefix).
         if (gate.MaxSeam is { } ms && m.TryGetValue("seam", out var seam) && seam > ms)
             flags.Add(string.Create(CultureInfo.InvariantCulture, $"seam {seam:0.###} > maxSeam {ms}"));
+        // texture: the full-resolution output's fine texture in the box against the ring around it (docs/metrics.md "Texture").
+        if (gate.MaxTexture is { } mt && m.TryGetValue("texture", out var texture) && texture > mt)
+            flags.Add(string.Create(CultureInfo.InvariantCulture, $"texture {texture:0.###} > maxTexture {mt}"));
         // LPIPS[name] and CLIP-I[name] / DINOv2[name] keys (the learned metrics); absent when not computed, which the report's
         // skipped list states (an unmeasured item is not flagged).
         if (gate.MaxLpips is { } l)

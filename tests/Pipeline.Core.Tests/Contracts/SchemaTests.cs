@@ -45,7 +45,7 @@ public class SchemaTests
         Sampler = new SamplerSettings { Scheduler = SchedulerKind.Euler, Steps = 30, Guidance = 2.5, Eta = 0.5 },
         Output = new OutputOptions { Format = OutputFormat.Png, Deidentify = false, DropFlagged = true },
         Metrics = Enum.GetValues<MetricKind>(),
-        RealismGate = new RealismGate { MinSsim = 0.1, MinPsnr = 10, MaxLpips = 0.5, MinEmbeddingSimilarity = 0.2, MaxSeam = 1.2 },
+        RealismGate = new RealismGate { MinSsim = 0.1, MinPsnr = 10, MaxLpips = 0.5, MinEmbeddingSimilarity = 0.2, MaxSeam = 1.2, MaxTexture = 0.8 },
     };
 
     [Theory]

@@ -41,6 +41,32 @@ public class PasteBackTests
     }
 
     [Fact]
+    public void With_the_target_detail_an_unchanged_crop_pastes_back_to_the_source_at_any_side()
+    {
+        // side 160 > R = 64: the crop's resampling loses the fine band; without the target's detail the box comes back
+        // smoothed, with it the source comes back exactly (the detail is the band the round trip removed)
+        using var source = Source16(300, 260, 2);
+        var range = LinearStoredRange.FullScale(4095);
+        var box = new BoxF(120, 100, 160, 130);
+        var zoom = ZoomInCrop.Plan(300, 260, box, 4.0, 64);
+        Assert.Equal(160, zoom.Side);
+        var display = Display(source, range);
+        var crop = new float[64 * 64];
+        zoom.Extract(display, 300, 260, crop);
+        var model = new float[crop.Length];
+        ModelSpace.FromDisplay(crop, model);
+        using var targetDisplay = ImageBuffer.FromSamples<float>(300, 260, 1, display);
+        using var kept = PasteBack.Composite(source, model, zoom, box, range.ToStored, targetDisplay: targetDisplay);
+        var expected = source.Pixels<ushort>().ToArray();
+        var actual = kept.Pixels<ushort>().ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1, $"pixel {i}: {actual[i]} vs source {expected[i]}");
+        using var smoothed = PasteBack.Composite(source, model, zoom, box, range.ToStored);
+        Assert.True(expected.Zip(smoothed.Pixels<ushort>().ToArray()).Count(p => Math.Abs(p.First - p.Second) > 1) > 1000);
+        using var rgb = ImageBuffer.Create(300, 260, 3, PixelType.UInt16);
+        Assert.Throws<ArgumentException>(() => PasteBack.Composite(rgb, new float[64 * 64 * 3], zoom, box, range.ToStored, targetDisplay: targetDisplay));
+    }
+
+    [Fact]
     public void Outside_box_plus_margin_is_bit_identical_and_inside_the_box_is_the_generated_value()
     {
         using var source = Source16(90, 70, 2);

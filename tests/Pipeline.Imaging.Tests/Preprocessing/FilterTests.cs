@@ -4,9 +4,25 @@ using Pipeline.Imaging.Tests.Buffers;
 
 namespace Pipeline.Imaging.Tests.Preprocessing;
 
-/// <summary>Sobel, erosion, foreground mask, HF map and feather against data/filters/make_vectors.py (scipy.ndimage).</summary>
+/// <summary>Sobel, erosion, foreground mask, HF map, feather and target texture against data/filters/make_vectors.py (scipy.ndimage).</summary>
 public class FilterTests
 {
+    [Fact]
+    public void Target_tissue_matches_the_numpy_reference_and_gives_the_target_back_for_its_own_fill()
+    {
+        var original = Npy.Load("filters", "texture_original.npy").Floats();
+        var sample = Npy.Load("filters", "texture_sample.npy").Floats();
+        var mask = Npy.Load("filters", "texture_mask.npy").Floats();
+        ResampleTests.AssertClose(Npy.Load("filters", "texture_fill.npy").Floats(), TargetTexture.Fill(sample, mask, 24, 6.0), 1e-5f, "fill");
+        ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, mask, 24, 6.0), 1e-5f, "kept");
+        // a model that generated only a flat background in the box (no lesion) gives the target itself there
+        var flat = sample.Select((v, i) => mask[i] != 0 ? 0.3f : v).ToArray();
+        var kept = TargetTexture.Keep(flat, original, mask, 24, 6.0);
+        for (int i = 0; i < kept.Length; i++)
+            Assert.True(Math.Abs(kept[i] - (mask[i] != 0 ? original[i] : sample[i])) < 1e-5f, $"sample {i}: {kept[i]}");
+        Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, mask, 23, 6.0));
+    }
+
     [Theory]
     [InlineData("sobel")]
     [InlineData("sobel_col")]

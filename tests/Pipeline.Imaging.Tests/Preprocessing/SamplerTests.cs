@@ -48,6 +48,48 @@ public class SamplerTests
     }
 
     [Fact]
+    public void Insertion_keeps_every_candidate_box_wholly_inside_the_tissue()
+    {
+        // a round breast against the left border: the thesis's rule puts boxes against the image edge or near the skin
+        // line; the wholly-inside rule keeps every candidate (over many seeds) with Erosion / 2 px of tissue around it
+        int w = 160, h = 200;
+        var fg = new byte[w * h];
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) if ((x * x) / (110.0 * 110.0) + ((y - 100) * (y - 100)) / (95.0 * 95.0) <= 1) fg[y * w + x] = 1;
+        int crossing = 0;
+        for (ulong seed = 0; seed < 200; seed++)
+        {
+            var a = new SplitMix64(seed);
+            foreach (var c in InsertionSampler.Sample(fg, w, h, 30, 24, ref a).Candidates)
+            {
+                Assert.True(c.Box.Left >= 10 && c.Box.Top >= 10 && c.Box.Right + 10 <= w && c.Box.Bottom + 10 <= h, $"seed {seed}: candidate {c.Box} is within 10 px of the image edge");
+                for (int y = c.Box.Top - 10; y < c.Box.Bottom + 10; y++)
+                    for (int x = c.Box.Left - 10; x < c.Box.Right + 10; x++)
+                        Assert.True(fg[y * w + x] == 1, $"seed {seed}: candidate {c.Box} reaches background at ({x}, {y})");
+                Assert.True(c.Accepted);
+            }
+            var b = new SplitMix64(seed);
+            var thesis = InsertionSampler.Sample(fg, w, h, 30, 24, ref b, InsertionOptions.Thesis);
+            var box = thesis.Box;
+            bool near = box.Left < 10 || box.Top < 10 || box.Right + 10 > w || box.Bottom + 10 > h;
+            for (int y = Math.Max(0, box.Top - 10); y < Math.Min(h, box.Bottom + 10); y++)
+                for (int x = Math.Max(0, box.Left - 10); x < Math.Min(w, box.Right + 10); x++) near |= fg[y * w + x] == 0;
+            if (near) crossing++;
+        }
+        Assert.True(crossing > 10, $"the thesis's rule alone should put boxes near the edge on this mask (else the test shows nothing): {crossing} of 200");
+    }
+
+    [Fact]
+    public void Insertion_falls_back_to_the_thesis_pools_when_no_box_fits_inside()
+    {
+        int w = 100, h = 100;
+        var fg = Tissue(w, h, new PixelRect(40, 40, 22, 22)); // a 20 x 20 box plus a 10 px margin does not fit
+        var a = new SplitMix64(3);
+        var b = new SplitMix64(3);
+        Assert.Equal(InsertionSampler.Sample(fg, w, h, 20, 20, ref b, InsertionOptions.Thesis).Candidates,
+            InsertionSampler.Sample(fg, w, h, 20, 20, ref a).Candidates);
+    }
+
+    [Fact]
     public void Insertion_is_deterministic_per_seed()
     {
         int w = 120, h = 90;

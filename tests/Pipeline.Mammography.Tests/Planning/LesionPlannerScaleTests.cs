@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Pipeline.Core.Contracts;
 using Pipeline.Core.Domains;
+using InsertionOptions = Pipeline.Imaging.Preprocessing.InsertionOptions;
 using Pipeline.Mammography.Planning;
 
 namespace Pipeline.Mammography.Tests.Planning;
@@ -10,7 +11,8 @@ namespace Pipeline.Mammography.Tests.Planning;
 /// <summary>
 /// The planner at a size where its shape matters: insertion sites loaded concurrently, once per distinct target image,
 /// none kept after its items are drawn; replacement's similar-size search over every lesion. The plan must be the one
-/// the sequential planner (before these changes) made for the same request: the hash below was recorded from it.
+/// the sequential planner (before these changes) made for the same request: the hash below was recorded from it, with
+/// the thesis's insertion sampling (the default now also keeps boxes wholly inside the tissue).
 /// </summary>
 public class LesionPlannerScaleTests
 {
@@ -72,7 +74,7 @@ public class LesionPlannerScaleTests
             loads.AddOrUpdate(target.Path, 1, (_, n) => n + 1);
             await Task.Yield();
             return Tissue(target);
-        }, CancellationToken.None);
+        }, CancellationToken.None, insertion: InsertionOptions.Thesis);
 
         Assert.Empty(planned.Problems);
         Assert.Equal((665, 0), (planned.Items.Count, planned.Shortfalls.Count));

@@ -26,4 +26,12 @@ public sealed class RealismGateCheckTests
         Assert.Equal(["ssim.outside 0.95 < minSsim 0.96", "psnr.outside 31 < minPsnr 32"], flags);
         Assert.Empty(RealismGateCheck.Evaluate(null, m));
     }
+
+    [Fact]
+    public void Seam_and_texture_gates_read_the_model_values_not_the_baselines()
+    {
+        var m = new Dictionary<string, double> { ["seam"] = 0.7, ["copy&paste/seam"] = 1.9, ["texture"] = 0.9, ["untouched/texture"] = 0.1 };
+        Assert.Empty(RealismGateCheck.Evaluate(new RealismGate { MaxSeam = 1.0, MaxTexture = 1.0 }, m));
+        Assert.Equal(["seam 0.7 > maxSeam 0.5", "texture 0.9 > maxTexture 0.5"], RealismGateCheck.Evaluate(new RealismGate { MaxSeam = 0.5, MaxTexture = 0.5 }, m));
+    }
 }

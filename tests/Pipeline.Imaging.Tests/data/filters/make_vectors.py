@@ -96,3 +96,22 @@ m, s = 5, 2.0
 ax = profile(10 - m, 10 + 2 * m, 10, 20, m, s)
 ay = profile(5 - m, 7 + 2 * m, 5, 12, m, s)
 save("feather_alpha.npy", (ay[:, None] * ax[None, :]).astype(np.float32))
+
+
+# --- Keeping the target's tissue under an inserted lesion (docs/preprocessing.md), in model space: inside the box
+# clip(original + sample - fill, -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
+# just inside the box edge (the box minus its binary_erosion by a 5 x 5 square, the crop's outside counting as
+# background), G = gaussian_filter with replicate borders, truncate 4, sigma 6. Own generator: the vectors above stay.
+tt = np.random.default_rng(2026)
+original = (ndimage.gaussian_filter(tt.random((24, 24)), 1.0) * 2.4 - 1.2).clip(-1, 1).astype(np.float32)
+sample = (tt.random((24, 24)) * 2 - 1).astype(np.float32)
+mask = np.zeros((24, 24), np.float32)
+mask[7:19, 5:15] = 1
+band = ((mask > 0) & ~ndimage.binary_erosion(mask > 0, np.ones((5, 5), bool), border_value=0)).astype(np.float64)
+g = lambda a: ndimage.gaussian_filter(a, 6.0, mode="nearest", truncate=4.0)
+fill = g(sample.astype(np.float64) * band) / (g(band) + 1e-6)
+save("texture_original.npy", original)
+save("texture_sample.npy", sample)
+save("texture_mask.npy", mask)
+save("texture_fill.npy", fill.astype(np.float32))
+save("texture_kept.npy", np.clip(np.where(mask > 0, original + sample - fill, sample), -1, 1).astype(np.float32))
