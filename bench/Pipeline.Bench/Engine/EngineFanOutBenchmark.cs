@@ -16,7 +16,11 @@ namespace Pipeline.Bench.Engine;
 /// with plain Task.WhenAll behind a SemaphoreSlim of the same width (no durability): the difference is the engine's
 /// cost. A second worker then resumes the finished fan-out from its history (resume cost, including the partition
 /// lease handover). The home-made engine this replaced was measured the same way: bench/results/engine-homemade.json.
-/// <c>dotnet run -c Release --project bench/Pipeline.Bench -- engine [--sizes 1000,10000] [--concurrency 16] [--repeat 1]</c>
+/// <c>--group 1000</c> runs a size above 1,000 as sub-orchestrations of 1,000 activities each (in parallel, under one
+/// parent), as a run groups its shards, instead of one instance holding every call: a single instance's history grows
+/// with every call and each step's commit and any reload carry it. Azurite's CPU time and this process's are reported
+/// per activity, to show where the time goes.
+/// <c>dotnet run -c Release --project bench/Pipeline.Bench -- engine [--sizes 1000,10000] [--group 1000] [--concurrency 16] [--repeat 1]</c>
 /// </summary>
 public sealed class EngineFanOutBenchmark : IBenchmark
 {
@@ -30,6 +34,7 @@ public sealed class EngineFanOutBenchmark : IBenchmark
 
         int[] sizes = opts.GetValueOrDefault("sizes", "1000,10000").Split(',').Select(int.Parse).ToArray();
         string concurrency = opts.GetValueOrDefault("concurrency", "16");
+        string group = opts.GetValueOrDefault("group", "0");
         await using var azurite = await AzuriteServer.StartAsync();
         var rows = new JsonArray();
         Console.WriteLine($"{"items",7} {"engine ms",10} {"peer ms",9} {"ms/item",8} {"resume ms",10} {"start ms",9} {"peak heap MB",13} {"peak RSS MB",12}");
@@ -42,7 +47,8 @@ public sealed class EngineFanOutBenchmark : IBenchmark
             {
                 var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
                 foreach (var a in new[] { typeof(EngineFanOutBenchmark).Assembly.Location, "engine", "--child", n.ToString(CultureInfo.InvariantCulture),
-                             "--connection", azurite.ConnectionString, "--concurrency", concurrency, "--run", r.ToString(CultureInfo.InvariantCulture) })
+                             "--connection", azurite.ConnectionString, "--concurrency", concurrency, "--run", r.ToString(CultureInfo.InvariantCulture),
+                             "--group", group, "--azurite-pid", azurite.ProcessId.ToString(CultureInfo.InvariantCulture) })
                     psi.ArgumentList.Add(a);
                 using var p = Process.Start(psi)!;
                 string? line = null, l;
@@ -55,7 +61,19 @@ public sealed class EngineFanOutBenchmark : IBenchmark
             row["engineMsAllRuns"] = new JsonArray(runs.Select(x => (JsonNode)JsonValue.Create((double)x["engineMs"]!)).ToArray());
             row["peakRssMBMax"] = runs.Max(x => (double)x["peakRssMB"]!);
             rows.Add(row);
-            Console.WriteLine($"{n,7} {row["engineMs"],10} {row["peerMs"],9} {row["overheadMsPerItem"],8} {row["resumeMs"],10} {row["workerStartMs"],9} {row["peakManagedHeapMB"],13} {row["peakRssMB"],12}");
+            Console.WriteLine($"{n,7} {row["engineMs"],10} {row["peerMs"],9} {row["overheadMsPerItem"],8} {row["resumeMs"],10} {row["workerStartMs"],9} {row["peakManagedHeapMB"],13} {row["peakRssMB"],12}" +
+                              $"  layout {row["layout"]}, CPU ms/activity: Azurite {row["azuriteCpuMsPerItem"]}, worker {row["workerCpuMsPerItem"]}");
+        }
+
+        // The storage emulator's share: Azurite (LokiJS) finds and sorts every visible message of a queue on each
+        // dequeue, so one dequeue costs time in proportion to the queue's depth; a fan-out puts all its calls in the
+        // work-item queue at once (and their results in a control queue).
+        var dequeue = new JsonObject();
+        foreach (int depth in new[] { 100, 1000, 10000 })
+        {
+            double ms = await AzuriteDequeueMsAsync(azurite.ConnectionString, depth);
+            dequeue[depth.ToString(CultureInfo.InvariantCulture)] = Math.Round(ms, 2);
+            Console.WriteLine($"Azurite: receive + delete of one message from a queue {depth} deep: {ms:F2} ms");
         }
 
         var first = rows[0]!; var last = rows[^1]!;
@@ -69,7 +87,9 @@ public sealed class EngineFanOutBenchmark : IBenchmark
                               "Task.WhenAll + SemaphoreSlim (no durability). engineMs: schedule until the orchestrator has all N results (they are " +
                               "committed in its history before the next activity is scheduled). overheadMsPerItem = (engineMs - peerMs) / N. " +
                               "resumeMs: a second worker, started after the first stopped, takes the partition and replays the history to finish. " +
-                              "workerStartMs: StartAsync of the first worker. The home-made engine it replaced: bench/results/engine-homemade.json.",
+                              "workerStartMs: StartAsync of the first worker. layout: one orchestration holding every call, or (--group) sub-orchestrations " +
+                              "of that many activities under one parent, as a run groups its shards. azuriteCpuMsPerItem / workerCpuMsPerItem: CPU time of " +
+                              "the Azurite process and of this process during the fan-out, per activity. before: the home-made engine it replaced.",
             ["command"] = "dotnet run -c Release --project bench/Pipeline.Bench -- engine",
             ["date"] = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
             ["machine"] = new JsonObject
@@ -80,9 +100,20 @@ public sealed class EngineFanOutBenchmark : IBenchmark
             },
             ["targetMsPerItem"] = 5.0,
             ["results"] = rows,
+            ["azuriteDequeueMsByQueueDepth"] = dequeue,
             ["heapBytesPerExtraItem"] = Math.Round(heapPerItem),
         };
         string root = AzuriteServer.FindRepositoryRoot(AppContext.BaseDirectory) ?? Directory.GetCurrentDirectory();
+        // the engine this one replaced, measured the same way before it was removed, side by side (labelled, from its file)
+        string before = Path.Combine(root, "bench", "results", "engine-homemade.json");
+        if (File.Exists(before) && JsonNode.Parse(await File.ReadAllTextAsync(before)) is JsonObject homeMade)
+            result["before"] = new JsonObject
+            {
+                ["engine"] = "the home-made engine (append-blob checkpoint log), removed; from bench/results/engine-homemade.json",
+                ["date"] = homeMade["date"]?.DeepClone(),
+                ["machine"] = homeMade["machine"]?.DeepClone(),
+                ["results"] = homeMade["results"]?.DeepClone(),
+            };
         string path = Path.Combine(root, "bench", "results", "engine.json");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -115,15 +146,70 @@ public sealed class EngineFanOutBenchmark : IBenchmark
         return double.NaN;
     }
 
-    /// <summary>The no-op fan-out, then a checkpoint-only step and a wait, so a second engine can measure replay.</summary>
-    private sealed class BenchFanOut : Orchestrator<int, int>
+    /// <summary>Input of the fan-out: <see cref="Items"/> no-op activities, in sub-orchestrations of <see cref="Group"/>
+    /// each when Group is positive and smaller than Items.</summary>
+    private sealed record FanOutInput(int Items, int Group);
+
+    /// <summary>The no-op fan-out (flat, or grouped into <see cref="BenchGroup"/> children), then a checkpoint-only step
+    /// and a wait, so a second engine can measure replay.</summary>
+    private sealed class BenchFanOut : Orchestrator<FanOutInput, int>
     {
-        public override async Task<int> RunAsync(IRunContext context, int items)
+        public override async Task<int> RunAsync(IRunContext context, FanOutInput input)
         {
-            await Task.WhenAll(Enumerable.Range(0, items).Select(i => context.CallActivityAsync<int>("Noop", i)));
+            if (input.Group > 0 && input.Group < input.Items)
+                await Task.WhenAll(Enumerable.Range(0, (input.Items + input.Group - 1) / input.Group).Select(g =>
+                    context.CallSubOrchestratorAsync<int>(nameof(BenchGroup), $"{context.InstanceId}-g{g:D4}",
+                        new GroupInput(g * input.Group, Math.Min(input.Group, input.Items - g * input.Group)))));
+            else
+                await Task.WhenAll(Enumerable.Range(0, input.Items).Select(i => context.CallActivityAsync<int>("Noop", i)));
             await context.CallActivityAsync("FanOutDone", null);
             return await context.WaitForExternalEventAsync<int>("finish");
         }
+    }
+
+    private sealed record GroupInput(int First, int Count);
+
+    /// <summary>One group of the grouped fan-out: <see cref="GroupInput.Count"/> no-op activities.</summary>
+    private sealed class BenchGroup : Orchestrator<GroupInput, int>
+    {
+        public override async Task<int> RunAsync(IRunContext context, GroupInput input)
+        {
+            var results = await Task.WhenAll(Enumerable.Range(input.First, input.Count).Select(i => context.CallActivityAsync<int>("Noop", i)));
+            return results.Length;
+        }
+    }
+
+    /// <summary>Mean time to receive and delete one message (one at a time, as the framework takes activities) from a
+    /// queue holding <paramref name="depth"/> messages, over 100 messages.</summary>
+    private static async Task<double> AzuriteDequeueMsAsync(string connectionString, int depth)
+    {
+        var queue = new Azure.Storage.Queues.QueueClient(connectionString, $"depth{depth}");
+        await queue.CreateIfNotExistsAsync();
+        for (int sent = 0; sent < depth; sent += 50)
+            await Task.WhenAll(Enumerable.Range(sent, Math.Min(50, depth - sent)).Select(i => queue.SendMessageAsync(i.ToString(CultureInfo.InvariantCulture))));
+        const int samples = 100;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < samples; i++)
+        {
+            var message = (await queue.ReceiveMessageAsync(TimeSpan.FromMinutes(5))).Value;
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+        double ms = sw.Elapsed.TotalMilliseconds / samples;
+        await queue.DeleteAsync();
+        return ms;
+    }
+
+    /// <summary>CPU time (user + system) of a process, from /proc (Azurite is another process).</summary>
+    private static double ProcessCpuMs(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return ticks * 10.0; // USER_HZ = 100 on Linux
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return double.NaN; }
     }
 
     private sealed class Noop : IActivity
@@ -136,6 +222,8 @@ public sealed class EngineFanOutBenchmark : IBenchmark
     {
         int n = int.Parse(opts["child"], CultureInfo.InvariantCulture);
         int concurrency = int.Parse(opts.GetValueOrDefault("concurrency", "16"), CultureInfo.InvariantCulture);
+        int group = int.Parse(opts.GetValueOrDefault("group", "0"), CultureInfo.InvariantCulture);
+        int azuritePid = int.Parse(opts.GetValueOrDefault("azurite-pid", "0"), CultureInfo.InvariantCulture);
         string run = opts.GetValueOrDefault("run", "0");
         TaskHubOptions Options(string hub) => new()
         {
@@ -143,11 +231,11 @@ public sealed class EngineFanOutBenchmark : IBenchmark
             MaxConcurrentActivities = concurrency, ClientPollInterval = TimeSpan.FromMilliseconds(50),
         };
         var fanOutDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        OrchestrationRegistry Registry() => new OrchestrationRegistry().Add(new BenchFanOut()).Add(new Noop())
+        OrchestrationRegistry Registry() => new OrchestrationRegistry().Add(new BenchFanOut()).Add(new BenchGroup()).Add(new Noop())
             .AddActivity("FanOutDone", (_, _) => { fanOutDone.TrySetResult(); return Task.FromResult<object?>(null); });
 
         // Warm up the JIT and the connection pool on a small run, so the timings are the steady state.
-        await RunEngineOnceAsync(Options($"benchwarm{n}r{run}"), Registry, "warm-up", 200, () => fanOutDone, t => fanOutDone = t);
+        await RunEngineOnceAsync(Options($"benchwarm{n}r{run}"), Registry, "warm-up", new FanOutInput(200, 0), () => fanOutDone, t => fanOutDone = t, azuritePid);
 
         // Peer: the same activity calls without the engine.
         var noop = new Noop();
@@ -171,19 +259,24 @@ public sealed class EngineFanOutBenchmark : IBenchmark
         long baseHeap = GC.GetTotalMemory(true);
         var sampler = new HeapSampler();
         var options = Options($"bench{n}r{run}");
-        var (engineMs, resumeMs, startMs, completions) = await RunEngineOnceAsync(options, Registry, "fan-out", n, () => fanOutDone, t => fanOutDone = t);
+        bool grouped = group > 0 && group < n;
+        var (engineMs, resumeMs, startMs, completions, azuriteCpuMs, workerCpuMs) =
+            await RunEngineOnceAsync(options, Registry, "fan-out", new FanOutInput(n, group), () => fanOutDone, t => fanOutDone = t, azuritePid);
         long peakHeap = sampler.Stop();
         if (completions != n + 1) throw new InvalidOperationException($"the history holds {completions} activity outcomes, expected {n + 1}");
 
         var row = new JsonObject
         {
             ["items"] = n,
+            ["layout"] = grouped ? $"{(n + group - 1) / group} sub-orchestrations of {group}" : "one orchestration",
             ["engineMs"] = Math.Round(engineMs, 1),
             ["peerMs"] = Math.Round(peerMs, 1),
             ["overheadMsPerItem"] = Math.Round((engineMs - peerMs) / n, 4),
             ["resumeMs"] = Math.Round(resumeMs, 1),
             ["workerStartMs"] = Math.Round(startMs, 1),
             ["historyActivityOutcomes"] = completions,
+            ["azuriteCpuMsPerItem"] = Math.Round(azuriteCpuMs / n, 2),
+            ["workerCpuMsPerItem"] = Math.Round(workerCpuMs / n, 2),
             ["peakManagedHeapMB"] = Math.Round(peakHeap / 1048576.0, 1),
             ["heapBeforeRunMB"] = Math.Round(baseHeap / 1048576.0, 1),
             ["peakRssMB"] = PeakRssMB(),
@@ -195,19 +288,22 @@ public sealed class EngineFanOutBenchmark : IBenchmark
     /// <summary>Fan-out on worker 1 (timed from scheduling until the orchestrator scheduled FanOutDone, i.e. all N
     /// outcomes are in its committed history), then worker 1 stops, worker 2 starts, the "finish" event is raised and
     /// worker 2 takes the partition, replays the history and completes (timed from the event).</summary>
-    private static async Task<(double EngineMs, double ResumeMs, double StartMs, int Completions)> RunEngineOnceAsync(
-        TaskHubOptions options, Func<OrchestrationRegistry> registry, string id, int n,
-        Func<TaskCompletionSource> done, Action<TaskCompletionSource> reset)
+    private static async Task<(double EngineMs, double ResumeMs, double StartMs, int Completions, double AzuriteCpuMs, double WorkerCpuMs)> RunEngineOnceAsync(
+        TaskHubOptions options, Func<OrchestrationRegistry> registry, string id, FanOutInput input,
+        Func<TaskCompletionSource> done, Action<TaskCompletionSource> reset, int azuritePid)
     {
+        int n = input.Items;
         reset(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var startClock = Stopwatch.StartNew();
         var engine1 = new TaskHubEngine(options);
         await engine1.StartWorkerAsync(registry());
         double startMs = startClock.Elapsed.TotalMilliseconds;
+        double azurite0 = ProcessCpuMs(azuritePid), worker0 = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
         var sw = Stopwatch.StartNew();
-        await engine1.Client.ScheduleNewAsync(nameof(BenchFanOut), id, n);
+        await engine1.Client.ScheduleNewAsync(nameof(BenchFanOut), id, input);
         await done().Task;
         double engineMs = sw.Elapsed.TotalMilliseconds;
+        double azuriteCpuMs = ProcessCpuMs(azuritePid) - azurite0, workerCpuMs = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds - worker0;
         await engine1.DisposeAsync();
 
         await using var engine2 = new TaskHubEngine(options);
@@ -217,9 +313,13 @@ public sealed class EngineFanOutBenchmark : IBenchmark
         var final = await engine2.Client.WaitForCompletionAsync(id);
         double resumeMs = sw.Elapsed.TotalMilliseconds;
         if (final.ReadOutput<int>() != n) throw new InvalidOperationException($"benchmark run {id} returned {final.Output}");
-        var history = await engine2.Client.GetHistoryAsync(id);
-        int completions = history.Where(h => h.Type == DurableTask.Core.History.EventType.TaskCompleted).Select(h => h.TaskScheduledId).Distinct().Count();
-        return (engineMs, resumeMs, startMs, completions);
+        // activity outcomes in the committed histories (the parent's FanOutDone, and each group's calls when grouped)
+        var instances = new List<string> { id };
+        if (input.Group > 0 && input.Group < n) instances.AddRange(Enumerable.Range(0, (n + input.Group - 1) / input.Group).Select(g => $"{id}-g{g:D4}"));
+        int completions = 0;
+        foreach (var instance in instances)
+            completions += (await engine2.Client.GetHistoryAsync(instance)).Where(h => h.Type == DurableTask.Core.History.EventType.TaskCompleted).Select(h => h.TaskScheduledId).Distinct().Count();
+        return (engineMs, resumeMs, startMs, completions, azuriteCpuMs, workerCpuMs);
     }
 
     /// <summary>Samples the managed heap every 5 ms (the peak of a run, not just its end).</summary>

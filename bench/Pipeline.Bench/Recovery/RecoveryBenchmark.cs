@@ -123,7 +123,8 @@ public sealed class RecoveryBenchmark : IBenchmark
                     }
                     else
                     {
-                        azurite.Stop(TimeSpan.FromSeconds(10)); // graceful: Azurite writes its data folder
+                        // graceful: Azurite saves its databases; killed instead, it would lose writes it had acknowledged
+                        if (!azurite.Stop(TimeSpan.FromSeconds(60))) Console.WriteLine("warning: Azurite did not stop within 60 s of SIGTERM and was killed");
                         azurite.Dispose();
                         down = random.Next(3000, 8000) / 1000.0;
                         await Task.Delay(TimeSpan.FromSeconds(down));

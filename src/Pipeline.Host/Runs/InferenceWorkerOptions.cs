@@ -10,9 +10,9 @@ public sealed class InferenceWorkerOptions
     /// <summary>How long a received shard stays invisible to other workers; renewed every
     /// <see cref="VisibilityRenewInterval"/> while the shard is sampled, so a shard of any length is never redelivered
     /// while its worker lives, and one whose worker died is picked up by another worker within this time.</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(20);
     /// <summary>How often the visibility of the shard being sampled is extended (well under <see cref="VisibilityTimeout"/>).</summary>
-    public TimeSpan VisibilityRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan VisibilityRenewInterval { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>Dequeues after which a message goes to inference-requests-poison (as Functions' maxDequeueCount).</summary>
     public int MaxDequeueCount { get; set; } = 5;

@@ -71,13 +71,16 @@ public sealed class TaskHubEngine : IAsyncDisposable
     }
 
     /// <summary>Creates the hub if needed and starts the worker: it takes partition leases (a few seconds on a fresh
-    /// process), resumes unfinished instances from their history and runs new ones.</summary>
-    public async Task StartWorkerAsync(OrchestrationRegistry registry, CancellationToken cancellationToken = default)
+    /// process), resumes unfinished instances from their history and runs new ones. <paramref name="decorateProvider"/>
+    /// wraps the storage provider under the worker (fault-injection tests fail its commits with it).</summary>
+    public async Task StartWorkerAsync(OrchestrationRegistry registry, CancellationToken cancellationToken = default,
+        Func<IOrchestrationService, IOrchestrationService>? decorateProvider = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         if (_worker is not null) throw new InvalidOperationException("The worker is already started.");
         await CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        var worker = new TaskHubWorker(new ProjectingOrchestrationService(Service, Projection), _loggerFactory)
+        var provider = decorateProvider?.Invoke(Service) ?? Service;
+        var worker = new TaskHubWorker(new ProjectingOrchestrationService(provider, Projection), _loggerFactory)
         {
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };

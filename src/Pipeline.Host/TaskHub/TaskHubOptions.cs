@@ -3,7 +3,7 @@ namespace Pipeline.Host.TaskHub;
 /// <summary>
 /// Settings of the local host's orchestration engine: the Durable Task Framework over its Azure Storage provider
 /// (section Pipeline:Engine; defaults and the reasons for them in docs/engine.md). The defaults are tuned so that work
-/// held by a killed process, or lost with a lease during a storage outage, comes back within about 30 s.
+/// held by a killed process, or lost with a lease during a storage outage, comes back within about 15-20 s.
 /// </summary>
 public sealed class TaskHubOptions
 {
@@ -25,11 +25,14 @@ public sealed class TaskHubOptions
 
     /// <summary>How long a dequeued activity message stays invisible. A process killed while running an activity
     /// leaves its message invisible this long before another process runs it; the framework renews it every 5 s while
-    /// the activity runs, so long activities are not redelivered. Framework default: 5 minutes.</summary>
-    public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// the activity runs (10 s of margin at 15 s), so long activities are not redelivered. Framework default: 5 minutes.</summary>
+    public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a dequeued orchestration (control-queue) message stays invisible; the same trade-off for
-    /// orchestration steps held by a killed process. Framework default: 5 minutes.</summary>
+    /// orchestration steps held by a killed process. Only the messages of the step being run are renewed; messages the
+    /// provider has fetched ahead and holds for a busy instance are not, and reappear (to be fetched again, their first
+    /// copy then failing to delete) if they wait longer than this: at 15 s, duplicates of a repeated step cycled in the
+    /// control queue without end. Framework default: 5 minutes.</summary>
     public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Partition lease duration (blob leases allow 15-60 s): a partition held by a killed process is taken
@@ -39,8 +42,9 @@ public sealed class TaskHubOptions
     /// <summary>How often held leases are renewed (well under <see cref="LeaseInterval"/>). Framework default: 10 s.</summary>
     public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often a process looks for partitions to take (free, expired or unbalanced). Framework default: 10 s.</summary>
-    public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often a process looks for partitions to take (free, expired or unbalanced): a killed process's
+    /// partition is taken at most this long after its lease expired. Framework default: 10 s.</summary>
+    public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Longest wait between two polls of an empty queue (the framework backs off up to it). Framework
     /// default: 30 s; host.json: 10 s. Short locally, where an idle queue costs nothing.</summary>

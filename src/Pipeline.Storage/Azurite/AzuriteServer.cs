@@ -167,19 +167,22 @@ public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
     /// Stops the process by its id. With a --location, it is first asked to shut down (SIGTERM: Azurite closes its
     /// servers and saves its LokiJS databases, which it otherwise writes only every few seconds) and killed only if it
     /// has not exited within <paramref name="grace"/>; in-memory instances are killed at once (nothing to keep).
+    /// Returns false when a --location instance had to be killed: writes it acknowledged in its last seconds may be
+    /// lost (a storage that loses acknowledged writes, not an outage).
     /// </summary>
-    public void Stop(TimeSpan grace)
+    public bool Stop(TimeSpan grace)
     {
         try
         {
-            if (_process.HasExited) return;
+            if (_process.HasExited) return true;
             if (Location is not null && grace > TimeSpan.Zero && OperatingSystem.IsLinux() && SendSignal(_process.Id, SigTerm) == 0
                 && _process.WaitForExit(grace))
-                return;
+                return true;
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit(10_000);
+            return Location is null;
         }
-        catch (InvalidOperationException) { } // already gone
+        catch (InvalidOperationException) { return true; } // already gone
     }
 
     /// <summary>Ends the process at once, as a crash would (data not yet saved under --location is lost).</summary>
