@@ -70,24 +70,32 @@ public static class ItemImaging
             .Add(ModelTensorNames.Original, model) // the unmasked target crop: the paired reference for metrics (reinsertion) and the report
             .Add(ModelTensorNames.CopyPaste, copyPasteModel).Add(ModelTensorNames.CompositeAlpha, alpha).Add(ModelTensorNames.RealObject, objectModel);
         // the target's tissue is kept under the lesion where the box holds healthy tissue: insertion only
-        double textureSigma = item.Mode == TaskMode.Insertion ? preparation.TargetTextureSigma : 0;
-        return new PreparedItem(bundle, Geometry(crop, ratio) with { TextureSigma = textureSigma });
+        // and the full-resolution band the crop's resampling removes is the target's own where the box holds what the output
+        // shows there: tissue under an insertion, the lesion itself for reinsertion (not replacement: the old lesion's)
+        bool keep = preparation.TargetTextureSigma > 0;
+        return new PreparedItem(bundle, Geometry(crop, ratio) with
+        {
+            TextureSigma = keep && item.Mode == TaskMode.Insertion ? preparation.TargetTextureSigma : 0,
+            KeepDetail = keep && item.Mode is TaskMode.Insertion or TaskMode.Reinsertion,
+        });
     }
 
-    /// <summary>Pastes the generated crop (model space) back into the target's stored pixels; with a positive
-    /// <see cref="CropGeometry.TextureSigma"/> on a one-channel target, keeping the target's tissue under the lesion
-    /// (<see cref="KeptSample"/> at model resolution, then PasteBack's full-resolution band).</summary>
+    /// <summary>Pastes the generated crop (model space) back into the target's stored pixels; on a one-channel target,
+    /// with a positive <see cref="CropGeometry.TextureSigma"/> keeping the target's tissue under the lesion
+    /// (<see cref="KeptSample"/> at model resolution) and with <see cref="CropGeometry.KeepDetail"/> the target's
+    /// full-resolution band the crop's resampling removes (PasteBack's <c>targetDisplay</c>).</summary>
     public static ImageBuffer Compose(SourceImage target, float[] generated, CropGeometry geometry, BoundingBox box, CompositeOptions? options = null)
     {
         int channels = target.Stored.Channels;
-        if (geometry.TextureSigma > 0 && channels == 1)
+        if ((geometry.TextureSigma > 0 || geometry.KeepDetail) && channels == 1)
         {
             var crop = ToCrop(geometry);
             var display = new float[geometry.Resolution * geometry.Resolution];
             crop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
             var original = new float[display.Length];
             ModelSpace.FromDisplay(display, original);
-            return PasteBack.Composite(target.Stored, KeptSample(generated, original, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options, target.Display);
+            return PasteBack.Composite(target.Stored, KeptSample(generated, original, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options,
+                geometry.KeepDetail ? target.Display : null);
         }
         if (channels > 1)
         {

@@ -114,6 +114,43 @@ public static class CrashRuns
         }
     }
 
+    /// <summary>
+    /// The whole crash-recovery check of a request: serve killed at every stage (<see cref="KillAtStagesAsync"/>), the run
+    /// finished by a last host, the same request run uninterrupted in another Azurite holding the same dataset; both
+    /// end in the same state, every blob under runs/{id}/out/ has the same name and SHA-256 in both, and there is no
+    /// duplicate work (<see cref="AssertNoDuplicateWorkAsync"/>). Returns the run's state and its out/ hashes for the
+    /// domain's own checks.
+    /// </summary>
+    public static async Task<(RunState State, SortedDictionary<string, string> Outputs)> KillResumeAndCompareAsync(string connectionString,
+        AugmentationRequest request, string datasetFolder, string dataset, ITestOutputHelper output)
+    {
+        string runId = request.RunId!;
+        string cache = Path.Combine(Path.GetTempPath(), $"e2e-crash-cache-{Guid.NewGuid():N}");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await KillAtStagesAsync(connectionString, request, cache, output, clock);
+            var crashedState = await FinishAsync(connectionString, runId, cache, output);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: the restarted host finished the run");
+            var (reference, referenceState) = await RunUninterruptedAsync(datasetFolder, dataset, request, cache);
+            using (reference)
+            {
+                Assert.Equal(referenceState, crashedState);
+                output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: reference run done");
+                var expected = await RunStorage.HashesAsync(reference.ConnectionString, runId, "out/");
+                var actual = await RunStorage.HashesAsync(connectionString, runId, "out/");
+                Assert.Equal(expected, actual); // same blob names (nothing extra, nothing missing), same bytes
+                await AssertNoDuplicateWorkAsync(connectionString, reference.ConnectionString, runId);
+                output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {actual.Count} output blobs identical");
+                return (crashedState, actual);
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        }
+    }
+
     /// <summary>No duplicate work after the kills: one item result per planned item, the same number of item blobs as the
     /// uninterrupted run, the run and one child per shard (no stray instances), and in every instance's history each
     /// scheduled call scheduled once and answered once (a replay after a kill answers calls from the history).</summary>

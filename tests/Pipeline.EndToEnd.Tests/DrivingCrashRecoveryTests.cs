@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pipeline.Core.Contracts;
 using Pipeline.Driving.Runs;
 using Xunit.Abstractions;
@@ -19,30 +18,11 @@ public sealed class DrivingCrashRecoveryTests(DrivingRunFixture fixture, ITestOu
     [Fact]
     public async Task A_driving_host_killed_three_times_mid_run_resumes_to_outputs_identical_to_an_uninterrupted_run()
     {
-        const string runId = "e2e-drive-crash";
-        var request = await DrivingRunTests.Request(fixture, runId);
-        string cs = fixture.ConnectionString;
-        string cache = Path.Combine(Path.GetTempPath(), $"e2e-drive-crash-cache-{Guid.NewGuid():N}");
-        var clock = Stopwatch.StartNew();
-        await CrashRuns.KillAtStagesAsync(cs, request, cache, output, clock);
-        var crashedState = await CrashRuns.FinishAsync(cs, runId, cache, output);
-        Assert.Equal(RunState.CompletedWithFailures, crashedState); // the four bad edits fail, the run goes on
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: the restarted host finished the run");
-
-        var (reference, referenceState) = await CrashRuns.RunUninterruptedAsync(fixture.Folder, DrivingRunFixture.Dataset, request, cache);
-        using (reference)
-        {
-            Assert.Equal(referenceState, crashedState);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: reference run done");
-            var expected = await RunStorage.HashesAsync(reference.ConnectionString, runId, "out/");
-            var actual = await RunStorage.HashesAsync(cs, runId, "out/");
-            Assert.Equal(4, expected.Keys.Count(k => k.EndsWith(".pcd.bin", StringComparison.Ordinal)));
-            Assert.Equal(4, expected.Keys.Count(k => k.EndsWith(".png", StringComparison.Ordinal) && k.Contains("/out/images/", StringComparison.Ordinal)));
-            Assert.Contains(expected.Keys, k => k.EndsWith($"/{DrivingOutputDataset.LineageTable}.json", StringComparison.Ordinal));
-            Assert.Equal(expected, actual); // same blob names (nothing extra, nothing missing), same bytes
-            await CrashRuns.AssertNoDuplicateWorkAsync(cs, reference.ConnectionString, runId);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {actual.Count} output blobs identical");
-        }
-        try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        var request = await DrivingRunTests.Request(fixture, "e2e-drive-crash");
+        var (state, outputs) = await CrashRuns.KillResumeAndCompareAsync(fixture.ConnectionString, request, fixture.Folder, DrivingRunFixture.Dataset, output);
+        Assert.Equal(RunState.CompletedWithFailures, state); // the four bad edits fail, the run goes on
+        Assert.Equal(4, outputs.Keys.Count(k => k.EndsWith(".pcd.bin", StringComparison.Ordinal)));
+        Assert.Equal(4, outputs.Keys.Count(k => k.EndsWith(".png", StringComparison.Ordinal) && k.Contains("/out/images/", StringComparison.Ordinal)));
+        Assert.Contains(outputs.Keys, k => k.EndsWith($"/{DrivingOutputDataset.LineageTable}.json", StringComparison.Ordinal));
     }
 }

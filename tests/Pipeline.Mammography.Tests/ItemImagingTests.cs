@@ -71,9 +71,12 @@ public sealed class ItemImagingTests : IAsyncLifetime
         var keep = Preparation with { TargetTextureSigma = 6 };
         var insertion = _item with { Mode = TaskMode.Insertion };
         var a = await preparer.PrepareAsync(insertion, keep, _blobs, CancellationToken.None);
-        Assert.Equal(6, a.Geometry.TextureSigma);
-        Assert.Equal(0, (await preparer.PrepareAsync(_item, keep, _blobs, CancellationToken.None)).Geometry.TextureSigma);
-        Assert.Equal(0, (await preparer.PrepareAsync(_item with { Mode = TaskMode.Replacement }, keep, _blobs, CancellationToken.None)).Geometry.TextureSigma);
+        Assert.Equal((6.0, true), (a.Geometry.TextureSigma, a.Geometry.KeepDetail));
+        var reinsertion = (await preparer.PrepareAsync(_item, keep, _blobs, CancellationToken.None)).Geometry;
+        Assert.Equal((0.0, true), (reinsertion.TextureSigma, reinsertion.KeepDetail)); // the lesion's own fine band, no tissue keeping
+        var replacement = (await preparer.PrepareAsync(_item with { Mode = TaskMode.Replacement }, keep, _blobs, CancellationToken.None)).Geometry;
+        Assert.Equal((0.0, false), (replacement.TextureSigma, replacement.KeepDetail));
+        Assert.Equal((0.0, false), ((await preparer.PrepareAsync(insertion, Preparation, _blobs, CancellationToken.None)).Geometry is var off ? (off.TextureSigma, off.KeepDetail) : default));
 
         // a generated crop whose box is flat background (no lesion) composites to the source itself, at full resolution,
         // although the box of the crop the model saw was the (smoothed) zoom-in; without the setting the box is flat
@@ -82,7 +85,7 @@ public sealed class ItemImagingTests : IAsyncLifetime
         var flat = original.Select((v, k) => mask[k] != 0 ? -0.2f : v).ToArray();
         using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
         using var kept = ItemImaging.Compose(target, flat, a.Geometry, _item.TargetBox);
-        using var plain = ItemImaging.Compose(target, flat, a.Geometry with { TextureSigma = 0 }, _item.TargetBox);
+        using var plain = ItemImaging.Compose(target, flat, a.Geometry with { TextureSigma = 0, KeepDetail = false }, _item.TargetBox);
         var source = target.Stored.ToFloat32();
         var k1 = kept.ToFloat32();
         var k0 = plain.ToFloat32();

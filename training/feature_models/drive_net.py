@@ -21,7 +21,6 @@ training/feature_models/drive-net{,-lpips,-embed}/ with --export.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -34,44 +33,23 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
 from driving_train import read_tensor_bundle  # noqa: E402
+from phantom_net import FEATURE_DIM, LAYERS, PhantomNet, frechet_distance  # noqa: E402
+from train_phantom_net import export as export_feature_models, sha256  # noqa: E402,F401
 
 CLASSES = ["background", "car", "composite"]
 MODALITIES = ["camera", "depth", "intensity"]
 RESOLUTION = 32
-FEATURE_DIM = 32
-LAYERS = ["relu1", "relu2", "relu3", "relu4"]
 
 
-def _block(cin, cout, stride):
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
-
-
-class DriveNet(nn.Module):
-    """Four conv stages (32, 16, 8, 4 px), global average pooling, a 32-d embedding, a 3-way class head and a 3-way
-    modality head. Input: [N, 3, 32, 32] in [-1, 1]."""
+class DriveNet(PhantomNet):
+    """phantom-net's four conv stages (32, 16, 8, 4 px here) on RGB input, global average pooling, a 32-d embedding,
+    a 3-way class head and a 3-way modality head. Input: [N, 3, 32, 32] in [-1, 1]."""
 
     def __init__(self, widths=(16, 32, 48, 64)):
-        super().__init__()
-        w1, w2, w3, w4 = widths
-        self.widths = widths
-        self.s1 = _block(3, w1, 1)
-        self.s2 = nn.Sequential(_block(w1, w2, 2), _block(w2, w2, 1))
-        self.s3 = nn.Sequential(_block(w2, w3, 2), _block(w3, w3, 1))
-        self.s4 = nn.Sequential(_block(w3, w4, 2), _block(w4, w4, 1))
-        self.embed = nn.Linear(w4, FEATURE_DIM)
-        self.classify = nn.Linear(FEATURE_DIM, len(CLASSES))
+        super().__init__(widths, in_channels=3, classes=len(CLASSES))
         self.modality = nn.Linear(FEATURE_DIM, len(MODALITIES))
-
-    def stages(self, x):
-        a = self.s1(x)
-        b = self.s2(a)
-        c = self.s3(b)
-        d = self.s4(c)
-        return a, b, c, d
-
-    def features(self, x):
-        return self.embed(self.stages(x)[3].mean(dim=(2, 3)))
 
     def forward(self, x):
         h = F.relu(self.features(x))
@@ -79,6 +57,8 @@ class DriveNet(nn.Module):
 
 
 class ExportFeatures(nn.Module):
+    """The exported graphs take the descriptor's [N, 3, H, W] input as it is (RGB, or a range plane tiled by the C# side)."""
+
     def __init__(self, net: DriveNet, kind: str):
         super().__init__()
         self.net, self.kind = net, kind
@@ -126,42 +106,8 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return (x * gain + bias).clamp(-1, 1)
 
 
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def export(net: DriveNet, export_dir: str, description: str):
-    net.eval()
-    x = torch.zeros(2, 3, RESOLUTION, RESOLUTION)
-    common_input = {"name": "image", "width": RESOLUTION, "height": RESOLUTION, "resize": "bilinear", "range": [-1, 1],
-                    "mean": [0, 0, 0], "std": [1, 1, 1]}
-    for kind, folder, outputs in (("features", "drive-net", ["features"]), ("lpips", "drive-net-lpips", LAYERS),
-                                  ("embedding", "drive-net-embed", ["embedding"])):
-        d = os.path.join(export_dir, folder)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "model.onnx")
-        with torch.no_grad():
-            torch.onnx.export(ExportFeatures(net, kind).eval(), (x,), path, input_names=["image"], output_names=outputs,
-                              dynamic_axes={n: {0: "batch"} for n in ["image"] + outputs}, opset_version=17)
-        doc = {"name": "drive-net", "kind": kind, "file": "model.onnx", "sha256": sha256(path),
-               "description": description, "input": common_input}
-        if kind == "lpips":
-            # no human-judgement data to learn LPIPS' linear heads: unit weights, as phantom-net
-            doc["layers"] = [{"name": n, "weights": [1.0] * c} for n, c in zip(LAYERS, net.widths)]
-        else:
-            doc["output"] = {"name": outputs[0], "dim": FEATURE_DIM}
-        with open(os.path.join(d, "feature-model.json"), "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-
-
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    import scipy.linalg
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = scipy.linalg.sqrtm(s1 @ s2 + np.eye(s1.shape[0]) * 1e-9, disp=False)
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real))
+    return export_feature_models(net, export_dir, description, name="drive-net", resolution=RESOLUTION, wrapper=ExportFeatures)
 
 
 @torch.no_grad()

@@ -47,15 +47,16 @@ class PhantomNet(nn.Module):
     """Four conv stages (64, 32, 16, 8 px), global average pooling, a 32-d embedding and a 5-way classifier.
     Input: [N, 1, 64, 64] in model space [-1, 1] (2 v - 1 of the display value)."""
 
-    def __init__(self, widths=(12, 24, 48, 64)):
+    def __init__(self, widths=(12, 24, 48, 64), in_channels=1, classes=len(CLASSES)):
         super().__init__()
         w1, w2, w3, w4 = widths
-        self.s1 = _block(1, w1, 1)
+        self.widths = tuple(widths)
+        self.s1 = _block(in_channels, w1, 1)
         self.s2 = nn.Sequential(_block(w1, w2, 2), _block(w2, w2, 1))
         self.s3 = nn.Sequential(_block(w2, w3, 2), _block(w3, w3, 1))
         self.s4 = nn.Sequential(_block(w3, w4, 2), _block(w4, w4, 1))
         self.embed = nn.Linear(w4, FEATURE_DIM)
-        self.classify = nn.Linear(FEATURE_DIM, len(CLASSES))
+        self.classify = nn.Linear(FEATURE_DIM, classes)
 
     def stages(self, x):
         a = self.s1(x)

@@ -95,23 +95,26 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def export(net: PhantomNet, export_dir: str, description: str):
+def export(net: PhantomNet, export_dir: str, description: str, name: str = "phantom-net", resolution: int = RESOLUTION,
+           wrapper=ExportFeatures):
+    """The three feature models of a PhantomNet-shaped network ({name}, {name}-lpips, {name}-embed), each an ONNX graph
+    (opset 17, dynamic batch) of `wrapper(net, kind)` and its feature-model.json; drive-net exports through it too."""
     net.eval()
-    x = torch.zeros(2, 3, RESOLUTION, RESOLUTION)
-    common_input = {"name": "image", "width": RESOLUTION, "height": RESOLUTION, "resize": "bilinear", "range": [-1, 1],
+    x = torch.zeros(2, 3, resolution, resolution)
+    common_input = {"name": "image", "width": resolution, "height": resolution, "resize": "bilinear", "range": [-1, 1],
                     "mean": [0, 0, 0], "std": [1, 1, 1]}
     folders = {}
-    for kind, folder, outputs in (("features", "phantom-net", ["features"]), ("lpips", "phantom-net-lpips", LAYERS),
-                                  ("embedding", "phantom-net-embed", ["embedding"])):
+    for kind, folder, outputs in (("features", name, ["features"]), ("lpips", f"{name}-lpips", LAYERS),
+                                  ("embedding", f"{name}-embed", ["embedding"])):
         d = os.path.join(export_dir, folder)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, "model.onnx")
         with torch.no_grad():
             # An eval-mode wrapper: the exporter restores the wrapper's mode afterwards, and a training-mode wrapper
             # would leave the network's BatchNorm layers in training mode.
-            torch.onnx.export(ExportFeatures(net, kind).eval(), (x,), path, input_names=["image"], output_names=outputs,
+            torch.onnx.export(wrapper(net, kind).eval(), (x,), path, input_names=["image"], output_names=outputs,
                               dynamic_axes={n: {0: "batch"} for n in ["image"] + outputs}, opset_version=17)
-        doc = {"name": "phantom-net", "kind": kind, "file": "model.onnx", "sha256": sha256(path),
+        doc = {"name": name, "kind": kind, "file": "model.onnx", "sha256": sha256(path),
                "description": description, "input": common_input}
         if kind == "lpips":
             widths = [net.s1[0].out_channels, net.s2[-1][0].out_channels, net.s3[-1][0].out_channels, net.s4[-1][0].out_channels]

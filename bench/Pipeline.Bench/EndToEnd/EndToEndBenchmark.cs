@@ -141,6 +141,10 @@ public sealed class EndToEndBenchmark : IBenchmark
             using var stop = new CancellationTokenSource();
             var gpu = Task.Run(() => GpuRoleAsync(storage, worker, client, workerOptions.MaxShardsPerPass, spans, clock, gate, stop.Token));
 
+            // 0. an untimed run of the same request first: a host that runs for hours has compiled its code (tiered JIT)
+            // long before; the first run in a fresh process spends much of its non-model CPU in the JIT
+            var warm = await RunAsync(storage, client, Request("bench-e2e-warm-up"), clock);
+            if (warm.Error is not null) { Console.Error.WriteLine(warm.Error); return 1; }
             // The machine is shared and its load drifts, so the sides alternate: pipeline, bare sampler, the serial
             // stage-cost run, bare sampler, pipeline again; each side's figure is the mean of its two measurements.
             // 1. the pipeline as it runs
@@ -283,7 +287,8 @@ public sealed class EndToEndBenchmark : IBenchmark
                                   "concurrent calls add up. overhead: the part of the run's wall time in which no call of any stage ran (engine scheduling, checkpoints, queue and event latency). " +
                                   "share = busySeconds / (sum of busySeconds + overhead). plan+report = Plan, Estimate, RequestInference, Aggregate, Report. " +
                                   "cpuMsPerItem: from a second run of the same request with every call serialised (process CPU over each call / items); overhead's is the process CPU outside every call (engine, storage clients, polling). " +
-                                  "Peer: the bare sampler (InpaintingSampler.Sample) on the run's prepared items, same model, steps and batch size, outputs compared byte for byte.",
+                                  "Peer: the bare sampler (InpaintingSampler.Sample) on the run's prepared items, same model, steps and batch size, outputs compared byte for byte. " +
+                                  "All after one untimed run of the same request (the JIT's first compilations), with the model opened and run once.",
                 ["command"] = ("dotnet run -c Release --project bench/Pipeline.Bench -- e2e " + string.Join(" ", args)).TrimEnd(),
                 ["date"] = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture),
                 ["machine"] = new JsonObject

@@ -5,10 +5,11 @@ namespace Pipeline.Core.Contracts;
 /// pixels (<see cref="Left"/>, <see cref="Top"/>, <see cref="Side"/>), the model resolution it was resampled to, the
 /// object's box in model pixels, the crop ratio drawn for the item (docs/preprocessing.md), and
 /// <see cref="TextureSigma"/>: when positive (insertion items of a package that asks for it), Compose and Measure keep
-/// the target's own tissue under the generated lesion (the sample minus a smooth tissue estimate interpolated from the
-/// band around the box with a Gaussian of that many model pixels, added to the target; at full resolution also the
-/// band the crop's resampling removes; docs/preprocessing.md "Keeping the target's tissue"); 0 when the sample is
-/// composited as generated.
+/// the target's own tissue under the generated lesion (what the model generated above its own background, estimated
+/// from the band inside the box edge with a Gaussian of that many model pixels, added to the target;
+/// docs/preprocessing.md "Keeping the target's tissue"); 0 when the sample is
+/// composited as generated. <see cref="KeepDetail"/>: Compose adds the target's full-resolution band the crop's
+/// resampling removes (insertion and reinsertion items of such a package: the box holds the tissue, or the lesion itself).
 /// </summary>
 public sealed record CropGeometry(int Left, int Top, int Side, int Resolution, int BoxLeft, int BoxTop, int BoxWidth, int BoxHeight, double Ratio,
-    double TextureSigma = 0);
+    double TextureSigma = 0, bool KeepDetail = false);

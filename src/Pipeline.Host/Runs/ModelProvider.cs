@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contracts;
+using Pipeline.Inference.Onnx;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
 using Pipeline.Storage;
@@ -32,7 +33,7 @@ public sealed class ModelProvider(PipelineStorage storage, IOptions<ModelProvide
 
     /// <summary>An opened model for the package (one per manifest hash, shared by every shard).</summary>
     public InpaintingModel GetModel(ModelPackage package) =>
-        _models.GetOrAdd(package.ManifestSha256, _ => new Lazy<InpaintingModel>(() => InpaintingModel.Open(package))).Value;
+        _models.GetOrAdd(package.ManifestSha256, _ => new Lazy<InpaintingModel>(() => InpaintingModel.Open(package, new OrtSessionOptions { AllowSpinning = options.Value.AllowSpinning }))).Value;
 
     public void Dispose()
     {

@@ -97,6 +97,7 @@ public sealed class OrtSession : IDisposable
             so.EnableMemoryPattern = o.EnableMemoryPattern;
             so.EnableCpuMemArena = o.EnableCpuMemArena;
             so.LogSeverityLevel = o.LogSeverity;
+            if (!o.AllowSpinning) so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             return so;
         }
         catch { so.Dispose(); throw; }

@@ -32,6 +32,13 @@ public sealed record OrtSessionOptions
     /// <see cref="OrtExecutionProviderException"/>.
     /// </summary>
     public bool FallbackToCpu { get; init; }
+    /// <summary>
+    /// Whether the intra-op thread pool's threads spin while they wait for work (ORT's default,
+    /// <c>session.intra_op.allow_spinning</c> = 1). Spinning saves a wake-up per operator but burns the cores it waits
+    /// on; off gives them back to other work on the same machine (the local host's CPU stages beside the sampler).
+    /// Results are the same either way.
+    /// </summary>
+    public bool AllowSpinning { get; init; } = true;
     /// <summary>ORT's session log severity.</summary>
     public OrtLoggingLevel LogSeverity { get; init; } = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
 }
