@@ -390,9 +390,7 @@ public sealed class EndToEndBenchmark : IBenchmark
                 var gen = await run.ReadAsync(RunBlobs.GenTensors(item.ItemId), CancellationToken.None);
                 if (gen is null) continue; // not sampled (failed before)
                 var t = TensorBundle.Parse((await run.ReadAsync(RunBlobs.PrepTensors(item.ItemId), CancellationToken.None))!.ToArray(), item.ItemId);
-                items.Add(new InpaintingItem((ulong)item.Seed, t.Get(ModelTensorNames.Context, item.ItemId), t.Get(ModelTensorNames.Mask, item.ItemId),
-                    t.Get(ModelTensorNames.Reference, item.ItemId), t.Contains(ModelTensorNames.Detail) ? t.Get(ModelTensorNames.Detail, item.ItemId) : null,
-                    t.Contains(ModelTensorNames.Box) ? t.Get(ModelTensorNames.Box, item.ItemId) : null));
+                items.Add(ShardSampler.Input(item, t));
                 samples.Add(gen.ToArray());
             }
         }

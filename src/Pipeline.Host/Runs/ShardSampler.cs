@@ -136,9 +136,7 @@ public sealed class ShardSampler(PipelineStorage storage, ModelProvider models, 
             try
             {
                 var t = TensorBundle.Parse((await run.ReadAsync(RunBlobs.PrepTensors(item.ItemId), cancellationToken).ConfigureAwait(false))!.ToArray(), item.ItemId);
-                prepared.Ready.Add(new ReadyItem(item, new InpaintingItem((ulong)item.Seed, t.Get(ModelTensorNames.Context, item.ItemId), t.Get(ModelTensorNames.Mask, item.ItemId),
-                    t.Get(ModelTensorNames.Reference, item.ItemId), t.Contains(ModelTensorNames.Detail) ? t.Get(ModelTensorNames.Detail, item.ItemId) : null,
-                    t.Contains(ModelTensorNames.Box) ? t.Get(ModelTensorNames.Box, item.ItemId) : null)));
+                prepared.Ready.Add(new ReadyItem(item, Input(item, t)));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -147,6 +145,13 @@ public sealed class ShardSampler(PipelineStorage storage, ModelProvider models, 
         }
         return (prepared, null);
     }
+
+    /// <summary>The sampler's input for <paramref name="item"/> from its prepared tensors (prep/{item}.tensors); its
+    /// noise is keyed by the item's seed.</summary>
+    public static InpaintingItem Input(WorkItem item, TensorBundle tensors) =>
+        new((ulong)item.Seed, tensors.Get(ModelTensorNames.Context, item.ItemId), tensors.Get(ModelTensorNames.Mask, item.ItemId),
+            tensors.Get(ModelTensorNames.Reference, item.ItemId), tensors.Contains(ModelTensorNames.Detail) ? tensors.Get(ModelTensorNames.Detail, item.ItemId) : null,
+            tensors.Contains(ModelTensorNames.Box) ? tensors.Get(ModelTensorNames.Box, item.ItemId) : null);
 
     /// <summary>Writes the shard's samples (runs/{id}/gen/{item}.tensors) and then its gen manifest.</summary>
     private async Task<InferenceDone> WriteAsync(PreparedShard shard, CancellationToken cancellationToken)

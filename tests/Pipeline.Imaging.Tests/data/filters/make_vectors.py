@@ -99,7 +99,7 @@ save("feather_alpha.npy", (ay[:, None] * ax[None, :]).astype(np.float32))
 
 
 # --- Keeping the target's tissue under an inserted lesion (docs/preprocessing.md), in model space: inside the box
-# clip(original + sample - fill, -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
+# clip(original + max(sample - fill, 0), -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
 # just inside the box edge (the box minus its binary_erosion by a 5 x 5 square, the crop's outside counting as
 # background), G = gaussian_filter with replicate borders, truncate 4, sigma 6. Own generator: the vectors above stay.
 tt = np.random.default_rng(2026)
@@ -114,4 +114,4 @@ save("texture_original.npy", original)
 save("texture_sample.npy", sample)
 save("texture_mask.npy", mask)
 save("texture_fill.npy", fill.astype(np.float32))
-save("texture_kept.npy", np.clip(np.where(mask > 0, original + sample - fill, sample), -1, 1).astype(np.float32))
+save("texture_kept.npy", np.clip(np.where(mask > 0, original + np.maximum(sample - fill, 0), sample), -1, 1).astype(np.float32))
