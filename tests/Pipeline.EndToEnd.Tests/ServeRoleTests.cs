@@ -126,10 +126,12 @@ public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output)
         {
             await Task.WhenAll(control.WaitRunningAsync(TimeSpan.FromMinutes(2)), gpu1.WaitRunningAsync(TimeSpan.FromMinutes(2)));
             await RunStorage.SubmitAsync(cs, request);
-            string Sampling(string line) => line.Contains($"Run {runId} shard ", StringComparison.Ordinal) && line.Contains(": sampling ", StringComparison.Ordinal)
-                ? line[(line.IndexOf($"Run {runId} shard ", StringComparison.Ordinal) + $"Run {runId} shard ".Length)..].Split(':')[0] : "";
+            // the sampler logs each pass: "Sampling K items of S shard(s) (run#shard, run#shard) in batches of up to B (N steps)"
+            var shardsOfRun = new System.Text.RegularExpressions.Regex($@"(?<=[(, ]){System.Text.RegularExpressions.Regex.Escape(runId)}#(\d+)\b");
+            string[] Sampling(string line) => line.Contains("Sampling ", StringComparison.Ordinal)
+                ? shardsOfRun.Matches(line).Select(m => m.Groups[1].Value).ToArray() : [];
             string shard = "";
-            await EventuallyAsync(() => (shard = gpu1.Lines.Select(Sampling).FirstOrDefault(s => s != "") ?? "") != "", "gpu 1 to start sampling a shard", TimeSpan.FromMinutes(4));
+            await EventuallyAsync(() => (shard = gpu1.Lines.SelectMany(Sampling).FirstOrDefault() ?? "") != "", "gpu 1 to start sampling a shard", TimeSpan.FromMinutes(4));
             gpu1.Kill();
             var killed = Stopwatch.StartNew();
             Assert.DoesNotContain(gpu1.Lines, l => l.Contains($"Run {runId} shard {shard}: sampled", StringComparison.Ordinal)); // killed mid-sampling
@@ -139,7 +141,7 @@ public sealed class ServeRoleTests(RunFixture fixture, ITestOutputHelper output)
             // the shard's message comes back when the dead worker's last visibility extension ends (at most
             // VisibilityTimeout after the kill): a generous bound on a loaded machine, far below the 10 minutes a
             // shard waited before the worker renewed a short visibility
-            await EventuallyAsync(() => gpu2.Lines.Any(l => Sampling(l) == shard), $"gpu 2 to pick up shard {shard}", TimeSpan.FromMinutes(3));
+            await EventuallyAsync(() => gpu2.Lines.Any(l => Sampling(l).Contains(shard)), $"gpu 2 to pick up shard {shard}", TimeSpan.FromMinutes(3));
             output.WriteLine($"shard {shard} picked up by gpu 2 (pid {gpu2.ProcessId}) {killed.Elapsed.TotalSeconds:F1} s after the kill (visibility timeout {defaults.VisibilityTimeout.TotalSeconds} s)");
 
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(6));
