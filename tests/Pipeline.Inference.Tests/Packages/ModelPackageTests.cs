@@ -207,7 +207,8 @@ public sealed class ModelPackageTests : IDisposable
     public async Task The_demo_package_gets_the_anydoormed_defaults()
     {
         var p = await ModelPackage.LoadAsync(Path.Combine(Training.PythonTrainingJob.RepoRoot, "models", "mammo-tiny"));
-        Assert.Equal(PreparationSettings.Default with { Resolution = 64, ReferenceSize = 64 }, p.Preparation);
+        // the crop preparation is AnydoorMed's; 2.0.0 asks for the target's tissue under insertions (docs/preprocessing.md)
+        Assert.Equal(PreparationSettings.Default with { Resolution = 64, ReferenceSize = 64, TargetTextureSigma = 6 }, p.Preparation);
         Assert.Equal((3.0, 4.0, 1.2), (p.Preparation.CropRatioMin, p.Preparation.CropRatioMax, p.Preparation.ReferenceExpand));
     }
 
