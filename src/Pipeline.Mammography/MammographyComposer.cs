@@ -150,14 +150,34 @@ public sealed class MammographyComposer : IItemComposer
         var rect = LesionPlanner.ToBoxF(box).Cover().ClipTo(source.Width, source.Height);
         var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
         if (rect.IsEmpty) return metrics;
-        var at = new SeamBox(rect.Left, rect.Top, rect.Width, rect.Height);
+        // Only the window the measure filters is read (the box grown by the ring and the kernel radius): the measure's values
+        // on box and ring are the whole image's, without converting a full-resolution mammogram to floats per item.
+        int pad = TextureOptions.Default.RingWidth + TextureOptions.Default.Radius;
+        var window = rect.Inflate(pad).ClipTo(source.Width, source.Height);
+        var at = new SeamBox(rect.Left - window.Left, rect.Top - window.Top, rect.Width, rect.Height);
         foreach (var (method, image) in new[] { (ComparisonMethod.Model, composed), (ComparisonMethod.Untouched, source) })
-        {
-            using var f = image.ToFloat32();
-            if (TextureMeasure.Compute(f.Pixels<float>(), f.Width, f.Height, at) is { } t)
+            if (TextureMeasure.Compute(Window(image, window), window.Width, window.Height, at) is { } t)
                 metrics[ComparisonMethod.Key(method, "texture")] = t.Texture;
-        }
         return metrics;
+    }
+
+    /// <summary>The samples of the first channel of <paramref name="image"/> inside <paramref name="rect"/>, as floats, row-major.</summary>
+    private static float[] Window(ImageBuffer image, Imaging.Preprocessing.PixelRect rect)
+    {
+        var window = new float[rect.Width * rect.Height];
+        int ch = image.Channels;
+        for (int y = 0; y < rect.Height; y++)
+            for (int x = 0; x < rect.Width; x++)
+            {
+                int i = (rect.Left + x) * ch;
+                window[y * rect.Width + x] = image.PixelType switch
+                {
+                    PixelType.UInt8 => image.Row<byte>(rect.Top + y)[i],
+                    PixelType.UInt16 => image.Row<ushort>(rect.Top + y)[i],
+                    _ => image.Row<float>(rect.Top + y)[i],
+                };
+            }
+        return window;
     }
 
     /// <summary>The first channel of an RGB image, for the lesion mask (the lesion is written equally into every channel).</summary>

@@ -109,6 +109,24 @@ public sealed class ItemImagingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_composer_measures_texture_on_a_window_with_the_whole_images_values()
+    {
+        using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
+        var a = await new MammographyPreparer().PrepareAsync(_item, Preparation, _blobs, CancellationToken.None);
+        using var composed = ItemImaging.Compose(target, a.Tensors.Get(ModelTensorNames.Context, "i"), a.Geometry, _item.TargetBox);
+        var metrics = MammographyComposer.FullResolutionMetrics(target.Stored, composed, _item.TargetBox);
+        var rect = Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover();
+        var box = new Pipeline.Metrics.Pixel.SeamBox(rect.Left, rect.Top, rect.Width, rect.Height);
+        foreach (var (key, image) in new[] { ("texture", composed), ("untouched/texture", target.Stored) })
+        {
+            using var whole = image.ToFloat32();
+            var expected = Pipeline.Metrics.Pixel.TextureMeasure.Compute(whole.Pixels<float>(), whole.Width, whole.Height, box)!.Value.Texture;
+            Assert.Equal(expected, metrics[key], 12);
+        }
+        Assert.NotEqual(metrics["untouched/texture"], metrics["texture"]); // the flat box changed what is measured
+    }
+
+    [Fact]
     public async Task What_cannot_be_prepared_is_a_clear_error_naming_the_item()
     {
         var preparer = new MammographyPreparer();

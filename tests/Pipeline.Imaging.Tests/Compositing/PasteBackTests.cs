@@ -23,6 +23,16 @@ public class PasteBackTests
         return d;
     }
 
+    /// <summary>The zoom-in crop of a display image in model space: what a model that changes nothing would give back.</summary>
+    private static float[] ModelCrop(ZoomInCrop zoom, float[] display, int width, int height)
+    {
+        var crop = new float[zoom.Resolution * zoom.Resolution];
+        zoom.Extract(display, width, height, crop);
+        var model = new float[crop.Length];
+        ModelSpace.FromDisplay(crop, model);
+        return model;
+    }
+
     [Fact]
     public void Crop_then_paste_back_without_change_reproduces_the_source_exactly_when_side_equals_R()
     {
@@ -32,10 +42,7 @@ public class PasteBackTests
         var box = new BoxF(50, 40, 66, 52);
         var zoom = ZoomInCrop.Plan(120, 100, box, 4.0, 64);
         Assert.Equal(64, zoom.Side);
-        var crop = new float[64 * 64];
-        zoom.Extract(Display(source, range), 120, 100, crop);
-        var model = new float[crop.Length];
-        ModelSpace.FromDisplay(crop, model);
+        var model = ModelCrop(zoom, Display(source, range), 120, 100);
         using var result = PasteBack.Composite(source, model, zoom, box, range.ToStored);
         Assert.Equal(source.Pixels<ushort>().ToArray(), result.Pixels<ushort>().ToArray());
     }
@@ -51,10 +58,7 @@ public class PasteBackTests
         var zoom = ZoomInCrop.Plan(300, 260, box, 4.0, 64);
         Assert.Equal(160, zoom.Side);
         var display = Display(source, range);
-        var crop = new float[64 * 64];
-        zoom.Extract(display, 300, 260, crop);
-        var model = new float[crop.Length];
-        ModelSpace.FromDisplay(crop, model);
+        var model = ModelCrop(zoom, display, 300, 260);
         using var targetDisplay = ImageBuffer.FromSamples<float>(300, 260, 1, display);
         using var kept = PasteBack.Composite(source, model, zoom, box, range.ToStored, targetDisplay: targetDisplay);
         var expected = source.Pixels<ushort>().ToArray();
