@@ -175,7 +175,9 @@ public static class CrashRuns
             var outcomes = history.Where(h => h.Type is DurableTask.Core.History.EventType.TaskCompleted or DurableTask.Core.History.EventType.TaskFailed)
                 .Select(h => h.TaskScheduledId!.Value).ToHashSet();
             Assert.Equal(scheduled.Count, scheduled.Distinct().Count());
-            Assert.True(outcomes.SetEquals(scheduled), $"instance {id}: scheduled calls and outcomes differ");
+            Assert.True(outcomes.SetEquals(scheduled), $"instance {id}: scheduled calls and outcomes differ: scheduled without an outcome " +
+                $"[{string.Join(", ", scheduled.Except(outcomes))}], outcomes of calls not scheduled [{string.Join(", ", outcomes.Except(scheduled))}] " +
+                $"(history: {string.Join(", ", history.Select(h => $"{h.Type}#{h.EventId}"))})");
             Assert.True((await client.GetInstanceAsync(id))!.State is RunState.Completed or RunState.CompletedWithFailures, $"instance {id} did not complete");
         }
     }
