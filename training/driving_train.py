@@ -150,6 +150,16 @@ def val_loss(model, schedule, ex: Examples, mask_weight: float, n: int = 64) -> 
     return total / math.ceil(n / 16)
 
 
+def learning_rate(step: int, args) -> float:
+    """MObI's linear warm-up over 200 steps, then constant; with --decay-from/--decay-to a cosine decay to --min-lr
+    between those steps (a function of the step only, so a resumed run follows the same schedule)."""
+    lr = args.lr * min(1.0, (step + 1) / 200)
+    if args.decay_from is not None and args.decay_to is not None and step >= args.decay_from:
+        u = min(1.0, (step - args.decay_from) / max(1, args.decay_to - args.decay_from))
+        lr = args.min_lr + (lr - args.min_lr) * 0.5 * (1 + math.cos(math.pi * u))
+    return lr
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", required=True, help="folder written by `pipeline scene export-training` (training scenes)")
@@ -164,12 +174,17 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", default=None, help="EMA checkpoint (best.pt/last.pt) to start from when --out has no state.pt")
+    ap.add_argument("--decay-from", type=int, default=None, help="step at which a cosine LR decay starts (with --decay-to)")
+    ap.add_argument("--decay-to", type=int, default=None, help="step at which the LR reaches --min-lr (cosine from --decay-from)")
+    ap.add_argument("--min-lr", type=float, default=1e-5)
+    ap.add_argument("--sigma-data", type=float, default=None,
+                    help="EDM skip connection inside the edit masks with this sigma_data (driving_model.DrivingDenoiser.skip)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     train, val = Examples(args.train), Examples(args.val)
-    model = DrivingDenoiser(resolution=train.resolution, ref_size=train.ref_size)
+    model = DrivingDenoiser(resolution=train.resolution, ref_size=train.ref_size, sigma_data=args.sigma_data)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -195,9 +210,9 @@ def main(argv=None):
     start = time.time()
     first_step = step
     while step - first_step < args.max_steps and (time.time() - start) / 60 < args.max_minutes:
-        warm = min(1.0, (step + 1) / 200)   # MObI's linear warm-up over 200 steps
+        lr = learning_rate(step, args)
         for group in opt.param_groups:
-            group["lr"] = args.lr * warm
+            group["lr"] = lr
         x0, mask, box, ref = batch(train, args.batch_size, g)
         loss = loss_fn(model, schedule, x0, mask, box, ref, g, args.mask_weight)
         opt.zero_grad()
@@ -211,7 +226,7 @@ def main(argv=None):
         running += float(loss)
         if step % 100 == 0:
             v = val_loss(ema, schedule, val, args.mask_weight)
-            rec = {"step": step, "loss": running / 100, "valLoss": v, "minutes": round((time.time() - start) / 60, 2)}
+            rec = {"step": step, "loss": running / 100, "valLoss": v, "lr": lr, "minutes": round((time.time() - start) / 60, 2)}
             running = 0.0
             log.write(json.dumps(rec) + "\n"); log.flush()
             print(json.dumps(rec), flush=True)
@@ -226,7 +241,7 @@ def main(argv=None):
             os.replace(state_path + ".tmp", state_path)
     summary = {"steps": step, "stepsThisCall": step - first_step, "start": resumed or "scratch", "minutes": round((time.time() - start) / 60, 2), "bestValLoss": best[0], "bestStep": best[1],
                "parameters": count_parameters(model), "batchSize": args.batch_size, "lr": args.lr, "ema": args.ema,
-               "maskWeight": args.mask_weight, "seed": args.seed, "emptyShare": EMPTY_SHARE, "cfgDrop": CFG_DROP,
+               "maskWeight": args.mask_weight, "sigmaData": args.sigma_data, "decayFrom": args.decay_from, "decayTo": args.decay_to, "minLr": args.min_lr, "seed": args.seed, "emptyShare": EMPTY_SHARE, "cfgDrop": CFG_DROP,
                "trainExamples": train.count, "trainObjects": int(len(train.objects)), "trainEmpty": int(len(train.empties)),
                "valExamples": val.count, "torch": torch.__version__,
                "command": "driving_train.py " + " ".join(argv if argv is not None else sys.argv[1:])}

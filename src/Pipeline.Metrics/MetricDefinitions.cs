@@ -54,6 +54,12 @@ public static class MetricDefinitions
     public static MetricDefinition Texture(TextureOptions o) =>
         new("texture", TextureVersion(o), "Fine texture in the box against the ring around it at the output's full resolution, |ln(rms inside / rms ring)| (0: the same texture; a smooth square scores high)", false);
 
+    public static string DetailVersion(TextureOptions o) =>
+        $"detail/1 sigma={F(o.Sigma)} floor={F(o.EnergyFloor)}";
+
+    public static MetricDefinition Detail(TextureOptions o) =>
+        new("detail", DetailVersion(o), "Fine detail in the box at the output's full resolution against the untouched source's, ln(rms output / rms source) of the residual after a Gaussian low-pass (0: the source's detail; -0.69: half; an upsampled low-resolution fill scores well below 0)", true);
+
     public static string FdVersion(FeatureModelDescriptor model) => "fd/1 " + model.Version;
 
     public static string KidVersion(FeatureModelDescriptor model, int subsetCount, int subsetSize, int seed) =>

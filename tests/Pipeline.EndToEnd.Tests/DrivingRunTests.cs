@@ -168,6 +168,12 @@ public sealed class DrivingRunTests(DrivingRunFixture fixture) : IClassFixture<D
         foreach (var name in new[] { "LPIPS[tiny-lpips]", "D-LPIPS[tiny-lpips]", "I-LPIPS[tiny-lpips]", "camera/mae", "depth/mae", "intensity/mae" })
             Assert.False(Assert.Single(report.Definitions, d => d.Name == name).HigherIsBetter);
         Assert.StartsWith("mae/1", Assert.Single(report.Definitions, d => d.Name == "depth/mae").Version, StringComparison.Ordinal);
+        // the full-resolution camera detail (the composer measures it): the model's output only, higher is better
+        foreach (var r in ok)
+            Assert.True(r.Metrics.TryGetValue(CameraDetail.Key, out var v) && double.IsFinite(v), $"{r.ItemId}: {CameraDetail.Key} missing or invalid");
+        var detail = Assert.Single(report.Definitions, d => d.Name == CameraDetail.Key);
+        Assert.True(detail.HigherIsBetter);
+        Assert.StartsWith("detail/1", detail.Version, StringComparison.Ordinal);
         Assert.StartsWith("lpips/1", Assert.Single(report.Definitions, d => d.Name == "D-LPIPS[tiny-lpips]").Version, StringComparison.Ordinal);
 
         var db = fixture.Tables;

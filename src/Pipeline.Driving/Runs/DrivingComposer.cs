@@ -56,6 +56,7 @@ public sealed class DrivingComposer(DrivingDatasets datasets) : IItemComposer, I
         {
             Encoding = "PNG (lossless) camera image; lidar sweep .pcd.bin beside it",
             Sidecars = [new ComposedSidecar(SweepSuffix, LidarPointCloud.Encode(lidar.Points), "application/octet-stream")],
+            Metrics = CameraDetail.Measure(frame.CameraRgb, camera.Rgb, frame.Camera.Width, frame.Camera.Height, inputs.Projection.ClippedBounds),
         };
     }
 

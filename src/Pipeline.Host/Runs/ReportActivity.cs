@@ -114,14 +114,14 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
     }
 
     /// <summary>"ssim.inside" -> (ssim, inside); "ssim" -> (ssim, patch); "LPIPS[net]" -> (LPIPS[net], patch); "CLIP-I[net]" -> (CLIP-I[net], box).</summary>
-    /// <remarks>A "copy&amp;paste/" or "untouched/" prefix names the method (<see cref="ComparisonMethod"/>); "seam" and "texture" are measured at the box.</remarks>
+    /// <remarks>A "copy&amp;paste/" or "untouched/" prefix names the method (<see cref="ComparisonMethod"/>); "seam", "texture" and "detail" are measured at the box.</remarks>
     private static MetricValue ToMetricValue(string fullKey, double value, IReadOnlyDictionary<string, MetricDefinition> learned)
     {
         var (method, key) = ComparisonMethod.ParseKey(fullKey);
         if (learned.TryGetValue(key, out var def))
             return new MetricValue(key, MetricKeys.IsEmbedding(key) ? "box" : "patch", double.IsFinite(value) ? value : null, def.Version, method);
         int dot = key.IndexOf('.');
-        string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? (metric is "seam" or "texture" ? "box" : "patch") : key[(dot + 1)..];
+        string metric = dot < 0 ? key : key[..dot], region = dot < 0 ? (BaseMetric(metric) is "seam" or "texture" or "detail" ? "box" : "patch") : key[(dot + 1)..];
         string version = BaseMetric(metric) switch
         {
             "ssim" => MetricDefinitions.SsimVersion(PatchMetrics.Ssim),
@@ -129,6 +129,7 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
             "mae" => MetricDefinitions.MaeVersion,
             "seam" => MetricDefinitions.SeamVersion(SeamOptions.Default),
             "texture" => MetricDefinitions.TextureVersion(TextureOptions.Default),
+            "detail" => MetricDefinitions.DetailVersion(TextureOptions.Default),
             _ => metric + "/1",
         };
         return new MetricValue(metric, region, double.IsFinite(value) ? value : null, version, method);
@@ -136,7 +137,7 @@ public sealed class ReportActivity(PipelineStorage storage, RunDomains domains) 
 
     private static readonly MetricDefinition[] PixelDefinitions =
         [MetricDefinitions.Ssim(PatchMetrics.Ssim), MetricDefinitions.Psnr(1.0), MetricDefinitions.Mae, MetricDefinitions.Seam(SeamOptions.Default),
-         MetricDefinitions.Texture(TextureOptions.Default)];
+         MetricDefinitions.Texture(TextureOptions.Default), MetricDefinitions.Detail(TextureOptions.Default)];
 
     /// <summary>"{channels}/{metric}" (driving: camera/mae, depth/mae, intensity/mae) is the pixel metric on one group of
     /// channels: its version and direction are the pixel metric's.</summary>

@@ -9,6 +9,7 @@ Reference definition, in numpy/scipy terms, on the whole image:
   inside   : e over the box [x0, x0 + w) x [y0, y0 + h)
   ring     : e over binary_dilation(box, ones((2R+1, 2R+1))) & ~box (clipped to the image)
   texture  : |ln(max(rms(inside), floor) / max(rms(ring), floor))|
+  detail   : ln(max(rms(inside of output), floor) / max(rms(inside of source), floor))   (docs/metrics.md, "Detail")
 Constructed cases: untouched fibrous tissue scores low; the same tissue with the box replaced by its own low-pass (a
 smooth square, what an upsampled low-resolution fill looks like) scores high; a lesion added onto the tissue stays low.
 """
@@ -62,5 +63,11 @@ for name, (img, box) in cases.items():
     img.tofile(f"{name}.f32")
     t, rin, rring = texture(img, box)
     out["cases"][name] = {"box": list(box), "texture": t, "inside": rin, "ring": rring}
+# the detail measure: output case against source case at the same box
+out["detail"] = {}
+for name, src in (("smooth_square", "untouched"), ("lesion_on_tissue", "untouched"), ("untouched", "untouched")):
+    (o, box), (s, _) = cases[name], cases[src]
+    out["detail"][name] = {"source": src, "box": list(box),
+                           "detail": float(np.log(max(texture(o.astype(np.float32), box)[1], OPTS["floor"]) / max(texture(s.astype(np.float32), box)[1], OPTS["floor"])))}
 json.dump(out, open("texture.json", "w"), indent=2)
 print(json.dumps(out["cases"], indent=2))
