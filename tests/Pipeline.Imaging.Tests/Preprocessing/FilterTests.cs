@@ -14,6 +14,7 @@ public class FilterTests
         var sample = Npy.Load("filters", "texture_sample.npy").Floats();
         var mask = Npy.Load("filters", "texture_mask.npy").Floats();
         ResampleTests.AssertClose(Npy.Load("filters", "texture_fill.npy").Floats(), TargetTexture.Fill(sample, mask, 24, 6.0), 1e-5f, "fill");
+        Assert.Equal(Npy.Load("filters", "texture_taper.npy").Floats(), TargetTexture.EdgeTaper(mask, 24));
         ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, mask, 24, 6.0), 1e-5f, "kept");
         // a model that generated only a flat background in the box (no lesion) gives the target itself there
         var flat = sample.Select((v, i) => mask[i] != 0 ? 0.3f : v).ToArray();

@@ -99,7 +99,7 @@ save("feather_alpha.npy", (ay[:, None] * ax[None, :]).astype(np.float32))
 
 
 # --- Keeping the target's tissue under an inserted lesion (docs/preprocessing.md), in model space: inside the box
-# clip(original + max(sample - fill, 0), -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
+# clip(original + taper max(sample - fill, 0), -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
 # just inside the box edge (the box minus its binary_erosion by a 5 x 5 square, the crop's outside counting as
 # background), G = gaussian_filter with replicate borders, truncate 4, sigma 6. Own generator: the vectors above stay.
 tt = np.random.default_rng(2026)
@@ -114,7 +114,12 @@ save("texture_original.npy", original)
 save("texture_sample.npy", sample)
 save("texture_mask.npy", mask)
 save("texture_fill.npy", fill.astype(np.float32))
-save("texture_kept.npy", np.clip(np.where(mask > 0, original + np.maximum(sample - fill, 0), sample), -1, 1).astype(np.float32))
+# the excess is tapered at the box edge: weight min(1, (k - 1) / 2), k the chessboard distance to the nearest pixel
+# outside the box or the crop (scipy's distance_transform_cdt on the mask padded with background)
+k = ndimage.distance_transform_cdt(np.pad(mask > 0, 1), metric="chessboard")[1:-1, 1:-1]
+taper = np.clip((k - 1) / 2.0, 0, 1)
+save("texture_taper.npy", np.where(mask > 0, taper, 0).astype(np.float32))
+save("texture_kept.npy", np.clip(np.where(mask > 0, original + taper * np.maximum(sample - fill, 0), sample), -1, 1).astype(np.float32))
 
 
 # --- Matching the box to its border (docs/preprocessing.md), in model space: out = original outside the box,
