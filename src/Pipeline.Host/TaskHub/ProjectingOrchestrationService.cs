@@ -10,10 +10,11 @@ namespace Pipeline.Host.TaskHub;
 /// committed state is projected onto the run's status.json (<see cref="RunStatusProjection"/>). Activity results are
 /// tagged with the call they answer, and a step's new messages (the first batch and every batch of an extended
 /// session) lose the results and timers of calls that a step which was never committed had made
-/// (<see cref="StaleResults"/>). Every other member is the provider's own.
+/// (<see cref="StaleResults"/>). An activity whose hand-back failed is released (<see cref="StuckActivities"/>).
+/// Every other member is the provider's own.
 /// </summary>
-internal sealed class ProjectingOrchestrationService(IOrchestrationService inner, RunStatusProjection projection, ILogger logger)
-    : OrchestrationServiceDecorator(inner)
+internal sealed class ProjectingOrchestrationService(IOrchestrationService inner, RunStatusProjection projection, ILogger logger,
+    StuckActivities stuckActivities) : OrchestrationServiceDecorator(inner)
 {
     public override async Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
         IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages,
@@ -33,6 +34,9 @@ internal sealed class ProjectingOrchestrationService(IOrchestrationService inner
         if (workItem.Session is { } session) workItem.Session = new NeutralizingSession(session, this);
         return workItem;
     }
+
+    public override Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) =>
+        stuckActivities.AbandonAsync(workItem, base.AbandonTaskActivityWorkItemAsync);
 
     public override Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
     {

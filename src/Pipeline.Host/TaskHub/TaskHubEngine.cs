@@ -80,7 +80,8 @@ public sealed class TaskHubEngine : IAsyncDisposable
         if (_worker is not null) throw new InvalidOperationException("The worker is already started.");
         await CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         var provider = decorateProvider?.Invoke(Service) ?? Service;
-        var worker = new TaskHubWorker(new ProjectingOrchestrationService(provider, Projection, _loggerFactory.CreateLogger(typeof(StaleResults).FullName!)), _loggerFactory)
+        var worker = new TaskHubWorker(new ProjectingOrchestrationService(provider, Projection, _loggerFactory.CreateLogger(typeof(StaleResults).FullName!),
+            new StuckActivities(Service, _loggerFactory.CreateLogger<StuckActivities>())), _loggerFactory)
         {
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
