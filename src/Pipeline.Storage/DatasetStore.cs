@@ -29,16 +29,24 @@ public sealed class DatasetStore
         return _storage.WriteIfAbsentCoreAsync(Path(relative), content, contentType, cancellationToken);
     }
 
-    /// <summary>Replaces datasets/{name}/_index.json (the only blob of a dataset that is ever replaced).</summary>
+    /// <summary>Replaces datasets/{name}/_index.json (the only blob of a dataset that is ever replaced). The JSON is
+    /// serialised straight into the blob's blocks (the same bytes as <see cref="PipelineJson.SerializeToUtf8Bytes{T}"/>),
+    /// so writing the index of a large dataset does not hold the document in memory.</summary>
     public Task<WriteResult> WriteIndexAsync(DatasetIndex index, CancellationToken cancellationToken = default)
     {
         if (index.Dataset != Name)
             throw new ArgumentException($"The index is of dataset '{index.Dataset}', not '{Name}'.", nameof(index));
-        return _storage.OverwriteAsync(IndexPath, new BinaryData(PipelineJson.SerializeToUtf8Bytes(index)), "application/json", cancellationToken);
+        return _storage.OverwriteAsync(IndexPath, (stream, ct) => System.Text.Json.JsonSerializer.SerializeAsync(stream, index, PipelineJson.Options, ct),
+            "application/json", cancellationToken);
     }
 
-    public async Task<DatasetIndex?> ReadIndexAsync(CancellationToken cancellationToken = default) =>
-        (await _storage.ReadJsonAsync<DatasetIndex>(IndexPath, cancellationToken).ConfigureAwait(false))?.Value;
+    /// <summary>datasets/{name}/_index.json, parsed as it downloads into compact lists (<see cref="DatasetIndexReader"/>);
+    /// null when there is none.</summary>
+    public async Task<DatasetIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)
+    {
+        await using var stream = await _storage.OpenReadAsync(IndexPath, cancellationToken).ConfigureAwait(false);
+        return stream is null ? null : await DatasetIndexReader.ReadAsync(stream, IndexPath.ToString(), cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<Stream?> OpenReadAsync(string relative, CancellationToken cancellationToken = default) =>
         _storage.OpenReadAsync(Path(relative), cancellationToken);

@@ -150,39 +150,30 @@ public sealed class PipelineStorage
 
     private async Task<(List<string> Ids, string Sha256, long Size)> StageBlocksAsync(BlockBlobClient blob, Stream content, CancellationToken cancellationToken)
     {
-        // Block ids carry a per-upload random prefix so that two concurrent writers never commit each other's blocks.
-        string prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var ids = new List<string>();
-        var buffer = new byte[_options.BlockSize];
-        long size = 0;
-        while (true)
-        {
-            int n = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (n == 0) break; // end of content (an empty blob commits an empty block list)
-            hash.AppendData(buffer, 0, n);
-            size += n;
-            string id = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{prefix}-{ids.Count:D6}"));
-            await blob.StageBlockAsync(id, new MemoryStream(buffer, 0, n, writable: false), new BlockBlobStageBlockOptions(), cancellationToken).ConfigureAwait(false);
-            ids.Add(id);
-            if (n < buffer.Length) break;
-        }
-        return (ids, Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+        await using var staging = new BlockStagingStream(blob, _options.BlockSize, cancellationToken);
+        await content.CopyToAsync(staging, cancellationToken).ConfigureAwait(false); // an empty content commits an empty block list
+        string sha = await staging.CompleteAsync().ConfigureAwait(false);
+        return (staging.BlockIds, sha, staging.Length);
     }
 
     private static Dictionary<string, string> ShaMetadata(string sha) => new() { [StorageLayout.Sha256MetadataKey] = sha };
 
     /// <summary>Overwrites <paramref name="path"/> unconditionally (for documents that are replaced as a whole, such as
-    /// datasets/{name}/_index.json); internal so that only the layout's owners use it.</summary>
-    internal async Task<WriteResult> OverwriteAsync(BlobPath path, BinaryData content, string? contentType, CancellationToken cancellationToken)
+    /// datasets/{name}/_index.json) with what <paramref name="write"/> writes, staged in blocks as it is written (one block
+    /// of memory however large the document) and committed at the end, with its SHA-256; internal so that only the
+    /// layout's owners use it.</summary>
+    internal async Task<WriteResult> OverwriteAsync(BlobPath path, Func<Stream, CancellationToken, Task> write, string? contentType, CancellationToken cancellationToken)
     {
-        string sha = Convert.ToHexStringLower(SHA256.HashData(content.ToMemory().Span));
-        var r = await Blob(path).UploadAsync(content, new BlobUploadOptions
+        var blob = BlobService.GetBlobContainerClient(path.Container).GetBlockBlobClient(path.Name);
+        await using var staging = new BlockStagingStream(blob, _options.BlockSize, cancellationToken);
+        await write(staging, cancellationToken).ConfigureAwait(false);
+        string sha = await staging.CompleteAsync().ConfigureAwait(false);
+        var r = await blob.CommitBlockListAsync(staging.BlockIds, new CommitBlockListOptions
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = contentType ?? ContentTypes.FromName(path.Name) },
             Metadata = ShaMetadata(sha),
         }, cancellationToken).ConfigureAwait(false);
-        return new WriteResult(path, true, sha, content.ToMemory().Length, r.Value.ETag);
+        return new WriteResult(path, true, sha, staging.Length, r.Value.ETag);
     }
 
     // ---------------------------------------------------------------- JSON documents with ETags

@@ -56,6 +56,29 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         foreach (int n in new[] { small, images }.Distinct())
             sizes.Add(await MeasureAsync(storage, azurite.ConnectionString, $"scale-{n}", n, n == images ? items : items * n / images, side));
         result["sizes"] = sizes;
+        if (sizes.Count == 2)
+        {
+            // memory per additional file, set against the index's bytes per additional file
+            var (a, b) = (sizes[0]!, sizes[1]!);
+            static double D(JsonNode? n) => double.Parse(n!.ToJsonString(), CultureInfo.InvariantCulture);
+            double files = D(b["files"]) - D(a["files"]);
+            double Slope(string stage, string key) => Math.Round((D(b[stage]![key]) - D(a[stage]![key])) / files, 1);
+            result["perAdditionalFile"] = new JsonObject
+            {
+                ["indexBytes"] = Math.Round((D(b["indexBytes"]) - D(a["indexBytes"])) / files, 1),
+                ["ingestionPeakManagedHeapBytes"] = Slope("ingestion", "peakManagedHeapDeltaBytes"),
+                ["ingestionRetainedManagedHeapBytes"] = Slope("ingestion", "retainedManagedHeapDeltaBytes"),
+                ["ingestionResultManagedBytes"] = Slope("ingestion", "resultManagedBytes"),
+                ["reingestionPeakManagedHeapBytes"] = Slope("reingestionAfterOneChange", "peakManagedHeapDeltaBytes"),
+                ["planningPeakManagedHeapBytes"] = Slope("planning", "peakManagedHeapDeltaBytes"),
+                ["planningRetainedManagedHeapBytes"] = Slope("planning", "retainedManagedHeapDeltaBytes"),
+                ["note"] = "(value at the larger size - value at the smaller) / (files at the larger - files at the smaller): what one more file costs. " +
+                           "Peak = live objects plus garbage not yet collected, sampled every 20 ms; retained = live after a full collection with the result held " +
+                           "(ingestion: the index and the validation report; planning: the planned items, whose count also grows with the dataset here), above what was live before it; " +
+                           "result = the ingestion's result alone (live bytes with it minus live bytes once it is dropped).",
+            };
+            Console.WriteLine("per additional file: " + result["perAdditionalFile"]!.ToJsonString());
+        }
         result["loadAverageAtEnd"] = LoadAverage();
         Directory.CreateDirectory(Path.Combine("bench", "results"));
         string path = Path.Combine("bench", "results", "scale.json");
@@ -75,8 +98,23 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         var first = await MeasuredAsync(() => ingestor.IngestAndReportAsync(name, CancellationToken.None));
         var index = first.Value.Index;
         long indexBytes = JsonSerializer.SerializeToUtf8Bytes(index, PipelineJson.Options).LongLength;
-        Console.WriteLine($"{name}: ingested {index.FileCount} files in {first.Seconds:F1} s ({index.FileCount / first.Seconds:F0} files/s, {first.CpuSeconds:F1} s CPU), " +
-                          $"{first.Value.Report.ValidImages} valid, {index.Problems.Count} problems; peak managed heap +{first.PeakHeapDelta / 1e6:F1} MB, index {indexBytes / 1e6:F1} MB");
+        int fileCount = index.FileCount, problems = index.Problems.Count;
+        Console.WriteLine($"{name}: ingested {fileCount} files in {first.Seconds:F1} s ({fileCount / first.Seconds:F0} files/s, {first.CpuSeconds:F1} s CPU), " +
+                          $"{first.Value.Report.ValidImages} valid, {problems} problems; managed heap peak +{first.PeakHeapDelta / 1e6:F1} MB, retained +{first.RetainedHeapDelta / 1e6:F1} MB; index {indexBytes / 1e6:F1} MB");
+        var ingestion = new JsonObject
+        {
+            ["seconds"] = Math.Round(first.Seconds, 2), ["cpuSeconds"] = Math.Round(first.CpuSeconds, 2),
+            ["filesPerSecond"] = Math.Round(fileCount / first.Seconds, 1),
+            ["peakManagedHeapDeltaBytes"] = first.PeakHeapDelta, ["retainedManagedHeapDeltaBytes"] = first.RetainedHeapDelta,
+            ["peakWorkingSetBytes"] = first.PeakWorkingSet,
+            ["validImages"] = first.Value.Report.ValidImages, ["problems"] = problems,
+        };
+        // what the ingestion's result (the index with its compact lists, and the validation report) holds in memory:
+        // live bytes with it minus live bytes once it is dropped
+        long withResult = GC.GetTotalMemory(true);
+        first = null!; index = null!; // the ingestion's result is not part of what follows
+        ingestion["resultManagedBytes"] = withResult - GC.GetTotalMemory(true);
+        Console.WriteLine($"{name}: the index and report in memory: {(double)ingestion["resultManagedBytes"]!.GetValue<long>() / fileCount:F0} bytes per file (index JSON {(double)indexBytes / fileCount:F0})");
 
         // One image replaced by a user (runs never write under datasets/): the same DICOM with one more trailing byte, so
         // its ETag and size change and it stays valid.
@@ -86,7 +124,14 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         await blob.UploadAsync(BinaryData.FromBytes([.. original, 0]), overwrite: true);
         var again = await MeasuredAsync(() => ingestor.IngestAndReportAsync(name, CancellationToken.None));
         int read = again.Value.Index.FileCount - again.Value.ReusedFiles;
-        Console.WriteLine($"{name}: re-ingested after changing {changed} in {again.Seconds:F1} s ({read} file(s) read, {again.Value.ReusedFiles} reused)");
+        Console.WriteLine($"{name}: re-ingested after changing {changed} in {again.Seconds:F1} s ({read} file(s) read, {again.Value.ReusedFiles} reused); " +
+                          $"managed heap peak +{again.PeakHeapDelta / 1e6:F1} MB");
+        var reingestion = new JsonObject
+        {
+            ["changed"] = changed, ["seconds"] = Math.Round(again.Seconds, 2), ["cpuSeconds"] = Math.Round(again.CpuSeconds, 2),
+            ["filesRead"] = read, ["filesReused"] = again.Value.ReusedFiles, ["peakManagedHeapDeltaBytes"] = again.PeakHeapDelta,
+        };
+        again = null!;
 
         var request = new AugmentationRequest
         {
@@ -98,32 +143,29 @@ public sealed class DatasetScaleBenchmark : IBenchmark
                 new AugmentationTask { Mode = TaskMode.Insertion, Count = items - 2 * (items * 4 / 10) },
             ],
         };
-        var paths = again.Value.Index.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-        var files = new DatasetFiles(name, $"{StorageLayout.DatasetsContainer}/{name}/", paths);
-        var plan = await MeasuredAsync(() => new MammographyPlanner().PlanAsync(request, files, new StorageBlobReader(storage), CancellationToken.None));
-        Console.WriteLine($"{name}: planned {plan.Value.Items.Count} of {items} items in {plan.Seconds:F1} s ({plan.CpuSeconds:F1} s CPU); peak managed heap +{plan.PeakHeapDelta / 1e6:F1} MB" +
+        // planning as the Plan activity does it: the index read from storage (its paths and the findings ingestion
+        // resolved), then the planner
+        var plan = await MeasuredAsync(async () =>
+        {
+            var stored = (await storage.Dataset(name).ReadIndexAsync(CancellationToken.None))!;
+            var files = new DatasetFiles(name, $"{StorageLayout.DatasetsContainer}/{name}/", stored.FilePaths().ToHashSet(StringComparer.Ordinal), stored.Findings);
+            return await new MammographyPlanner().PlanAsync(request, files, new StorageBlobReader(storage), CancellationToken.None);
+        });
+        Console.WriteLine($"{name}: planned {plan.Value.Items.Count} of {items} items in {plan.Seconds:F1} s ({plan.CpuSeconds:F1} s CPU); managed heap peak +{plan.PeakHeapDelta / 1e6:F1} MB, " +
+                          $"retained +{plan.RetainedHeapDelta / 1e6:F1} MB (the planned items)" +
                           (plan.Value.Problems.Count > 0 ? $"; problems: {string.Join("; ", plan.Value.Problems)}" : "") +
                           (plan.Value.Shortfalls.Count > 0 ? $"; shortfalls: {string.Join("; ", plan.Value.Shortfalls)}" : ""));
         return new JsonObject
         {
-            ["images"] = images, ["files"] = index.FileCount, ["indexBytes"] = indexBytes,
-            ["ingestion"] = new JsonObject
-            {
-                ["seconds"] = Math.Round(first.Seconds, 2), ["cpuSeconds"] = Math.Round(first.CpuSeconds, 2),
-                ["filesPerSecond"] = Math.Round(index.FileCount / first.Seconds, 1),
-                ["peakManagedHeapDeltaBytes"] = first.PeakHeapDelta, ["peakWorkingSetBytes"] = first.PeakWorkingSet,
-                ["validImages"] = first.Value.Report.ValidImages, ["problems"] = index.Problems.Count,
-            },
-            ["reingestionAfterOneChange"] = new JsonObject
-            {
-                ["changed"] = changed, ["seconds"] = Math.Round(again.Seconds, 2), ["cpuSeconds"] = Math.Round(again.CpuSeconds, 2),
-                ["filesRead"] = read, ["filesReused"] = again.Value.ReusedFiles,
-            },
+            ["images"] = images, ["files"] = fileCount, ["indexBytes"] = indexBytes,
+            ["ingestion"] = ingestion,
+            ["reingestionAfterOneChange"] = reingestion,
             ["planning"] = new JsonObject
             {
                 ["itemsRequested"] = items, ["itemsPlanned"] = plan.Value.Items.Count,
                 ["seconds"] = Math.Round(plan.Seconds, 2), ["cpuSeconds"] = Math.Round(plan.CpuSeconds, 2),
-                ["peakManagedHeapDeltaBytes"] = plan.PeakHeapDelta, ["peakWorkingSetBytes"] = plan.PeakWorkingSet,
+                ["peakManagedHeapDeltaBytes"] = plan.PeakHeapDelta, ["retainedManagedHeapDeltaBytes"] = plan.RetainedHeapDelta,
+                ["peakWorkingSetBytes"] = plan.PeakWorkingSet,
                 ["shortfalls"] = new JsonArray(plan.Value.Shortfalls.Select(s => (JsonNode)s!).ToArray()),
             },
         };
@@ -155,9 +197,11 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         }
     }
 
-    private sealed record Measured<T>(T Value, double Seconds, double CpuSeconds, long PeakHeapDelta, long PeakWorkingSet);
+    private sealed record Measured<T>(T Value, double Seconds, double CpuSeconds, long PeakHeapDelta, long RetainedHeapDelta, long PeakWorkingSet);
 
-    /// <summary>Runs <paramref name="work"/> with wall and CPU time, and the peak managed heap above the start sampled every 20 ms.</summary>
+    /// <summary>Runs <paramref name="work"/> with wall and CPU time, the peak managed heap above the start sampled every
+    /// 20 ms (live objects and garbage not yet collected: an upper bound of what the work needed at once), and what is
+    /// still live after it with its result held (a full collection).</summary>
     private static async Task<Measured<T>> MeasuredAsync<T>(Func<Task<T>> work)
     {
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
@@ -181,7 +225,9 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         stop.Cancel();
         await sampler;
         peak = Math.Max(peak, GC.GetTotalMemory(false));
-        return new Measured<T>(value, seconds, cpuSeconds, peak - start, process.PeakWorkingSet64);
+        long retained = GC.GetTotalMemory(true) - start;
+        GC.KeepAlive(value);
+        return new Measured<T>(value, seconds, cpuSeconds, peak - start, retained, process.PeakWorkingSet64);
     }
 
     private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;

@@ -39,6 +39,9 @@ public sealed record DatasetIndex
     /// that does not validate (the planner then parses the annotation file itself).
     /// </summary>
     public IReadOnlyList<DatasetFinding>? Findings { get; init; }
+
+    /// <summary>Every file's path, in order (from a <see cref="DatasetFileList"/> without making the files' other fields).</summary>
+    public IEnumerable<string> FilePaths() => Files is DatasetFileList list ? list.Paths() : Files.Select(f => f.Path);
 }
 
 /// <summary>

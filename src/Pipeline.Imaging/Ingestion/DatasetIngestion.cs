@@ -95,10 +95,9 @@ public static class DatasetIngestion
     {
         options ??= new DatasetIngestionOptions();
         string settings = $"decodePixels={options.DecodePixels}; {options.Limits}";
-        var known = previous?.ValidatedWith == settings
-            ? previous.Files.Where(f => f.ETag != null && f.Sha256.Length == 64).ToDictionary(f => f.Path, StringComparer.Ordinal)
-            : new Dictionary<string, DatasetFile>(StringComparer.Ordinal);
         var files = await source.ListDatasetFilesAsync(cancellationToken).ConfigureAwait(false);
+        // each listed file's entry in the previous index (both sorted by path), when it was indexed under these settings
+        var previousAt = previous?.ValidatedWith == settings ? MatchByPath(files, previous.Files) : null;
         var paths = files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
 
         var errors = new List<DatasetFileError>();
@@ -128,8 +127,24 @@ public static class DatasetIngestion
         var maskPaths = findings.Where(f => f.MaskPath != null).Select(f => f.MaskPath!).ToHashSet(StringComparer.Ordinal);
         var referenced = findings.Select(f => f.ImagePath).ToHashSet(StringComparer.Ordinal);
 
-        // Hash every file; open referenced images, masks and (without an annotation file) every DICOM file.
-        var indexFiles = new DatasetFile[files.Count];
+        // Hash every file; open referenced images, masks and (without an annotation file) every DICOM file. Entries are
+        // finished out of order (several files in flight) and move into the compact list in path order as soon as
+        // every earlier one is there, so only the files in flight are held as records.
+        var indexFiles = new DatasetFile?[files.Count];
+        var indexList = new DatasetFileList(files.Count);
+        int nextToList = 0;
+        void Finish(int i, DatasetFile entry)
+        {
+            lock (indexList)
+            {
+                indexFiles[i] = entry;
+                while (nextToList < indexFiles.Length && indexFiles[nextToList] is { } ready)
+                {
+                    indexList.Add(ready);
+                    indexFiles[nextToList++] = null;
+                }
+            }
+        }
         var facts = new FileFacts?[files.Count];
         var fileErrors = new List<DatasetFileError>[files.Count];
         int done = 0, reused = 0;
@@ -138,14 +153,21 @@ public static class DatasetIngestion
             MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken,
         }, async (i, ct) =>
         {
+            var local = new List<DatasetFileError>(0); // kept only when the file has problems
+            try { await IngestFileAsync(i, local, ct).ConfigureAwait(false); }
+            finally { if (local.Count > 0) fileErrors[i] = local; }
+        }).ConfigureAwait(false);
+
+        async Task IngestFileAsync(int i, List<DatasetFileError> local, CancellationToken ct)
+        {
             var f = files[i];
-            var local = fileErrors[i] = [];
             bool isDicomFile = f.Path.EndsWith(".dcm", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".dicom", StringComparison.OrdinalIgnoreCase);
             bool isMask = maskPaths.Contains(f.Path), isImage = !isMask && referenced.Contains(f.Path);
-            if (known.TryGetValue(f.Path, out var before) && f.Version != null && before.ETag == f.Version && before.Size == f.Size
+            var before = previousAt is not null && previousAt[i] >= 0 ? previous!.Files[previousAt[i]] : null;
+            if (before is not null && before.ETag != null && before.Sha256.Length == 64 && f.Version != null && before.ETag == f.Version && before.Size == f.Size
                 && !isMask && !(segmentationMode && isDicomFile) && (!isImage || before.Image != null))
             {
-                indexFiles[i] = before with { ContentType = ContentTypeOf(f.Path), Image = isImage ? before.Image : null };
+                Finish(i, before with { ContentType = ContentTypeOf(f.Path), Image = isImage ? before.Image : null });
                 if (isImage) facts[i] = FromIndex(f.Path, before.Image!, local);
                 Interlocked.Increment(ref reused);
                 progress?.Report(Interlocked.Increment(ref done));
@@ -153,7 +175,7 @@ public static class DatasetIngestion
             }
             if (await source.TryReadAllBytesAsync(f.Path, local, ct).ConfigureAwait(false) is not { } bytes)
             {
-                indexFiles[i] = new DatasetFile(f.Path, f.Size, "", ContentTypeOf(f.Path));
+                Finish(i, new DatasetFile(f.Path, f.Size, "", ContentTypeOf(f.Path)));
                 return;
             }
             DatasetImageFacts? recorded = null;
@@ -166,10 +188,10 @@ public static class DatasetIngestion
                     recorded = fact.Opened ? new DatasetImageFacts(fact.Width, fact.Height, fact.ForProcessing)
                         : new DatasetImageFacts(0, 0, false, local.Count > errorsBefore ? local[errorsBefore].Message : "cannot be opened");
             }
-            indexFiles[i] = new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path),
-                bytes.Length == f.Size ? f.Version : null, recorded);
+            Finish(i, new DatasetFile(f.Path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), ContentTypeOf(f.Path),
+                bytes.Length == f.Size ? f.Version : null, recorded));
             progress?.Report(Interlocked.Increment(ref done));
-        }).ConfigureAwait(false);
+        }
         foreach (var list in fileErrors) if (list != null) errors.AddRange(list);
         var factsByPath = new Dictionary<string, FileFacts>(StringComparer.Ordinal);
         for (int i = 0; i < files.Count; i++) if (facts[i] is { } x) factsByPath[files[i].Path] = x;
@@ -237,23 +259,47 @@ public static class DatasetIngestion
             ForProcessing = forProcessing,
             Unreferenced = unreferenced,
         };
+        long totalBytes = 0;
+        for (int i = 0; i < indexList.Count; i++) totalBytes += indexList.SizeAt(i);
+        var findingList = new DatasetFindingList();
+        foreach (var f in findings)
+        {
+            if (!validImages.Contains(f.ImagePath)) continue;
+            var fact = factsByPath[f.ImagePath];
+            findingList.Add(new DatasetFinding(f.ImagePath, f.ImageId, fact.Width, fact.Height, f.Box == null ? null : f.ClassName,
+                f.Box is { } b ? new BoundingBox(b[0], b[1], b[2], b[3]) : null, f.Split, f.Laterality, f.View, f.Source ?? (detected is { } dd ? $"{dd.File}:{f.Line}" : null)));
+        }
         var index = new DatasetIndex
         {
             Dataset = source.Name,
-            FileCount = indexFiles.Length,
-            TotalBytes = indexFiles.Sum(f => f.Size),
-            Files = indexFiles,
+            FileCount = indexList.Count,
+            TotalBytes = totalBytes,
+            Files = indexList,
             Problems = errors.Select(e => e.Path.Length == 0 ? e.Message : $"{e.Path}: {e.Message}").ToList(),
             ValidatedWith = settings,
             AnnotationFormat = format?.ToString(),
-            Findings = findings.Where(f => validImages.Contains(f.ImagePath)).Select(f =>
-            {
-                var fact = factsByPath[f.ImagePath];
-                return new DatasetFinding(f.ImagePath, f.ImageId, fact.Width, fact.Height, f.Box == null ? null : f.ClassName,
-                    f.Box is { } b ? new BoundingBox(b[0], b[1], b[2], b[3]) : null, f.Split, f.Laterality, f.View, f.Source ?? (detected is { } dd ? $"{dd.File}:{f.Line}" : null));
-            }).ToList(),
+            Findings = findingList,
         };
         return new DatasetIngestionResult(index, report, reused);
+    }
+
+    /// <summary>
+    /// For each listed file, the position of the entry with its path in <paramref name="previous"/>, or -1: a merge of two
+    /// lists sorted by path (ordinal), without a dictionary of the previous index's paths. An entry out of order in a
+    /// hand-made index is only not found (its file is read again).
+    /// </summary>
+    private static int[] MatchByPath(List<DatasetSourceFile> files, IReadOnlyList<DatasetFile> previous)
+    {
+        var compact = previous as DatasetFileList;
+        var at = new int[files.Count];
+        int j = 0;
+        for (int i = 0; i < files.Count; i++)
+        {
+            int c = 1;
+            while (j < previous.Count && (c = compact?.ComparePath(j, files[i].Path) ?? string.CompareOrdinal(previous[j].Path, files[i].Path)) < 0) j++;
+            at[i] = j < previous.Count && c == 0 ? j : -1;
+        }
+        return at;
     }
 
     /// <summary>What an unchanged image was found to be last time, with the same error it gave then.</summary>

@@ -19,10 +19,11 @@ public sealed class MammographyPlanner : IItemPlanner
     public async Task<PlannedItems> PlanAsync(AugmentationRequest request, DatasetFiles dataset, IBlobReader blobs, CancellationToken cancellationToken)
     {
         var rowProblems = new List<string>();
-        List<AnnotatedFinding> findings;
+        IEnumerable<AnnotatedFinding> findings;
         if (dataset.Findings is { } resolved)
+            // one at a time into the per-image grouping (the index's findings are not copied as a whole)
             findings = resolved.Select(f => new AnnotatedFinding(f.Image, f.ImageId, null, f.Width, f.Height, f.ClassName,
-                f.Box is { } b ? [b.X0, b.Y0, b.X1, b.Y1] : null, f.Split, f.Laterality, f.View, 0, null, f.Source)).ToList();
+                f.Box is { } b ? [b.X0, b.Y0, b.X1, b.Y1] : null, f.Split, f.Laterality, f.View, 0, null, f.Source));
         else
         {
             if (DatasetAnnotations.Detect(dataset.Paths) is not { } annotation)
