@@ -68,14 +68,15 @@ public sealed class DatasetScaleBenchmark : IBenchmark
                 ["indexBytes"] = Math.Round((D(b["indexBytes"]) - D(a["indexBytes"])) / files, 1),
                 ["ingestionPeakManagedHeapBytes"] = Slope("ingestion", "peakManagedHeapDeltaBytes"),
                 ["ingestionRetainedManagedHeapBytes"] = Slope("ingestion", "retainedManagedHeapDeltaBytes"),
-                ["ingestionResultManagedBytes"] = Slope("ingestion", "resultManagedBytes"),
+                ["indexInMemoryCompactBytes"] = Slope("indexInMemory", "compactBytes"),
+                ["indexInMemoryRecordBytes"] = Slope("indexInMemory", "recordBytes"),
                 ["reingestionPeakManagedHeapBytes"] = Slope("reingestionAfterOneChange", "peakManagedHeapDeltaBytes"),
                 ["planningPeakManagedHeapBytes"] = Slope("planning", "peakManagedHeapDeltaBytes"),
                 ["planningRetainedManagedHeapBytes"] = Slope("planning", "retainedManagedHeapDeltaBytes"),
                 ["note"] = "(value at the larger size - value at the smaller) / (files at the larger - files at the smaller): what one more file costs. " +
                            "Peak = live objects plus garbage not yet collected, sampled every 20 ms; retained = live after a full collection with the result held " +
                            "(ingestion: the index and the validation report; planning: the planned items, whose count also grows with the dataset here), above what was live before it; " +
-                           "result = the ingestion's result alone (live bytes with it minus live bytes once it is dropped).",
+                           "indexInMemory = the index read from storage and held: compact (DatasetIndexReader) or as records (the JSON deserialised into DatasetFile/DatasetFinding objects).",
             };
             Console.WriteLine("per additional file: " + result["perAdditionalFile"]!.ToJsonString());
         }
@@ -109,12 +110,26 @@ public sealed class DatasetScaleBenchmark : IBenchmark
             ["peakWorkingSetBytes"] = first.PeakWorkingSet,
             ["validImages"] = first.Value.Report.ValidImages, ["problems"] = problems,
         };
-        // what the ingestion's result (the index with its compact lists, and the validation report) holds in memory:
-        // live bytes with it minus live bytes once it is dropped
-        long withResult = GC.GetTotalMemory(true);
         first = null!; index = null!; // the ingestion's result is not part of what follows
-        ingestion["resultManagedBytes"] = withResult - GC.GetTotalMemory(true);
-        Console.WriteLine($"{name}: the index and report in memory: {(double)ingestion["resultManagedBytes"]!.GetValue<long>() / fileCount:F0} bytes per file (index JSON {(double)indexBytes / fileCount:F0})");
+
+        // The index in memory, read from storage: as the reader makes it (compact lists), and as plain records (the JSON
+        // deserialised into DatasetFile/DatasetFinding objects, how it was held before): live bytes after a full
+        // collection with the index held, minus live bytes before reading it.
+        var store = storage.Dataset(name);
+        long compactBytes = await LiveBytesOfAsync(async () => await store.ReadIndexAsync(CancellationToken.None));
+        long recordBytes = await LiveBytesOfAsync(async () =>
+        {
+            var json = (await store.ReadAsync(DatasetIndex.BlobName, CancellationToken.None))!;
+            return PipelineJson.Deserialize<DatasetIndex>(json.ToMemory().Span, "index");
+        });
+        var indexInMemory = new JsonObject
+        {
+            ["compactBytes"] = compactBytes, ["recordBytes"] = recordBytes,
+            ["compactBytesPerFile"] = Math.Round((double)compactBytes / fileCount, 1), ["recordBytesPerFile"] = Math.Round((double)recordBytes / fileCount, 1),
+            ["indexJsonBytesPerFile"] = Math.Round((double)indexBytes / fileCount, 1),
+        };
+        Console.WriteLine($"{name}: the index in memory: {compactBytes / 1e6:F1} MB compact ({(double)compactBytes / fileCount:F0} bytes per file), " +
+                          $"{recordBytes / 1e6:F1} MB as records ({(double)recordBytes / fileCount:F0}); index JSON {(double)indexBytes / fileCount:F0} bytes per file");
 
         // One image replaced by a user (runs never write under datasets/): the same DICOM with one more trailing byte, so
         // its ETag and size change and it stays valid.
@@ -159,6 +174,7 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         {
             ["images"] = images, ["files"] = fileCount, ["indexBytes"] = indexBytes,
             ["ingestion"] = ingestion,
+            ["indexInMemory"] = indexInMemory,
             ["reingestionAfterOneChange"] = reingestion,
             ["planning"] = new JsonObject
             {
@@ -228,6 +244,16 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         long retained = GC.GetTotalMemory(true) - start;
         GC.KeepAlive(value);
         return new Measured<T>(value, seconds, cpuSeconds, peak - start, retained, process.PeakWorkingSet64);
+    }
+
+    /// <summary>Live managed bytes after a full collection with <paramref name="make"/>'s result held, minus before it.</summary>
+    private static async Task<long> LiveBytesOfAsync<T>(Func<Task<T>> make)
+    {
+        long before = GC.GetTotalMemory(true);
+        var value = await make();
+        long after = GC.GetTotalMemory(true);
+        GC.KeepAlive(value);
+        return after - before;
     }
 
     private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
