@@ -53,6 +53,11 @@ def parse_args(argv=None):
     a("--batch-size", type=int, default=int(_env("batch-size", 16)))
     a("--lr", type=float, default=float(_env("lr", 5e-4)))
     a("--warmup", type=int, default=int(_env("warmup", 100)), help="linear LR warm-up steps")
+    a("--decay-start", type=int, default=int(_env("decay-start", 0)),
+      help="step at which a cosine LR decay starts (0: constant LR after the warm-up); may be set when resuming")
+    a("--decay-steps", type=int, default=int(_env("decay-steps", 1000)), help="length of the cosine decay in steps")
+    a("--lr-final", type=float, default=float(_env("lr-final", 0.05)),
+      help="LR at the end of the decay, as a fraction of --lr (kept after it)")
     a("--ema", type=float, default=float(_env("ema", 0.999)), help="EMA decay (with 1+n/10+n warm-up)")
     a("--channels", default=_env("channels", "16,32,48,64"), help="UNet channels per level")
     a("--ref-dropout", type=float, default=float(_env("ref-dropout", 0.2)), help="CFG: P(reference -> zeros)")
@@ -101,9 +106,22 @@ def parse_args(argv=None):
         p.error("--transfer-fraction must be in [0, 1]")
     if not 0 <= args.ref_dropout < 1:
         p.error("--ref-dropout must be in [0, 1)")
+    if args.decay_start < 0 or args.decay_steps < 1 or not 0 <= args.lr_final <= 1:
+        p.error("--decay-start must be >= 0, --decay-steps >= 1 and --lr-final in [0, 1]")
     if args.max_minutes <= 0 and args.max_steps <= 0:
         p.error("give a positive --max-minutes or --max-steps")
     return args
+
+
+def learning_rate(step: int, lr: float, warmup: int, decay_start: int = 0, decay_steps: int = 1000,
+                  lr_final: float = 0.05) -> float:
+    """The LR of a step: linear warm-up over `warmup` steps, constant, then (decay_start > 0) a cosine from lr down to
+    lr * lr_final over decay_steps steps (Loshchilov and Hutter 2017, SGDR eq. 5 without restarts), constant after."""
+    rate = lr * min(1.0, (step + 1) / max(warmup, 1))
+    if decay_start > 0 and step >= decay_start:
+        progress = min(1.0, (step - decay_start) / decay_steps)
+        rate *= lr_final + (1 - lr_final) * 0.5 * (1 + math.cos(math.pi * progress))
+    return rate
 
 
 class Log:
@@ -248,7 +266,7 @@ def main(argv=None) -> int:
             t = torch.randint(0, schedule.T, (args.batch_size,), generator=gen)
             noise = torch.randn(target.shape, generator=gen)
             x_t = schedule.q_sample(target, t, noise)
-            lr = args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
+            lr = learning_rate(step, args.lr, args.warmup, args.decay_start, args.decay_steps, args.lr_final)
             for g_ in opt.param_groups:
                 g_["lr"] = lr
             w_t = snr_weight(schedule, t)
@@ -326,12 +344,15 @@ def main(argv=None) -> int:
                  "valItems": int(val_c["target"].shape[0]), "source": data.manifest.get("source"),
                  "pairKinds": {k: s.pair_kinds for k, s in data.splits.items()}},
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
-        "lr": args.lr, "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
+        "lr": args.lr, "lrDecay": ({"start": args.decay_start, "steps": args.decay_steps, "final": args.lr_final}
+                                   if args.decay_start > 0 else None), "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
         "maskWeight": args.mask_weight, "placement": args.placement, "selectedStep": best["step"], "valLoss": best["valLoss"],
         "reinsertionProxy": chosen, "torch": torch.__version__,
         "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}"
                    + (f" --transfer-fraction {args.transfer_fraction}" if n_transfer else "")
-                   + f" --placement {args.placement}",
+                   + f" --placement {args.placement}"
+                   + (f" --decay-start {args.decay_start} --decay-steps {args.decay_steps} --lr-final {args.lr_final}"
+                      if args.decay_start > 0 else ""),
     }
     doc = write_package(final.cpu(), out / "package", name=args.name, version=args.version,
                         description="Tiny AnydoorMed-style reference-guided inpainting denoiser for 64 px mammography "

@@ -72,13 +72,43 @@ public static class ItemImaging
         // the target's tissue is kept under the lesion where the box holds healthy tissue: insertion only
         // and the full-resolution band the crop's resampling removes is the target's own where the box holds what the output
         // shows there: tissue under an insertion, the lesion itself for reinsertion (not replacement: the old lesion's)
+        // a replacement's box holds the old lesion: with a tissue donor, the generated lesion goes over the tissue of the window
+        // whose surroundings best match the box's, and the full-resolution band is that window's
         bool keep = preparation.TargetTextureSigma > 0;
-        return new PreparedItem(bundle, Geometry(crop, ratio) with
+        var geometry = Geometry(crop, ratio) with
         {
             TextureSigma = keep && item.Mode == TaskMode.Insertion ? preparation.TargetTextureSigma : 0,
             KeepDetail = keep && item.Mode is TaskMode.Insertion or TaskMode.Reinsertion,
-        });
+        };
+        if (keep && preparation.TissueDonor && item.Mode == TaskMode.Replacement && target.Stored.Channels == 1 &&
+            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin) is { } donor)
+        {
+            geometry = geometry with
+            {
+                TextureSigma = preparation.TargetTextureSigma, KeepDetail = true, TissueDonor = true, DonorOffsetX = donor.OffsetX, DonorOffsetY = donor.OffsetY,
+            };
+            bundle.Add(ModelTensorNames.Tissue, DonorTissue(target, geometry, model));
+        }
+        return new PreparedItem(bundle, geometry);
     }
+
+    /// <summary>The tissue a replacement with a tissue donor puts the lesion over (model space): the donor window's crop
+    /// (the zoom-in crop shifted by the donor offset) matched to the target crop <paramref name="original"/> along the
+    /// box's border (<see cref="BoundaryMatch"/>).</summary>
+    public static float[] DonorTissue(SourceImage target, CropGeometry geometry, float[] original)
+    {
+        var crop = ToCrop(geometry);
+        var donorCrop = DonorCrop(crop, geometry);
+        var display = new float[geometry.Resolution * geometry.Resolution];
+        donorCrop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
+        var donor = new float[display.Length];
+        ModelSpace.FromDisplay(display, donor);
+        return BoundaryMatch.Apply(donor, original, geometry.Resolution, geometry.BoxLeft, geometry.BoxTop, geometry.BoxWidth, geometry.BoxHeight);
+    }
+
+    /// <summary>The zoom-in crop shifted by the geometry's donor offset (the same box in model pixels).</summary>
+    private static ZoomInCrop DonorCrop(ZoomInCrop crop, CropGeometry geometry) =>
+        crop with { Crop = new PixelRect(crop.Crop.Left + geometry.DonorOffsetX, crop.Crop.Top + geometry.DonorOffsetY, crop.Crop.Width, crop.Crop.Height) };
 
     /// <summary>Pastes the generated crop (model space) back into the target's stored pixels; on a one-channel target,
     /// with a positive <see cref="CropGeometry.TextureSigma"/> keeping the target's tissue under the lesion
@@ -94,8 +124,9 @@ public static class ItemImaging
             crop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
             var original = new float[display.Length];
             ModelSpace.FromDisplay(display, original);
-            return PasteBack.Composite(target.Stored, KeptSample(generated, original, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options,
-                geometry.KeepDetail ? target.Display : null);
+            var under = geometry.TissueDonor ? DonorTissue(target, geometry, original) : original;
+            return PasteBack.Composite(target.Stored, KeptSample(generated, under, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options,
+                geometry.KeepDetail ? target.Display : null, geometry.TissueDonor ? (geometry.DonorOffsetX, geometry.DonorOffsetY) : (0, 0));
         }
         if (channels > 1)
         {
@@ -107,10 +138,11 @@ public static class ItemImaging
         return PasteBack.Composite(target.Stored, generated, ToCrop(geometry), LesionPlanner.ToBoxF(box), target.ToStored(), options);
     }
 
-    /// <summary>The sample as the output shows it at model resolution: the generated lesion over the target's own tissue
-    /// (<see cref="TargetTexture"/>) when the geometry says so, else the sample itself. Both model space.</summary>
-    public static float[] KeptSample(float[] sample, float[] original, float[] mask, CropGeometry geometry) =>
-        geometry.TextureSigma > 0 ? TargetTexture.Keep(sample, original, mask, geometry.Resolution, geometry.TextureSigma) : sample;
+    /// <summary>The sample as the output shows it at model resolution: the generated lesion over <paramref name="tissue"/>
+    /// (<see cref="TargetTexture"/>: the target's own crop, or a replacement's donor tissue) when the geometry says so, else
+    /// the sample itself. All model space.</summary>
+    public static float[] KeptSample(float[] sample, float[] tissue, float[] mask, CropGeometry geometry) =>
+        geometry.TextureSigma > 0 ? TargetTexture.Keep(sample, tissue, mask, geometry.Resolution, geometry.TextureSigma) : sample;
 
     /// <summary>The zoom-in crop a geometry describes.</summary>
     public static ZoomInCrop ToCrop(CropGeometry g) => new(new PixelRect(g.Left, g.Top, g.Side, g.Side), g.Resolution, new PixelRect(g.BoxLeft, g.BoxTop, g.BoxWidth, g.BoxHeight));

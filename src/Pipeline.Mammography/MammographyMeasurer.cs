@@ -29,7 +29,8 @@ public sealed class MammographyMeasurer : IItemMeasurer
         var original = ToDisplay(originalModel);
         // what the output shows: with the target's texture kept in the box when the item's geometry says so
         var mask = prepared.Get(ModelTensorNames.Mask, item.ItemId);
-        var sample = ToDisplay(ItemImaging.KeptSample(generated.Get(ModelTensorNames.Sample, item.ItemId), originalModel, mask, geometry));
+        var tissue = geometry.TissueDonor ? prepared.Get(ModelTensorNames.Tissue, item.ItemId) : originalModel;
+        var sample = ToDisplay(ItemImaging.KeptSample(generated.Get(ModelTensorNames.Sample, item.ItemId), tissue, mask, geometry));
         var alpha = prepared.Get(ModelTensorNames.CompositeAlpha, item.ItemId);
         var copyPaste = ToDisplay(prepared.Get(ModelTensorNames.CopyPaste, item.ItemId));
         var composited = new float[original.Length];

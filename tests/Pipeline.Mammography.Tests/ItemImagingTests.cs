@@ -109,6 +109,49 @@ public sealed class ItemImagingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replacement_with_a_tissue_donor_puts_the_lesion_over_the_donor_tissue_matched_to_the_border()
+    {
+        // docs/preprocessing.md "Replacement: tissue from the image itself"
+        var preparer = new MammographyPreparer();
+        var donor = Preparation with { TargetTextureSigma = 6, TissueDonor = true };
+        var replacement = _item with { Mode = TaskMode.Replacement };
+        var a = await preparer.PrepareAsync(replacement, donor, _blobs, CancellationToken.None);
+        var g = a.Geometry;
+        Assert.True(g.TissueDonor && g.KeepDetail && g.TextureSigma == 6, $"{g}");
+        Assert.NotEqual((0, 0), (g.DonorOffsetX, g.DonorOffsetY));
+        using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
+        var expected = Pipeline.Imaging.Compositing.TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height,
+            Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover(), 5)!.Value;
+        Assert.Equal((expected.OffsetX, expected.OffsetY), (g.DonorOffsetX, g.DonorOffsetY));
+        // the other tasks and a package without the setting take no donor
+        Assert.False((await preparer.PrepareAsync(_item with { Mode = TaskMode.Insertion }, donor, _blobs, CancellationToken.None)).Geometry.TissueDonor);
+        Assert.False((await preparer.PrepareAsync(_item, donor, _blobs, CancellationToken.None)).Geometry.TissueDonor);
+        Assert.False((await preparer.PrepareAsync(replacement, donor with { TissueDonor = false }, _blobs, CancellationToken.None)).Geometry.TissueDonor);
+
+        // the tissue: equal to the target crop outside the box, the donor's crop (shifted zoom-in) plus a harmonic membrane inside
+        var original = a.Tensors.Get(ModelTensorNames.Original, "i");
+        var mask = a.Tensors.Get(ModelTensorNames.Mask, "i");
+        var tissue = a.Tensors.Get(ModelTensorNames.Tissue, "i");
+        Assert.Equal(ItemImaging.DonorTissue(target, g, original), tissue);
+        for (int k = 0; k < tissue.Length; k++)
+            if (mask[k] == 0) Assert.Equal(original[k], tissue[k]);
+        Assert.True(tissue.Where((v, k) => mask[k] != 0 && Math.Abs(v - original[k]) > 0.05f).Count() > 20, "the box's tissue is the donor's, not the old lesion");
+
+        // a generated box that is flat background puts nothing over the tissue: Measure sees the tissue in the box
+        var flat = original.Select((v, k) => mask[k] != 0 ? -0.2f : v).ToArray();
+        var measured = new MammographyMeasurer().Measure(replacement, a.Tensors, new TensorBundle().Add(ModelTensorNames.Sample, flat), g);
+        var alpha = a.Tensors.Get(ModelTensorNames.CompositeAlpha, "i");
+        for (int k = 0; k < tissue.Length; k++)
+            if (mask[k] != 0) Assert.Equal((original[k] + 1) / 2 + alpha[k] * (tissue[k] - original[k]) / 2, measured.Generated[k], 5);
+        // and the full-resolution output carries the donor window's fine band: it differs from the output without it
+        using var withBand = ItemImaging.Compose(target, flat, g, _item.TargetBox);
+        using var without = ItemImaging.Compose(target, flat, g with { KeepDetail = false }, _item.TargetBox);
+        using var f1 = withBand.ToFloat32();
+        using var f0 = without.ToFloat32();
+        Assert.NotEqual(f1.Pixels<float>().ToArray(), f0.Pixels<float>().ToArray());
+    }
+
+    [Fact]
     public async Task The_composer_measures_texture_on_a_window_with_the_whole_images_values()
     {
         using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);

@@ -10,6 +10,10 @@ namespace Pipeline.Core.Contracts;
 /// docs/preprocessing.md "Keeping the target's tissue"); 0 when the sample is
 /// composited as generated. <see cref="KeepDetail"/>: Compose adds the target's full-resolution band the crop's
 /// resampling removes (insertion and reinsertion items of such a package: the box holds the tissue, or the lesion itself).
+/// <see cref="TissueDonor"/>: the box's tissue (and its full-resolution band) is not the target's own but the donor
+/// window's, the box shifted by (<see cref="DonorOffsetX"/>, <see cref="DonorOffsetY"/>) source pixels, matched to the
+/// target along the box's border (replacement items of a package that asks for it: the box holds the old lesion;
+/// docs/preprocessing.md "Replacement: tissue from the image itself").
 /// </summary>
 public sealed record CropGeometry(int Left, int Top, int Side, int Resolution, int BoxLeft, int BoxTop, int BoxWidth, int BoxHeight, double Ratio,
-    double TextureSigma = 0, bool KeepDetail = false);
+    double TextureSigma = 0, bool KeepDetail = false, bool TissueDonor = false, int DonorOffsetX = 0, int DonorOffsetY = 0);

@@ -28,4 +28,7 @@ public static class ModelTensorNames
     /// <summary>The reference object in its own image, cut like the target crop: a real object of the item's class from
     /// another image (for insertion and replacement), the set FD is measured against (not a model input).</summary>
     public const string RealObject = "real-object";
+    /// <summary>The tissue a replacement puts the generated lesion over, when its package takes it from the image itself
+    /// (docs/preprocessing.md "Replacement: tissue from the image itself"; not a model input).</summary>
+    public const string Tissue = "tissue";
 }

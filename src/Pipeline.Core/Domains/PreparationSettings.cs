@@ -32,6 +32,14 @@ public sealed record PreparationSettings
     /// sample is composited as generated. Replacement and reinsertion never keep it (their box holds a lesion).
     /// </summary>
     public double TargetTextureSigma { get; init; }
+    /// <summary>
+    /// Whether replacement items put the generated lesion over tissue taken from the image itself (model.json
+    /// "preparation.tissueDonor"; docs/preprocessing.md "Replacement: tissue from the image itself"): the window of the
+    /// target whose surroundings best match the box's, cloned into the box and matched to the target along its border,
+    /// with what the model generated above its own background (<see cref="TargetTextureSigma"/>, which must then be
+    /// positive) on top. false (the default): replacement is composited as generated.
+    /// </summary>
+    public bool TissueDonor { get; init; }
     /// <summary>Model value range (model.json "valueRange"): display [0, 1] maps linearly onto it.</summary>
     public double ValueMin { get; init; } = -1.0;
     public double ValueMax { get; init; } = 1.0;
@@ -48,6 +56,8 @@ public sealed record PreparationSettings
             p.Add(string.Create(CultureInfo.InvariantCulture, $"reference expansion {ReferenceExpand} must be >= 1"));
         if (!(TargetTextureSigma >= 0 && double.IsFinite(TargetTextureSigma)))
             p.Add(string.Create(CultureInfo.InvariantCulture, $"target texture sigma {TargetTextureSigma} must be >= 0 (0: off)"));
+        if (TissueDonor && !(TargetTextureSigma > 0))
+            p.Add("tissue donor needs a positive target texture sigma (the generated lesion is put over the donor's tissue as over the target's)");
         if (!(ValueMin < ValueMax)) p.Add(string.Create(CultureInfo.InvariantCulture, $"value range [{ValueMin}, {ValueMax}] must have min < max"));
         return p;
     }

@@ -80,13 +80,17 @@ public sealed class TaskHubEngine : IAsyncDisposable
         if (_worker is not null) throw new InvalidOperationException("The worker is already started.");
         await CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         var provider = decorateProvider?.Invoke(Service) ?? Service;
-        var worker = new TaskHubWorker(new ProjectingOrchestrationService(provider, Projection), _loggerFactory)
+        var worker = new TaskHubWorker(new ProjectingOrchestrationService(provider, Projection, _loggerFactory.CreateLogger(typeof(StaleResults).FullName!)), _loggerFactory)
         {
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
         worker.AddTaskOrchestrations(registry.Orchestrators.Select(o => (ObjectCreator<TaskOrchestration>)new PortOrchestrationCreator(o)).ToArray());
         worker.AddTaskActivities(registry.Activities.Select(a => (ObjectCreator<TaskActivity>)new PortActivityCreator(a, _stopping.Token)).ToArray());
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        // calls' inputs in the history: results of calls made by an uncommitted step are told apart by them
+        // (StaleResults; the dispatcher exists once the worker started, and a step committed before this line is
+        // compared by call name only)
+        worker.TaskOrchestrationDispatcher.IncludeParameters = true;
         _worker = worker;
         _logger.LogInformation("Durable Task worker started on task hub {TaskHub} ({Partitions} partitions)", TaskHubName, Options.PartitionCount);
     }

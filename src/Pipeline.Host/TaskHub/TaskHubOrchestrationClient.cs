@@ -13,7 +13,7 @@ using PortInstance = Pipeline.Core.Orchestration.OrchestrationInstance;
 namespace Pipeline.Host.TaskHub;
 
 /// <summary>One event of an instance's history: its type, id (the sequence number of a scheduled call), the call it
-/// completes (TaskCompleted/TaskFailed), its name and input (JSON) where it has them.</summary>
+/// completes (TaskCompleted/TaskFailed), its name and input (JSON) where it has them (a GenericEvent's text as its input).</summary>
 public sealed record HistoryRecord(DurableTask.Core.History.EventType Type, int EventId, int? TaskScheduledId, string? Name, string? Input = null, string? Result = null);
 
 /// <summary>
@@ -116,7 +116,8 @@ public sealed class TaskHubOrchestrationClient : IOrchestrationClient
             var type = (DurableTask.Core.History.EventType)e.GetProperty("EventType").GetInt32();
             int? scheduledId = e.TryGetProperty("TaskScheduledId", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt32() : null;
             string? name = e.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-            string? input = e.TryGetProperty("Input", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+            string? input = e.TryGetProperty("Input", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()
+                : e.TryGetProperty("Data", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null; // a GenericEvent's text
             string? result = e.TryGetProperty("Result", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
             records.Add(new HistoryRecord(type, e.GetProperty("EventId").GetInt32(), scheduledId, name, input, result));
         }

@@ -27,20 +27,23 @@ public sealed record CompositeOptions
 /// With a <c>targetDisplay</c> (the target's one-channel display rendering), the band the crop's resampling removes is
 /// added back before the inverse mapping: <c>resize(generated) + targetDisplay - resize(extract(targetDisplay))</c>,
 /// clamped to [0, 1] (docs/preprocessing.md, "Keeping the target's texture"); a generated crop equal to the extracted
-/// target then composites to the target itself, at full resolution.
+/// target then composites to the target itself, at full resolution. With a <c>detailOffset</c>, the band is the one of
+/// the window shifted by it (a replacement's tissue donor, docs/preprocessing.md "Replacement: tissue from the image
+/// itself"): <c>targetDisplay(p + offset) - resize(extract(targetDisplay, crop + offset))(p)</c>; the shifted box and
+/// margin must lie in the image.
 /// </para>
 /// </summary>
 public static class PasteBack
 {
     /// <summary>A new image: <paramref name="source"/> with the generated crop pasted in. <paramref name="source"/> is not modified.</summary>
     public static ImageBuffer Composite(ImageBuffer source, ReadOnlySpan<float> generatedModel, ZoomInCrop crop, BoxF box,
-        DisplayToStored toStored, CompositeOptions? options = null, ImageBuffer? targetDisplay = null)
+        DisplayToStored toStored, CompositeOptions? options = null, ImageBuffer? targetDisplay = null, (int X, int Y) detailOffset = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         var result = source.Clone();
         try
         {
-            CompositeInPlace(result, generatedModel, crop, box, toStored, options, targetDisplay);
+            CompositeInPlace(result, generatedModel, crop, box, toStored, options, targetDisplay, detailOffset);
             return result;
         }
         catch
@@ -52,7 +55,7 @@ public static class PasteBack
 
     /// <summary>Pastes into <paramref name="target"/> in place; returns the rectangle of pixels that may have changed.</summary>
     public static PixelRect CompositeInPlace(ImageBuffer target, ReadOnlySpan<float> generatedModel, ZoomInCrop crop, BoxF box,
-        DisplayToStored toStored, CompositeOptions? options = null, ImageBuffer? targetDisplay = null)
+        DisplayToStored toStored, CompositeOptions? options = null, ImageBuffer? targetDisplay = null, (int X, int Y) detailOffset = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(crop);
@@ -81,7 +84,14 @@ public static class PasteBack
         var resized = new float[region.Height * rowLength];
         var window = new PixelRect(region.Left - crop.Crop.Left, region.Top - crop.Crop.Top, region.Width, region.Height);
         Resample.ResizeWindow(display, r, r, ch, crop.Side, crop.Side, window, resized, ResampleMode.Bilinear);
-        if (targetDisplay is not null) AddResamplingDetail(targetDisplay, crop, region, window, resized);
+        if (targetDisplay is not null)
+        {
+            var shifted = new PixelRect(region.Left + detailOffset.X, region.Top + detailOffset.Y, region.Width, region.Height);
+            if (shifted.Left < 0 || shifted.Top < 0 || shifted.Right > target.Width || shifted.Bottom > target.Height)
+                throw new ArgumentOutOfRangeException(nameof(detailOffset), $"the detail window {shifted} (offset {detailOffset}) leaves the {target.Width}x{target.Height} image");
+            AddResamplingDetail(targetDisplay, crop with { Crop = new PixelRect(crop.Crop.Left + detailOffset.X, crop.Crop.Top + detailOffset.Y, crop.Side, crop.Side) },
+                shifted, window, resized);
+        }
 
         var stored = new float[rowLength];
         var current = new float[rowLength];
@@ -125,7 +135,8 @@ public static class PasteBack
         return region;
     }
 
-    /// <summary>resized += targetDisplay - resize(extract(targetDisplay)) over the region (one channel), clamped to [0, 1].</summary>
+    /// <summary>resized += targetDisplay - resize(extract(targetDisplay)) over the region (one channel; the region and the
+    /// crop shifted alike for a donor's band), clamped to [0, 1].</summary>
     private static void AddResamplingDetail(ImageBuffer targetDisplay, ZoomInCrop crop, PixelRect region, PixelRect window, Span<float> resized)
     {
         int r = crop.Resolution;

@@ -8,13 +8,14 @@ namespace Pipeline.Imaging.Compositing;
 /// reads as a smooth (or darker, or brighter) square in fibrous tissue. For insertion the box holds healthy tissue, and
 /// a lesion in a projection image lies over (adds to) the tissue above and below it. So the lesion is taken as what
 /// the model generated above the background it generated, and added to the target's own tissue:
-/// <code>kept = clamp(original + max(sample - fill(sample), 0), -1, 1)</code> inside the box, the sample outside it,
+/// <code>kept = clamp(original + taper max(sample - fill(sample), 0), -1, 1)</code> inside the box, the sample outside it,
 /// where fill is the normalised convolution (Knutsson and Westin 1993) of the sample over the
 /// <see cref="RingWidth"/>-pixel band just inside the box edge (where a roundish lesion has given way to background),
 /// with a Gaussian of sigma pixels (<see cref="GaussianBlur"/>, replicate borders): <c>G(sample w) / (G(w) + 1e-6)</c>,
 /// w = 1 on the band: a smooth interpolation of the generated background into the box, as the training job's
-/// harmonised placement estimates a reference lesion's background. At the box edge the excess is 0, so the output
-/// meets the target without a step; a sample that is only background gives the target itself. Only the excess above
+/// harmonised placement estimates a reference lesion's background. The taper (<see cref="EdgeTaper"/>) takes the excess
+/// to 0 on the box's outermost ring (the fill is smooth, so the generated background's own texture would otherwise leak
+/// in along the edge), so the output meets the target without a step; a sample that is only background gives the target itself. Only the excess above
 /// the background is kept: a lesion adds density (attenuation), so it is brighter than the tissue it lies over in a
 /// MONOCHROME2 display; darker patches the model draws around a lesion are its background, not the lesion. Pure.
 /// </summary>
@@ -62,7 +63,35 @@ public static class TargetTexture
         if (sample.Length != n || original.Length != n || mask.Length != n || destination.Length != n)
             throw new ArgumentException($"sample, original, mask and destination must hold {resolution}x{resolution} samples (got {sample.Length}, {original.Length}, {mask.Length}, {destination.Length})");
         var fill = Fill(sample, mask, resolution, sigma);
-        for (int i = 0; i < n; i++) destination[i] = Math.Clamp(mask[i] != 0 ? original[i] + Math.Max(sample[i] - fill[i], 0f) : sample[i], -1f, 1f);
+        var taper = EdgeTaper(mask, resolution);
+        for (int i = 0; i < n; i++) destination[i] = Math.Clamp(mask[i] != 0 ? original[i] + taper[i] * Math.Max(sample[i] - fill[i], 0f) : sample[i], -1f, 1f);
+    }
+
+    /// <summary>The weight of the excess in the box: <c>min(1, (k - 1) / RingWidth)</c>, k the Chebyshev distance from the
+    /// pixel to the nearest pixel outside the box or the crop (1 on the box's outermost ring): 0 on that ring, 1 from
+    /// <see cref="RingWidth"/> + 1 pixels in; 0 outside the box.</summary>
+    public static float[] EdgeTaper(ReadOnlySpan<float> mask, int resolution)
+    {
+        var taper = new float[resolution * resolution];
+        for (int y = 0; y < resolution; y++)
+            for (int x = 0; x < resolution; x++)
+            {
+                if (mask[y * resolution + x] == 0) continue;
+                int k = 1;
+                for (; k <= RingWidth; k++)
+                {
+                    bool outside = false;
+                    for (int dy = -k; dy <= k && !outside; dy++)
+                        for (int dx = -k; dx <= k && !outside; dx++)
+                        {
+                            int yy = y + dy, xx = x + dx;
+                            outside = yy < 0 || yy >= resolution || xx < 0 || xx >= resolution || mask[yy * resolution + xx] == 0;
+                        }
+                    if (outside) break;
+                }
+                taper[y * resolution + x] = Math.Min(1f, (k - 1) / (float)RingWidth);
+            }
+        return taper;
     }
 
     /// <summary>As <see cref="Keep(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, double, Span{float})"/>, into a new array.</summary>

@@ -186,6 +186,9 @@ public sealed record ModelPackage
             CropRatioMax = ratio is null ? PreparationSettings.Default.CropRatioMax : ratio[1]!.GetValue<double>(),
             ReferenceExpand = r.Double(prep, "referenceExpand", "preparation", PreparationSettings.Default.ReferenceExpand),
             TargetTextureSigma = r.Double(prep, "targetTextureSigma", "preparation", PreparationSettings.Default.TargetTextureSigma),
+            TissueDonor = prep["tissueDonor"] is null ? PreparationSettings.Default.TissueDonor
+                : prep["tissueDonor"] is JsonValue v && v.TryGetValue<bool>(out var donor) ? donor
+                : throw r.Error("preparation", "'preparation.tissueDonor' must be true or false"),
         };
 
         var package = new ModelPackage

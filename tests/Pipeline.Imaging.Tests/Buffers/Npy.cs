@@ -40,6 +40,8 @@ public sealed class Npy
         _ => throw new NotSupportedException(Descr),
     };
 
+    public double[] Doubles() => Descr == "<f8" ? MemoryMarshal.Cast<byte, double>(Data).ToArray() : Floats().Select(v => (double)v).ToArray();
+
     public byte[] Bytes() => Descr is "|u1" or "|b1" ? Data : throw new InvalidOperationException($"{Descr} is not uint8");
     public ushort[] UInt16() => Descr == "<u2" ? MemoryMarshal.Cast<byte, ushort>(Data).ToArray() : throw new InvalidOperationException($"{Descr} is not uint16");
 

@@ -89,4 +89,30 @@ public class JpegCodecTests
         using var ok = ImageBuffer.Create(4, 4, 1, PixelType.UInt8);
         Assert.Throws<ArgumentOutOfRangeException>(() => JpegCodec.Encode(ok, new JpegEncodeOptions { Quality = 0 }));
     }
+
+    /// <summary>
+    /// A JPEG whose frame header (SOF0) claims 65,535 x 65,535 pixels (4.3 G, the most a JPEG can claim) over the scan
+    /// data of a 16 x 16 image. It is refused from the header, naming file, claimed size and limit, without allocating
+    /// pixel memory: the whole call allocates less than 1 MB (decoding would need 4.3 GB per channel).
+    /// </summary>
+    [Fact]
+    public void A_header_claiming_65535_by_65535_is_refused_without_allocating()
+    {
+        using var image = PngCodecTests.RandomImage(16, 16, 1, PixelType.UInt8, seed: 3);
+        var bytes = JpegCodec.Encode(image);
+        int sof = -1;
+        for (int k = 2; k + 1 < bytes.Length; k++)
+            if (bytes[k] == 0xFF && bytes[k + 1] is 0xC0 or 0xC1 or 0xC2) { sof = k; break; }
+        Assert.True(sof > 0, "no frame header in the encoded JPEG");
+        // marker (2), length (2), precision (1), height (2), width (2)
+        bytes[sof + 5] = bytes[sof + 6] = bytes[sof + 7] = bytes[sof + 8] = 0xFF;
+        JpegCodec.Decode(JpegCodec.Encode(image), "warm-up.jpg").Dispose(); // JIT and static setup out of the measurement
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ImageFormatException>(() => JpegCodec.Decode(bytes, "bomb.jpg"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("bomb.jpg", e.Message);
+        Assert.Contains("65535x65535", e.Message);
+        Assert.Contains($"limit of {ImageDecodeOptions.Default.MaxPixels}", e.Message);
+        Assert.True(allocated < 1 << 20, $"refusing the bomb allocated {allocated} bytes");
+    }
 }

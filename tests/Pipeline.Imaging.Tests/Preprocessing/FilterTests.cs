@@ -4,7 +4,7 @@ using Pipeline.Imaging.Tests.Buffers;
 
 namespace Pipeline.Imaging.Tests.Preprocessing;
 
-/// <summary>Sobel, erosion, foreground mask, HF map, feather and target texture against data/filters/make_vectors.py (scipy.ndimage).</summary>
+/// <summary>Sobel, erosion, foreground mask, HF map, feather, target texture, boundary match and tissue donor against data/filters/make_vectors.py (scipy.ndimage).</summary>
 public class FilterTests
 {
     [Fact]
@@ -14,6 +14,7 @@ public class FilterTests
         var sample = Npy.Load("filters", "texture_sample.npy").Floats();
         var mask = Npy.Load("filters", "texture_mask.npy").Floats();
         ResampleTests.AssertClose(Npy.Load("filters", "texture_fill.npy").Floats(), TargetTexture.Fill(sample, mask, 24, 6.0), 1e-5f, "fill");
+        Assert.Equal(Npy.Load("filters", "texture_taper.npy").Floats(), TargetTexture.EdgeTaper(mask, 24));
         ResampleTests.AssertClose(Npy.Load("filters", "texture_kept.npy").Floats(), TargetTexture.Keep(sample, original, mask, 24, 6.0), 1e-5f, "kept");
         // a model that generated only a flat background in the box (no lesion) gives the target itself there
         var flat = sample.Select((v, i) => mask[i] != 0 ? 0.3f : v).ToArray();
@@ -21,6 +22,58 @@ public class FilterTests
         for (int i = 0; i < kept.Length; i++)
             Assert.True(Math.Abs(kept[i] - (mask[i] != 0 ? original[i] : sample[i])) < 1e-5f, $"sample {i}: {kept[i]}");
         Assert.Throws<ArgumentException>(() => TargetTexture.Keep(sample, original, mask, 23, 6.0));
+    }
+
+    [Theory]
+    [InlineData("inner", 6, 5, 11, 13)]
+    [InlineData("edge", 0, 14, 9, 10)]
+    public void Boundary_match_matches_the_sparse_direct_solve(string name, int left, int top, int width, int height)
+    {
+        var original = Npy.Load("filters", "boundary_original.npy").Floats();
+        var sample = Npy.Load("filters", "boundary_sample.npy").Floats();
+        ResampleTests.AssertClose(Npy.Load("filters", $"boundary_{name}.npy").Floats(), BoundaryMatch.Apply(sample, original, 24, left, top, width, height), 1e-5f, name);
+    }
+
+    [Fact]
+    public void Boundary_match_removes_an_offset_and_a_ramp_and_keeps_the_samples_own_structure()
+    {
+        var original = Npy.Load("filters", "boundary_original.npy").Floats();
+        // the original with a constant offset and a linear ramp inside the box: what is harmonic is removed exactly
+        var shifted = original.Select((v, i) => v + 0.2f - 0.01f * (i % 24) + 0.005f * (i / 24)).ToArray();
+        var matched = BoundaryMatch.Apply(shifted, original, 24, 6, 5, 11, 13);
+        for (int i = 0; i < matched.Length; i++) Assert.True(Math.Abs(matched[i] - original[i]) < 1e-5f, $"sample {i}: {matched[i]} vs {original[i]}");
+        // a bright spot in the middle of the box is kept (its gradients are the sample's)
+        var spot = (float[])original.Clone();
+        spot[11 * 24 + 11] += 0.5f;
+        var kept = BoundaryMatch.Apply(spot, original, 24, 6, 5, 11, 13);
+        Assert.True(Math.Abs(kept[11 * 24 + 11] - spot[11 * 24 + 11]) < 1e-5f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BoundaryMatch.Apply(spot, original, 24, 20, 5, 11, 13));
+        Assert.Throws<ArgumentException>(() => BoundaryMatch.Apply(spot, original, 23, 6, 5, 11, 13));
+    }
+
+    [Fact]
+    public void Tissue_donor_matches_the_brute_force_search_and_finds_the_copied_surroundings()
+    {
+        var image = Npy.Load("filters", "donor_image.npy");
+        int h = image.Shape[0], w = image.Shape[1];
+        var pixels = image.Floats();
+        var expected = Npy.Load("filters", "donor_expected.npy").Doubles();
+        var donor = TissueDonor.Find(pixels, w, h, new PixelRect(40, 30, 12, 10), 5);
+        Assert.NotNull(donor);
+        // the window the generator copied from the box's surroundings (plus a brightness offset the score ignores)
+        Assert.Equal((-30, 24), (donor.Value.OffsetX, donor.Value.OffsetY));
+        Assert.Equal(((int)expected[0], (int)expected[1]), (donor.Value.OffsetX, donor.Value.OffsetY));
+        Assert.True(Math.Abs(donor.Value.Score - expected[2]) < 1e-12, $"score {donor.Value.Score} vs {expected[2]}");
+        var rows = Npy.Load("filters", "donor_ring_scores.npy").Doubles();
+        for (int i = 0; i < rows.Length / 4; i++)
+        {
+            int dx = (int)rows[4 * i], dy = (int)rows[4 * i + 1], ring = (int)rows[4 * i + 2];
+            var box = i < 3 ? new PixelRect(40, 30, 12, 10) : new PixelRect(0, 0, 12, 10);
+            double score = TissueDonor.RingScore(pixels, w, h, box, ring, dx, dy);
+            Assert.True(Math.Abs(score - rows[4 * i + 3]) < 1e-12, $"ring score at ({dx}, {dy}), ring {ring}: {score} vs {rows[4 * i + 3]}");
+        }
+        // a box too large for its image has no admissible donor
+        Assert.Null(TissueDonor.Find(pixels, w, h, new PixelRect(10, 10, 60, 50), 5));
     }
 
     [Theory]

@@ -207,8 +207,9 @@ public sealed class ModelPackageTests : IDisposable
     public async Task The_demo_package_gets_the_anydoormed_defaults()
     {
         var p = await ModelPackage.LoadAsync(Path.Combine(Training.PythonTrainingJob.RepoRoot, "models", "mammo-tiny"));
-        // the crop preparation is AnydoorMed's; 2.0.0 asks for the target's tissue under insertions (docs/preprocessing.md)
-        Assert.Equal(PreparationSettings.Default with { Resolution = 64, ReferenceSize = 64, TargetTextureSigma = 6 }, p.Preparation);
+        // the crop preparation is AnydoorMed's; 2.0.0 asks for the target's tissue under insertions and for tissue from the
+        // image itself under replacements (docs/preprocessing.md)
+        Assert.Equal(PreparationSettings.Default with { Resolution = 64, ReferenceSize = 64, TargetTextureSigma = 6, TissueDonor = true }, p.Preparation);
         Assert.Equal((3.0, 4.0, 1.2), (p.Preparation.CropRatioMin, p.Preparation.CropRatioMax, p.Preparation.ReferenceExpand));
     }
 
@@ -230,13 +231,16 @@ public sealed class ModelPackageTests : IDisposable
     [InlineData("[0.5, 3.0]", null, "crop ratio range [0.5, 3]")]
     [InlineData("[3.0]", null, "two numbers")]
     [InlineData(null, "0.9", "reference expansion 0.9")]
-    public async Task A_bad_preparation_section_is_a_clear_error(string? ratio, string? expand, string expected)
+    [InlineData(null, null, "tissue donor needs a positive target texture sigma", "true")]
+    [InlineData(null, null, "'preparation.tissueDonor' must be true or false", "\"yes\"")]
+    public async Task A_bad_preparation_section_is_a_clear_error(string? ratio, string? expand, string expected, string? donor = null)
     {
         var dir = Copy(TestModels.PixelInpaint, j =>
         {
             var prep = new JsonObject();
             if (ratio is not null) prep["cropRatio"] = JsonNode.Parse(ratio);
             if (expand is not null) prep["referenceExpand"] = JsonNode.Parse(expand);
+            if (donor is not null) prep["tissueDonor"] = JsonNode.Parse(donor);
             j["preparation"] = prep;
         });
         var e = await Assert.ThrowsAsync<ModelPackageException>(() => ModelPackage.LoadAsync(dir));

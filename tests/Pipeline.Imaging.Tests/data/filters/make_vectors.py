@@ -99,7 +99,7 @@ save("feather_alpha.npy", (ay[:, None] * ax[None, :]).astype(np.float32))
 
 
 # --- Keeping the target's tissue under an inserted lesion (docs/preprocessing.md), in model space: inside the box
-# clip(original + max(sample - fill, 0), -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
+# clip(original + taper max(sample - fill, 0), -1, 1), outside it clip(sample); fill = G(sample w) / (G(w) + 1e-6), w = the 2-px band
 # just inside the box edge (the box minus its binary_erosion by a 5 x 5 square, the crop's outside counting as
 # background), G = gaussian_filter with replicate borders, truncate 4, sigma 6. Own generator: the vectors above stay.
 tt = np.random.default_rng(2026)
@@ -114,4 +114,116 @@ save("texture_original.npy", original)
 save("texture_sample.npy", sample)
 save("texture_mask.npy", mask)
 save("texture_fill.npy", fill.astype(np.float32))
-save("texture_kept.npy", np.clip(np.where(mask > 0, original + np.maximum(sample - fill, 0), sample), -1, 1).astype(np.float32))
+# the excess is tapered at the box edge: weight min(1, (k - 1) / 2), k the chessboard distance to the nearest pixel
+# outside the box or the crop (scipy's distance_transform_cdt on the mask padded with background)
+k = ndimage.distance_transform_cdt(np.pad(mask > 0, 1), metric="chessboard")[1:-1, 1:-1]
+taper = np.clip((k - 1) / 2.0, 0, 1)
+save("texture_taper.npy", np.where(mask > 0, taper, 0).astype(np.float32))
+save("texture_kept.npy", np.clip(np.where(mask > 0, original + taper * np.maximum(sample - fill, 0), sample), -1, 1).astype(np.float32))
+
+
+# --- Matching the box to its border (docs/preprocessing.md), in model space: out = original outside the box,
+# clip(sample + f, -1, 1) inside, where f solves the 5-point Laplace equation on the box pixels with Dirichlet values
+# original - sample on the pixels just outside the box (0 beyond the crop). Solved here with scipy.sparse's direct
+# solver on the assembled system (the C# solves it with sine transforms). Two boxes: one inside the crop, one touching
+# its left and bottom edges. Own generator: the vectors above stay.
+from scipy import sparse
+from scipy.sparse.linalg import spsolve
+
+bm = np.random.default_rng(2027)
+bm_original = (ndimage.gaussian_filter(bm.random((24, 24)), 1.0) * 2.4 - 1.2).clip(-1, 1).astype(np.float32)
+bm_sample = (ndimage.gaussian_filter(bm.random((24, 24)), 2.0) * 2 - 0.4).clip(-1, 1).astype(np.float32)
+save("boundary_original.npy", bm_original)
+save("boundary_sample.npy", bm_sample)
+
+
+def boundary_match(original, sample, left, top, width, height):
+    r = original.shape[0]
+    d = original.astype(np.float64) - sample.astype(np.float64)
+    idx = lambda x, y: (y - top) * width + (x - left)
+    inside = lambda x, y: left <= x < left + width and top <= y < top + height
+    rows, cols, vals = [], [], []
+    b = np.zeros(width * height)
+    for y in range(top, top + height):
+        for x in range(left, left + width):
+            p = idx(x, y)
+            rows.append(p); cols.append(p); vals.append(4.0)
+            for qx, qy in ((x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)):
+                if inside(qx, qy):
+                    rows.append(p); cols.append(idx(qx, qy)); vals.append(-1.0)
+                elif 0 <= qx < r and 0 <= qy < r:
+                    b[p] += d[qy, qx]
+    a = sparse.csr_matrix((vals, (rows, cols)), shape=(width * height, width * height))
+    f = spsolve(a, b).reshape(height, width)
+    out = original.astype(np.float64).copy()
+    out[top:top + height, left:left + width] = np.clip(sample[top:top + height, left:left + width] + f, -1, 1)
+    return out.astype(np.float32)
+
+
+save("boundary_inner.npy", boundary_match(bm_original, bm_sample, 6, 5, 11, 13))
+save("boundary_edge.npy", boundary_match(bm_original, bm_sample, 0, 14, 9, 10))
+
+
+# --- Replacement tissue donor (docs/preprocessing.md, "Replacement: tissue from the image itself"): brute force over
+# the offsets of the definition; the score is the variance of (t - d) over the box's ring (Chebyshev distance <= ring,
+# outside the box, inside the image). A 96 x 80 texture whose box region was replaced by a bright blob (the old lesion),
+# with a patch elsewhere copied from the box's surroundings so one offset matches exactly. Own generator.
+td = np.random.default_rng(2028)
+tex = ndimage.gaussian_filter(td.random((80, 96)), (0.8, 3.0)).astype(np.float32)
+tex = ((tex - tex.min()) / (tex.max() - tex.min())).astype(np.float32)
+bx, by, bw, bh = 40, 30, 12, 10     # the box [x, x + w) x [y, y + h)
+margin = 5
+# the true tissue around the box also lies at offset (-30, 24) (a multiple of the step, 3): copy the window there
+src = tex[by - 8:by + bh + 8, bx - 8:bx + bw + 8].copy()
+tex[by + 24 - 8:by + 24 + bh + 8, bx - 30 - 8:bx - 30 + bw + 8] = src + 0.05
+tex[by:by + bh, bx:bx + bw] += 0.6 * np.exp(-(((np.arange(bw) - bw / 2) / 3.0) ** 2))[None, :]
+
+
+def donor(img, bx, by, bw, bh, margin):
+    H, W = img.shape
+    small = min(bw, bh)
+    rnd = lambda v: int(np.floor(v + 0.5))
+    ring = max(3, rnd(small / 4)); step = max(1, rnd(small / 4)); reach = int(np.floor(2.5 * max(bw, bh)))
+    grow = max(ring, margin)
+    ys, xs = np.mgrid[max(by - ring, 0):min(by + bh + ring, H), max(bx - ring, 0):min(bx + bw + ring, W)]
+    keep = ~((xs >= bx) & (xs < bx + bw) & (ys >= by) & (ys < by + bh))
+    ys, xs = ys[keep], xs[keep]
+    best = None
+    start = -(reach // step) * step
+    for dy in range(start, reach + 1, step):
+        for dx in range(start, reach + 1, step):
+            l, t, r, b = bx - grow + dx, by - grow + dy, bx + bw + grow + dx, by + bh + grow + dy
+            if l < 0 or t < 0 or r > W or b > H:
+                continue
+            kl, kt, kr, kb = bx - margin, by - margin, bx + bw + margin, by + bh + margin
+            if l < kr and kl < r and t < kb and kt < b:
+                continue
+            sx, sy = xs + dx, ys + dy
+            ok = (sx >= 0) & (sy >= 0) & (sx < W) & (sy < H)
+            d = img[ys[ok], xs[ok]].astype(np.float64) - img[sy[ok], sx[ok]].astype(np.float64)
+            score = np.mean(d * d) - np.mean(d) ** 2
+            if best is None or score < best[2]:
+                best = (dx, dy, score)
+    return best
+
+
+save("donor_image.npy", tex)
+best = donor(tex, bx, by, bw, bh, margin)
+np.save(os.path.join(HERE, "donor_expected.npy"), np.array(best, np.float64))
+
+
+def ring_score(img, bx, by, bw, bh, ring, dx, dy):
+    H, W = img.shape
+    ys, xs = np.mgrid[max(by - ring, 0):min(by + bh + ring, H), max(bx - ring, 0):min(bx + bw + ring, W)]
+    keep = ~((xs >= bx) & (xs < bx + bw) & (ys >= by) & (ys < by + bh))
+    ys, xs = ys[keep], xs[keep]
+    sx, sy = xs + dx, ys + dy
+    ok = (sx >= 0) & (sy >= 0) & (sx < W) & (sy < H)
+    d = img[ys[ok], xs[ok]].astype(np.float64) - img[sy[ok], sx[ok]].astype(np.float64)
+    return np.mean(d * d) - np.mean(d) ** 2
+
+
+# ring scores at a few offsets (dx, dy, ring, score), one box at the image's corner (its ring leaves the image)
+rows = [(dx, dy, r, ring_score(tex, bx, by, bw, bh, r, dx, dy)) for dx, dy, r in ((3, -21, 3), (-12, 0, 5), (27, 30, 4))]
+rows += [(dx, dy, 3, ring_score(tex, 0, 0, 12, 10, 3, dx, dy)) for dx, dy in ((0, 21), (24, 3))]
+np.save(os.path.join(HERE, "donor_ring_scores.npy"), np.array(rows, np.float64))
