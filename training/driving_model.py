@@ -100,16 +100,13 @@ class RefEncoder(nn.Module):
 class DrivingDenoiser(nn.Module):
     def __init__(self, resolution: int = 32, ref_size: int = 32, channels=(24, 48, 64), emb_dim: int = 96,
                  token_dim: int = 48, fourier: int = 6, num_train_timesteps: int = 1000,
-                 beta_start: float = 1e-4, beta_end: float = 0.02, sigma_data: float | None = None):
+                 beta_start: float = 1e-4, beta_end: float = 0.02):
         super().__init__()
         if resolution % (2 ** (len(channels) - 1)) != 0:
             raise ValueError(f"resolution {resolution} must be divisible by {2 ** (len(channels) - 1)}")
         self.config = dict(resolution=resolution, ref_size=ref_size, channels=list(channels), emb_dim=emb_dim,
                            token_dim=token_dim, fourier=fourier, num_train_timesteps=num_train_timesteps,
                            beta_start=beta_start, beta_end=beta_end)
-        if sigma_data is not None:
-            self.config["sigma_data"] = sigma_data
-        self.sigma_data = sigma_data
         betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
         abar = torch.cumprod(1.0 - betas, dim=0)
         self.register_buffer("sqrt_abar", abar.sqrt().float(), persistent=False)
@@ -194,22 +191,7 @@ class DrivingDenoiser(nn.Module):
                 h = cross(h)
         h = F.silu(self.out_norm(h))
         residual = torch.cat([self.out_camera(h[:n]), self.out_range(h[n:])], dim=1)
-        if self.sigma_data is None:
-            return context + residual
-        return self.skip(x_t, t, mask, context + residual)
-
-    def skip(self, x_t, t, mask, estimate):
-        """EDM's skip connection (Karras et al. 2022, Table 1, c_skip) inside the edit masks: with the noisy sample
-        rescaled to x0's scale, x~ = x_t / sqrt(abar) = x0 + sigma eps, sigma^2 = (1 - abar) / abar, the prediction is
-        c_skip x~ + (1 - c_skip) estimate with c_skip = sigma_data^2 / (sigma^2 + sigma_data^2): at low noise the
-        sample itself (so the last sampling steps keep its detail instead of the network's smooth estimate), at high
-        noise the network's. Outside the masks the estimate (context + residual) is kept."""
-        abar = self.sqrt_abar[t] ** 2
-        sigma2 = (1 - abar) / abar
-        c_skip = (self.sigma_data ** 2 / (sigma2 + self.sigma_data ** 2))[:, None, None, None]
-        x_tilde = x_t / self.sqrt_abar[t][:, None, None, None]
-        m = torch.cat([mask[:, :1].expand(-1, 3, -1, -1), mask[:, 1:].expand(-1, 2, -1, -1)], dim=1)
-        return estimate + m * c_skip * (x_tilde - estimate)
+        return context + residual
 
 
 def masked_context(x0: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -177,14 +177,12 @@ def main(argv=None):
     ap.add_argument("--decay-from", type=int, default=None, help="step at which a cosine LR decay starts (with --decay-to)")
     ap.add_argument("--decay-to", type=int, default=None, help="step at which the LR reaches --min-lr (cosine from --decay-from)")
     ap.add_argument("--min-lr", type=float, default=1e-5)
-    ap.add_argument("--sigma-data", type=float, default=None,
-                    help="EDM skip connection inside the edit masks with this sigma_data (driving_model.DrivingDenoiser.skip)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     train, val = Examples(args.train), Examples(args.val)
-    model = DrivingDenoiser(resolution=train.resolution, ref_size=train.ref_size, sigma_data=args.sigma_data)
+    model = DrivingDenoiser(resolution=train.resolution, ref_size=train.ref_size)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -241,7 +239,7 @@ def main(argv=None):
             os.replace(state_path + ".tmp", state_path)
     summary = {"steps": step, "stepsThisCall": step - first_step, "start": resumed or "scratch", "minutes": round((time.time() - start) / 60, 2), "bestValLoss": best[0], "bestStep": best[1],
                "parameters": count_parameters(model), "batchSize": args.batch_size, "lr": args.lr, "ema": args.ema,
-               "maskWeight": args.mask_weight, "sigmaData": args.sigma_data, "decayFrom": args.decay_from, "decayTo": args.decay_to, "minLr": args.min_lr, "seed": args.seed, "emptyShare": EMPTY_SHARE, "cfgDrop": CFG_DROP,
+               "maskWeight": args.mask_weight, "decayFrom": args.decay_from, "decayTo": args.decay_to, "minLr": args.min_lr, "seed": args.seed, "emptyShare": EMPTY_SHARE, "cfgDrop": CFG_DROP,
                "trainExamples": train.count, "trainObjects": int(len(train.objects)), "trainEmpty": int(len(train.empties)),
                "valExamples": val.count, "torch": torch.__version__,
                "command": "driving_train.py " + " ".join(argv if argv is not None else sys.argv[1:])}
