@@ -34,6 +34,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from diffusion import LinearSchedule  # noqa: E402
 from driving_model import DrivingDenoiser, count_parameters, masked_context  # noqa: E402
+from train import learning_rate as train_schedule  # noqa: E402
 
 EMPTY_SHARE = 0.3
 CFG_DROP = 0.2
@@ -152,12 +153,11 @@ def val_loss(model, schedule, ex: Examples, mask_weight: float, n: int = 64) -> 
 
 def learning_rate(step: int, args) -> float:
     """MObI's linear warm-up over 200 steps, then constant; with --decay-from/--decay-to a cosine decay to --min-lr
-    between those steps (a function of the step only, so a resumed run follows the same schedule)."""
-    lr = args.lr * min(1.0, (step + 1) / 200)
-    if args.decay_from is not None and args.decay_to is not None and step >= args.decay_from:
-        u = min(1.0, (step - args.decay_from) / max(1, args.decay_to - args.decay_from))
-        lr = args.min_lr + (lr - args.min_lr) * 0.5 * (1 + math.cos(math.pi * u))
-    return lr
+    between those steps (train.learning_rate, the mammography trainer's schedule; a function of the step only, so a
+    resumed run follows the same schedule)."""
+    decay = args.decay_from is not None and args.decay_to is not None
+    return train_schedule(step, args.lr, 200, args.decay_from if decay else 0,
+                          max(1, args.decay_to - args.decay_from) if decay else 1, args.min_lr / args.lr)
 
 
 def main(argv=None):
@@ -174,10 +174,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", default=None, help="EMA checkpoint (best.pt/last.pt) to start from when --out has no state.pt")
-    ap.add_argument("--decay-from", type=int, default=None, help="step at which a cosine LR decay starts (with --decay-to)")
+    ap.add_argument("--decay-from", type=int, default=None, help="step (> 0) at which a cosine LR decay starts (with --decay-to)")
     ap.add_argument("--decay-to", type=int, default=None, help="step at which the LR reaches --min-lr (cosine from --decay-from)")
     ap.add_argument("--min-lr", type=float, default=1e-5)
     args = ap.parse_args(argv)
+    if (args.decay_from is None) != (args.decay_to is None) or (args.decay_from is not None and not 0 < args.decay_from < args.decay_to):
+        ap.error("--decay-from and --decay-to go together, with 0 < --decay-from < --decay-to")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
