@@ -95,8 +95,13 @@ public sealed class PipelineStorage
         return WriteIfAbsentCoreAsync(path, content, contentType, cancellationToken);
     }
 
-    public Task<WriteResult> WriteIfAbsentAsync(BlobPath path, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default) =>
-        WriteIfAbsentAsync(path, content.ToStream(), contentType, cancellationToken);
+    public Task<WriteResult> WriteIfAbsentAsync(BlobPath path, BinaryData content, string? contentType = null, CancellationToken cancellationToken = default)
+    {
+        RefuseDatasets(path);
+        return content.ToMemory().Length <= _options.SingleUploadThreshold
+            ? WriteIfAbsentCoreAsync(path, content.ToMemory(), contentType, cancellationToken) // in memory already: no copy
+            : WriteIfAbsentCoreAsync(path, content.ToStream(), contentType, cancellationToken);
+    }
 
     /// <summary>Serialises <paramref name="value"/> with <see cref="PipelineJson.Options"/> and writes it if absent.</summary>
     public Task<WriteResult> WriteJsonIfAbsentAsync<T>(BlobPath path, T value, CancellationToken cancellationToken = default) =>
@@ -121,13 +126,7 @@ public sealed class PipelineStorage
             {
                 var bytes = new byte[content.Length - content.Position];
                 await content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-                sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-                size = bytes.Length;
-                var r = await blob.UploadAsync(new MemoryStream(bytes, writable: false), new BlobUploadOptions
-                {
-                    Conditions = ifAbsent, HttpHeaders = headers, Metadata = ShaMetadata(sha),
-                }, cancellationToken).ConfigureAwait(false);
-                return new WriteResult(path, true, sha, size, r.Value.ETag);
+                return await WriteIfAbsentCoreAsync(path, bytes, contentType, cancellationToken).ConfigureAwait(false);
             }
             (var blockIds, string streamedSha, size) = await StageBlocksAsync(blob, content, cancellationToken).ConfigureAwait(false);
             sha = streamedSha;
@@ -140,12 +139,39 @@ public sealed class PipelineStorage
         catch (RequestFailedException e) when (e.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet" || e.Status is 409 or 412)
         {
             if (sha is null) throw;
-            var existing = await GetSha256Async(path, cancellationToken).ConfigureAwait(false)
-                           ?? throw new IOException($"{path}: the write was refused as existing, but the blob is gone; retry.", e);
-            if (!string.Equals(existing.Sha256, sha, StringComparison.OrdinalIgnoreCase))
-                throw new BlobConflictException(path, existing.Sha256, sha);
-            return new WriteResult(path, false, sha, existing.Size, existing.ETag);
+            return await ExistingAsync(path, sha, e, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One upload of content already in memory (at most <see cref="PipelineStorageOptions.SingleUploadThreshold"/>), write-if-absent.</summary>
+    private async Task<WriteResult> WriteIfAbsentCoreAsync(BlobPath path, ReadOnlyMemory<byte> content, string? contentType, CancellationToken cancellationToken)
+    {
+        string sha = Convert.ToHexStringLower(SHA256.HashData(content.Span));
+        try
+        {
+            var r = await Blob(path).UploadAsync(new BinaryData(content), new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                HttpHeaders = new BlobHttpHeaders { ContentType = contentType ?? ContentTypes.FromName(path.Name) },
+                Metadata = ShaMetadata(sha),
+            }, cancellationToken).ConfigureAwait(false);
+            return new WriteResult(path, true, sha, content.Length, r.Value.ETag);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet" || e.Status is 409 or 412)
+        {
+            return await ExistingAsync(path, sha, e, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The write of <paramref name="sha"/> was refused because the blob exists: unchanged when it holds the same
+    /// content (a repeated idempotent step), else <see cref="BlobConflictException"/>.</summary>
+    private async Task<WriteResult> ExistingAsync(BlobPath path, string sha, RequestFailedException refused, CancellationToken cancellationToken)
+    {
+        var existing = await GetSha256Async(path, cancellationToken).ConfigureAwait(false)
+                       ?? throw new IOException($"{path}: the write was refused as existing, but the blob is gone; retry.", refused);
+        if (!string.Equals(existing.Sha256, sha, StringComparison.OrdinalIgnoreCase))
+            throw new BlobConflictException(path, existing.Sha256, sha);
+        return new WriteResult(path, false, sha, existing.Size, existing.ETag);
     }
 
     private async Task<(List<string> Ids, string Sha256, long Size)> StageBlocksAsync(BlockBlobClient blob, Stream content, CancellationToken cancellationToken)
@@ -229,12 +255,22 @@ public sealed class PipelineStorage
 
     // ---------------------------------------------------------------- reads
 
-    /// <summary>The blob's content in memory (small documents); null when absent.</summary>
+    /// <summary>
+    /// The blob's content in memory; null when absent. Read into one array of the blob's length (the response's
+    /// Content-Length), so a 2 MB image costs one 2 MB allocation and one copy, rather than a growing buffer's
+    /// doublings and copies.
+    /// </summary>
     public async Task<BinaryData?> ReadAsync(BlobPath path, CancellationToken cancellationToken = default)
     {
         try
         {
-            return (await Blob(path).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
+            var response = (await Blob(path).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            await using var content = response.Content;
+            long length = response.Details.ContentLength;
+            if (length > Array.MaxLength) throw new IOException($"{path} is {length} bytes, too large to read into memory; stream it (OpenReadAsync)");
+            var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+            await content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            return new BinaryData(bytes);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

@@ -40,7 +40,7 @@ namespace Pipeline.Bench.EndToEnd;
 /// request, with every call (activities and sampling passes) serialised, gives each stage's CPU milliseconds per
 /// item (process CPU over each call; what runs outside any call is the engine's and the storage clients').</para>
 /// <c>dotnet run -c Release --project bench/Pipeline.Bench -- e2e [--domain mammography|driving] [--model DIR] [--images 16]
-/// [--scenes 3] [--items-per-task 8] [--steps N] [--shard-size 4] [--gpu-speedup 10]</c>; results in bench/results/e2e.json (driving:
+/// [--scenes 3] [--items-per-task 8] [--steps N] [--shard-size 4] [--gpu-speedup 10] [--warm-up-runs 2]</c>; results in bench/results/e2e.json (driving:
 /// e2e-driving.json).
 /// </summary>
 public sealed class EndToEndBenchmark : IBenchmark
@@ -49,7 +49,7 @@ public sealed class EndToEndBenchmark : IBenchmark
     public string Description => "end to end: items/min vs the bare sampler, share of time and CPU ms per item of each stage";
 
     /// <summary>One timed call; <paramref name="Shard"/> for per-shard calls.</summary>
-    private sealed record Span(string Stage, string Name, int? Shard, double Start, double End, double CpuSeconds = 0, string RunId = "");
+    private sealed record Span(string Stage, string Name, int? Shard, double Start, double End, double CpuSeconds = 0, string RunId = "", long AllocatedBytes = 0);
 
     /// <summary>Serialises every timed call when <see cref="Serial"/> is set (the stage-cost run).</summary>
     private sealed class CallGate
@@ -59,6 +59,9 @@ public sealed class EndToEndBenchmark : IBenchmark
     }
 
     private static double ProcessCpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+
+    /// <summary>Time the JIT has spent compiling, all threads (tiered compilation's background re-compilations included).</summary>
+    private static double JitSeconds() => System.Runtime.JitInfo.GetCompilationTime(currentThread: false).TotalSeconds;
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -79,6 +82,7 @@ public sealed class EndToEndBenchmark : IBenchmark
         int perTask = int.Parse(opts.GetValueOrDefault("items-per-task", "8"), CultureInfo.InvariantCulture);
         int shardSize = int.Parse(opts.GetValueOrDefault("shard-size", "4"), CultureInfo.InvariantCulture);
         int? steps = opts.TryGetValue("steps", out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : null;
+        int warmUpRuns = int.Parse(opts.GetValueOrDefault("warm-up-runs", "2"), CultureInfo.InvariantCulture);
         double gpuSpeedup = double.Parse(opts.GetValueOrDefault("gpu-speedup", "10"), CultureInfo.InvariantCulture);
         string work = Path.Combine(Path.GetTempPath(), $"bench-e2e-{Guid.NewGuid():N}");
 
@@ -141,16 +145,32 @@ public sealed class EndToEndBenchmark : IBenchmark
             using var stop = new CancellationTokenSource();
             var gpu = Task.Run(() => GpuRoleAsync(storage, worker, client, workerOptions.MaxShardsPerPass, spans, clock, gate, stop.Token));
 
-            // 0. an untimed run of the same request first: a host that runs for hours has compiled its code (tiered JIT)
-            // long before; the first run in a fresh process spends much of its non-model CPU in the JIT
-            var warm = await RunAsync(storage, client, Request("bench-e2e-warm-up"), clock);
-            if (warm.Error is not null) { Console.Error.WriteLine(warm.Error); return 1; }
+            // 0. untimed runs of the same request first: a host that runs for hours has compiled its code long before. The
+            // benchmarks run without tiered compilation (Pipeline.Bench.csproj), so a run compiles every method it calls,
+            // optimised; with tiering the JIT would still be recompiling during the measured runs (a method is recompiled
+            // after 30 calls, then again after an instrumented tier). The warm-up runs alternate between concurrent and
+            // serialised calls: a serialised run's calls wait longer, which takes engine paths (lease renewals, longer
+            // polls) a concurrent run does not, and whose first compilation would otherwise be charged to the stage costs
+            // (13.9 ms of JIT per item in the serialised run after one concurrent warm-up). The JIT time left in the
+            // measured runs is reported (jitMsPerItem).
+            var warmUpJit = new JsonArray();
+            for (int w = 0; w < warmUpRuns; w++)
+            {
+                double jit0 = JitSeconds();
+                gate.Serial = w % 2 == 1;
+                var warm = await RunAsync(storage, client, Request($"bench-e2e-warm-up-{w}"), clock);
+                gate.Serial = false;
+                if (warm.Error is not null) { Console.Error.WriteLine(warm.Error); return 1; }
+                warmUpJit.Add(Math.Round(1000 * (JitSeconds() - jit0) / Math.Max(1, warm.Made), 1));
+                Console.WriteLine($"warm-up run {w + 1}/{warmUpRuns}: JIT {warmUpJit[^1]} ms per item");
+            }
             // The machine is shared and its load drifts, so the sides alternate: pipeline, bare sampler, the serial
             // stage-cost run, bare sampler, pipeline again; each side's figure is the mean of its two measurements.
             // 1. the pipeline as it runs
-            double cpuRun = ProcessCpu();
+            double cpuRun = ProcessCpu(), jitRun = JitSeconds();
             var timed = await RunAsync(storage, client, Request("bench-e2e"), clock);
             cpuRun = ProcessCpu() - cpuRun;
+            jitRun = JitSeconds() - jitRun;
             if (timed.Error is not null) { Console.Error.WriteLine(timed.Error); return 1; }
             // 2. the bare sampler on the run's prepared items, same model, steps and batch size
             var (items, produced) = await PreparedItemsAsync(storage, "bench-e2e");
@@ -158,16 +178,18 @@ public sealed class EndToEndBenchmark : IBenchmark
             var bare = BareSampler(sampler, items, produced, sampling);
             // 3. the stage-cost run: the same request again, every call alone
             gate.Serial = true;
-            double cpu0 = ProcessCpu();
+            double cpu0 = ProcessCpu(), jitSerial = JitSeconds();
             var serial = await RunAsync(storage, client, Request("bench-e2e-serial"), clock);
             double serialCpu = ProcessCpu() - cpu0;
+            jitSerial = JitSeconds() - jitSerial;
             gate.Serial = false;
             if (serial.Error is not null) { Console.Error.WriteLine(serial.Error); return 1; }
             // 4. the bare sampler once more, 5. the pipeline once more
             var bare2 = BareSampler(sampler, items, produced, sampling);
-            double cpuRun2 = ProcessCpu();
+            double cpuRun2 = ProcessCpu(), jitRun2 = JitSeconds();
             var timed2 = await RunAsync(storage, client, Request("bench-e2e-again"), clock);
             cpuRun2 = ProcessCpu() - cpuRun2;
+            jitRun2 = JitSeconds() - jitRun2;
             if (timed2.Error is not null) { Console.Error.WriteLine(timed2.Error); return 1; }
             await stop.CancelAsync();
             try { await gpu; } catch (OperationCanceledException) { }
@@ -188,13 +210,14 @@ public sealed class EndToEndBenchmark : IBenchmark
             var serialSpans = spans.Where(x => x.RunId == serial.RunId && order.Contains(x.Stage)).ToList();
             int serialMade = serial.Made;
             var stages = new JsonArray();
-            Console.WriteLine($"{"stage",-12} {"calls",6} {"busy s",9} {"mean ms",9} {"share",7} {"CPU ms/item",12}");
+            Console.WriteLine($"{"stage",-12} {"calls",6} {"busy s",9} {"mean ms",9} {"share",7} {"CPU ms/item",12} {"alloc/item",11}");
             double nonModelCpuMs = 0;
             foreach (string stage in order)
             {
                 var mine = all.Where(x => x.Stage == stage).ToList();
                 double busy = mine.Sum(x => x.End - x.Start);
                 double cpuMsPerItem = 1000 * serialSpans.Where(x => x.Stage == stage).Sum(x => x.CpuSeconds) / serialMade;
+                double allocatedMbPerItem = serialSpans.Where(x => x.Stage == stage).Sum(x => x.AllocatedBytes) / 1e6 / serialMade;
                 if (stage != "infer") nonModelCpuMs += cpuMsPerItem;
                 stages.Add(new JsonObject
                 {
@@ -202,13 +225,19 @@ public sealed class EndToEndBenchmark : IBenchmark
                     ["meanMs"] = mine.Count == 0 ? 0 : Math.Round(1000 * busy / mine.Count, 1),
                     ["share"] = Math.Round(busy / denominator, 4),
                     ["cpuMsPerItem"] = Math.Round(cpuMsPerItem, 2),
+                    ["allocatedMBPerItem"] = Math.Round(allocatedMbPerItem, 2),
                 });
-                Console.WriteLine($"{stage,-12} {mine.Count,6} {busy,9:F2} {(mine.Count == 0 ? 0 : 1000 * busy / mine.Count),9:F1} {busy / denominator,7:P1} {cpuMsPerItem,12:F1}");
+                Console.WriteLine($"{stage,-12} {mine.Count,6} {busy,9:F2} {(mine.Count == 0 ? 0 : 1000 * busy / mine.Count),9:F1} {busy / denominator,7:P1} {cpuMsPerItem,12:F1} {allocatedMbPerItem,8:F1} MB");
             }
             var byActivity = new JsonObject();
+            var allocatedByActivity = new JsonObject();
             foreach (var g in serialSpans.GroupBy(x => x.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
                 byActivity[g.Key] = Math.Round(1000 * g.Sum(x => x.CpuSeconds) / serialMade, 2);
+                allocatedByActivity[g.Key] = Math.Round(g.Sum(x => x.AllocatedBytes) / 1e6 / serialMade, 2);
+            }
             Console.WriteLine("CPU ms/item by call: " + string.Join(", ", byActivity.Select(kv => $"{kv.Key} {kv.Value}")));
+            Console.WriteLine("allocated MB/item by call: " + string.Join(", ", allocatedByActivity.Select(kv => $"{kv.Key} {kv.Value}")));
             int unattributed = spans.Count(x => x.RunId == "");
             if (unattributed > 0) Console.WriteLine($"warning: {unattributed} calls could not be attributed to a run");
             // what the serial run's process spent outside every call: engine dispatch and checkpoints, storage clients, polling
@@ -308,6 +337,15 @@ public sealed class EndToEndBenchmark : IBenchmark
                 ["itemsPerMinute"] = Math.Round(meanPerMinute, 2),
                 ["itemsPerMinuteEachRun"] = new JsonArray(Math.Round(perMinute, 2), Math.Round(perMinute2, 2)),
                 ["processCpuMsPerItem"] = Math.Round(runCpuMsPerItem, 1),
+                ["warmUpRuns"] = warmUpRuns,
+                ["tieredCompilation"] = AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out bool tiered) ? tiered : true,
+                ["jitMsPerItem"] = new JsonObject
+                {
+                    ["warmUpRuns"] = warmUpJit,
+                    ["pipelineRuns"] = Math.Round(1000 * (jitRun + jitRun2) / (made + timed2.Made), 1),
+                    ["serialRun"] = Math.Round(1000 * jitSerial / Math.Max(1, serial.Made), 1),
+                    ["note"] = "time the JIT spent compiling during the run (System.Runtime.JitInfo, all threads), per item: what is left of the tiered compilation after the warm-up runs",
+                },
                 ["bareSampler"] = new JsonObject
                 {
                     ["items"] = items.Count,
@@ -323,6 +361,7 @@ public sealed class EndToEndBenchmark : IBenchmark
                 ["shareOutsideModel"] = Math.Round(outsideShare, 4),
                 ["shareOfWallOutsideModel"] = Math.Round(outsideWallShare, 4),
                 ["cpuMsPerItemByCall"] = byActivity,
+                ["allocatedMBPerItemByCall"] = allocatedByActivity,
                 ["nonModelCpuMsPerItem"] = Math.Round(nonModelCpuMs, 1),
                 ["gpuBudget"] = new JsonObject
                 {
@@ -433,10 +472,12 @@ public sealed class EndToEndBenchmark : IBenchmark
             bool serial = gate.Serial;
             if (serial) await gate.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
             double start = clock.Elapsed.TotalSeconds, cpu = ProcessCpu();
+            long allocated = GC.GetTotalAllocatedBytes();
             try { return await inner.RunAsync(input, cancellationToken).ConfigureAwait(false); }
             finally
             {
-                spans.Add(new Span(StageOf(inner.Name), inner.Name, ShardOf(input), start, clock.Elapsed.TotalSeconds, ProcessCpu() - cpu, RunOf(input)));
+                spans.Add(new Span(StageOf(inner.Name), inner.Name, ShardOf(input), start, clock.Elapsed.TotalSeconds, ProcessCpu() - cpu, RunOf(input),
+                    GC.GetTotalAllocatedBytes() - allocated));
                 if (serial) gate.Lock.Release();
             }
         }
@@ -479,13 +520,14 @@ public sealed class EndToEndBenchmark : IBenchmark
             bool serial = gate.Serial;
             if (serial) await gate.Lock.WaitAsync(stop);
             double start = clock.Elapsed.TotalSeconds, cpu = ProcessCpu();
+            long allocated = GC.GetTotalAllocatedBytes();
             ShardPass pass;
             try { pass = await worker.SampleShardsAsync(requests, stop); }
             finally
             {
                 double end = clock.Elapsed.TotalSeconds, used = ProcessCpu() - cpu;
                 // one span for the pass (busy time, CPU), and per shard a marker span for its chain's hand-offs
-                spans.Add(new Span("infer", "ProcessShard", null, start, end, used, requests[0].RunId));
+                spans.Add(new Span("infer", "ProcessShard", null, start, end, used, requests[0].RunId, GC.GetTotalAllocatedBytes() - allocated));
                 foreach (var r in requests) spans.Add(new Span("infer-shard", "ProcessShard", r.ShardIndex, start, end, 0, r.RunId));
                 if (serial) gate.Lock.Release();
             }

@@ -67,15 +67,13 @@ public sealed class DatasetScaleBenchmark : IBenchmark
             {
                 ["indexBytes"] = Math.Round((D(b["indexBytes"]) - D(a["indexBytes"])) / files, 1),
                 ["ingestionPeakManagedHeapBytes"] = Slope("ingestion", "peakManagedHeapDeltaBytes"),
-                ["ingestionRetainedManagedHeapBytes"] = Slope("ingestion", "retainedManagedHeapDeltaBytes"),
-                ["ingestionResultManagedBytes"] = Slope("ingestion", "resultManagedBytes"),
+                ["indexInMemoryCompactBytes"] = Slope("indexInMemory", "compactBytes"),
+                ["indexInMemoryRecordBytes"] = Slope("indexInMemory", "recordBytes"),
                 ["reingestionPeakManagedHeapBytes"] = Slope("reingestionAfterOneChange", "peakManagedHeapDeltaBytes"),
                 ["planningPeakManagedHeapBytes"] = Slope("planning", "peakManagedHeapDeltaBytes"),
-                ["planningRetainedManagedHeapBytes"] = Slope("planning", "retainedManagedHeapDeltaBytes"),
                 ["note"] = "(value at the larger size - value at the smaller) / (files at the larger - files at the smaller): what one more file costs. " +
-                           "Peak = live objects plus garbage not yet collected, sampled every 20 ms; retained = live after a full collection with the result held " +
-                           "(ingestion: the index and the validation report; planning: the planned items, whose count also grows with the dataset here), above what was live before it; " +
-                           "result = the ingestion's result alone (live bytes with it minus live bytes once it is dropped).",
+                           "Peak = live objects plus garbage not yet collected, sampled every 20 ms, above what was live before (planning's items also grow with the dataset here); " +
+                           "indexInMemory = the index read from storage and held: compact (DatasetIndexReader) or as records (the JSON deserialised into DatasetFile/DatasetFinding objects).",
             };
             Console.WriteLine("per additional file: " + result["perAdditionalFile"]!.ToJsonString());
         }
@@ -100,21 +98,34 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         long indexBytes = JsonSerializer.SerializeToUtf8Bytes(index, PipelineJson.Options).LongLength;
         int fileCount = index.FileCount, problems = index.Problems.Count;
         Console.WriteLine($"{name}: ingested {fileCount} files in {first.Seconds:F1} s ({fileCount / first.Seconds:F0} files/s, {first.CpuSeconds:F1} s CPU), " +
-                          $"{first.Value.Report.ValidImages} valid, {problems} problems; managed heap peak +{first.PeakHeapDelta / 1e6:F1} MB, retained +{first.RetainedHeapDelta / 1e6:F1} MB; index {indexBytes / 1e6:F1} MB");
+                          $"{first.Value.Report.ValidImages} valid, {problems} problems; managed heap peak +{first.PeakHeapDelta / 1e6:F1} MB; index {indexBytes / 1e6:F1} MB");
         var ingestion = new JsonObject
         {
             ["seconds"] = Math.Round(first.Seconds, 2), ["cpuSeconds"] = Math.Round(first.CpuSeconds, 2),
             ["filesPerSecond"] = Math.Round(fileCount / first.Seconds, 1),
-            ["peakManagedHeapDeltaBytes"] = first.PeakHeapDelta, ["retainedManagedHeapDeltaBytes"] = first.RetainedHeapDelta,
-            ["peakWorkingSetBytes"] = first.PeakWorkingSet,
+            ["peakManagedHeapDeltaBytes"] = first.PeakHeapDelta, ["peakWorkingSetBytes"] = first.PeakWorkingSet,
             ["validImages"] = first.Value.Report.ValidImages, ["problems"] = problems,
         };
-        // what the ingestion's result (the index with its compact lists, and the validation report) holds in memory:
-        // live bytes with it minus live bytes once it is dropped
-        long withResult = GC.GetTotalMemory(true);
         first = null!; index = null!; // the ingestion's result is not part of what follows
-        ingestion["resultManagedBytes"] = withResult - GC.GetTotalMemory(true);
-        Console.WriteLine($"{name}: the index and report in memory: {(double)ingestion["resultManagedBytes"]!.GetValue<long>() / fileCount:F0} bytes per file (index JSON {(double)indexBytes / fileCount:F0})");
+
+        // The index in memory, read from storage: as the reader makes it (compact lists), and as plain records (the JSON
+        // deserialised into DatasetFile/DatasetFinding objects, how it was held before): live bytes after a full
+        // collection with the index held, minus the same once it is dropped.
+        var store = storage.Dataset(name);
+        long compactBytes = await LiveBytesOfAsync(async () => await store.ReadIndexAsync(CancellationToken.None));
+        long recordBytes = await LiveBytesOfAsync(async () =>
+        {
+            var json = (await store.ReadAsync(DatasetIndex.BlobName, CancellationToken.None))!;
+            return PipelineJson.Deserialize<DatasetIndex>(json.ToMemory().Span, "index");
+        });
+        var indexInMemory = new JsonObject
+        {
+            ["compactBytes"] = compactBytes, ["recordBytes"] = recordBytes,
+            ["compactBytesPerFile"] = Math.Round((double)compactBytes / fileCount, 1), ["recordBytesPerFile"] = Math.Round((double)recordBytes / fileCount, 1),
+            ["indexJsonBytesPerFile"] = Math.Round((double)indexBytes / fileCount, 1),
+        };
+        Console.WriteLine($"{name}: the index in memory: {compactBytes / 1e6:F1} MB compact ({(double)compactBytes / fileCount:F0} bytes per file), " +
+                          $"{recordBytes / 1e6:F1} MB as records ({(double)recordBytes / fileCount:F0}); index JSON {(double)indexBytes / fileCount:F0} bytes per file");
 
         // One image replaced by a user (runs never write under datasets/): the same DICOM with one more trailing byte, so
         // its ETag and size change and it stays valid.
@@ -151,21 +162,20 @@ public sealed class DatasetScaleBenchmark : IBenchmark
             var files = new DatasetFiles(name, $"{StorageLayout.DatasetsContainer}/{name}/", stored.FilePaths().ToHashSet(StringComparer.Ordinal), stored.Findings);
             return await new MammographyPlanner().PlanAsync(request, files, new StorageBlobReader(storage), CancellationToken.None);
         });
-        Console.WriteLine($"{name}: planned {plan.Value.Items.Count} of {items} items in {plan.Seconds:F1} s ({plan.CpuSeconds:F1} s CPU); managed heap peak +{plan.PeakHeapDelta / 1e6:F1} MB, " +
-                          $"retained +{plan.RetainedHeapDelta / 1e6:F1} MB (the planned items)" +
+        Console.WriteLine($"{name}: planned {plan.Value.Items.Count} of {items} items in {plan.Seconds:F1} s ({plan.CpuSeconds:F1} s CPU); managed heap peak +{plan.PeakHeapDelta / 1e6:F1} MB" +
                           (plan.Value.Problems.Count > 0 ? $"; problems: {string.Join("; ", plan.Value.Problems)}" : "") +
                           (plan.Value.Shortfalls.Count > 0 ? $"; shortfalls: {string.Join("; ", plan.Value.Shortfalls)}" : ""));
         return new JsonObject
         {
             ["images"] = images, ["files"] = fileCount, ["indexBytes"] = indexBytes,
             ["ingestion"] = ingestion,
+            ["indexInMemory"] = indexInMemory,
             ["reingestionAfterOneChange"] = reingestion,
             ["planning"] = new JsonObject
             {
                 ["itemsRequested"] = items, ["itemsPlanned"] = plan.Value.Items.Count,
                 ["seconds"] = Math.Round(plan.Seconds, 2), ["cpuSeconds"] = Math.Round(plan.CpuSeconds, 2),
-                ["peakManagedHeapDeltaBytes"] = plan.PeakHeapDelta, ["retainedManagedHeapDeltaBytes"] = plan.RetainedHeapDelta,
-                ["peakWorkingSetBytes"] = plan.PeakWorkingSet,
+                ["peakManagedHeapDeltaBytes"] = plan.PeakHeapDelta, ["peakWorkingSetBytes"] = plan.PeakWorkingSet,
                 ["shortfalls"] = new JsonArray(plan.Value.Shortfalls.Select(s => (JsonNode)s!).ToArray()),
             },
         };
@@ -197,11 +207,10 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         }
     }
 
-    private sealed record Measured<T>(T Value, double Seconds, double CpuSeconds, long PeakHeapDelta, long RetainedHeapDelta, long PeakWorkingSet);
+    private sealed record Measured<T>(T Value, double Seconds, double CpuSeconds, long PeakHeapDelta, long PeakWorkingSet);
 
-    /// <summary>Runs <paramref name="work"/> with wall and CPU time, the peak managed heap above the start sampled every
-    /// 20 ms (live objects and garbage not yet collected: an upper bound of what the work needed at once), and what is
-    /// still live after it with its result held (a full collection).</summary>
+    /// <summary>Runs <paramref name="work"/> with wall and CPU time, and the peak managed heap above the start sampled every
+    /// 20 ms (live objects and garbage not yet collected: an upper bound of what the work needed at once).</summary>
     private static async Task<Measured<T>> MeasuredAsync<T>(Func<Task<T>> work)
     {
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
@@ -225,9 +234,21 @@ public sealed class DatasetScaleBenchmark : IBenchmark
         stop.Cancel();
         await sampler;
         peak = Math.Max(peak, GC.GetTotalMemory(false));
-        long retained = GC.GetTotalMemory(true) - start;
-        GC.KeepAlive(value);
-        return new Measured<T>(value, seconds, cpuSeconds, peak - start, retained, process.PeakWorkingSet64);
+        return new Measured<T>(value, seconds, cpuSeconds, peak - start, process.PeakWorkingSet64);
+    }
+
+    /// <summary>What <paramref name="make"/>'s result holds: live managed bytes after a full collection with the result
+    /// held, minus the same once it is dropped (so whatever else becomes garbage meanwhile does not count).</summary>
+    private static async Task<long> LiveBytesOfAsync<T>(Func<Task<T>> make) where T : class
+    {
+        var holder = new T?[1];
+        holder[0] = await make();
+        // measured from a new frame: the one that awaited make() may keep its awaiter (and so the result) reported live
+        await Task.Yield();
+        long with = GC.GetTotalMemory(true);
+        holder[0] = null;
+        long without = GC.GetTotalMemory(true);
+        return with - without;
     }
 
     private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;

@@ -22,9 +22,13 @@ public static class DicomFileWriter
 
     public static byte[] ToBytes(DicomFile file)
     {
-        using var ms = new MemoryStream();
+        // sized for the pixel data and a header up front: a 2 MB image is written into one buffer, not a growing one's
+        // doublings (each a large-object allocation and a copy)
+        var pixel = file.Dataset[DicomTag.PixelData];
+        long pixels = pixel is null ? 0 : pixel.Data.Length + (pixel.Fragments?.Sum(f => (long)f.Length + 8) ?? 0);
+        using var ms = new MemoryStream((int)Math.Min(Array.MaxLength, pixels + (64 << 10)));
         Write(file, ms);
-        return ms.ToArray();
+        return ms.Length == ms.Capacity ? ms.GetBuffer() : ms.ToArray();
     }
 
     public static void Write(DicomFile file, Stream stream)

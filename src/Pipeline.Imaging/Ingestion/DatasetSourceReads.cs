@@ -28,6 +28,13 @@ public static class DatasetSourceReads
         try
         {
             await using var s = await source.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
+            if (s.CanSeek)
+            {
+                // a file, or a blob already in memory: one array of its length, one copy
+                var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(s.Length - s.Position)));
+                await s.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
             using var ms = new MemoryStream();
             await s.CopyToAsync(ms, cancellationToken).ConfigureAwait(false);
             return ms.ToArray();
