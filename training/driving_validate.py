@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "feature_models"))
 from diffusion import LinearSchedule  # noqa: E402
 from drive_net import DriveNet  # noqa: E402
 from driving_model import DrivingDenoiser, masked_context  # noqa: E402
+from driving_evaluate import sample  # noqa: E402  (the same DDIM + CFG sampler as the evaluation)
 from driving_train import Examples  # noqa: E402
 
 
@@ -34,24 +35,6 @@ def lpips(net, a, b):
         y = y / (y.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
         total = total + (x - y).pow(2).sum(1).mean((1, 2))
     return total
-
-
-@torch.no_grad()
-def sample(model, schedule, ctx, mask, ref, box, guidance, steps, generator):
-    n = ctx.shape[0]
-    x = torch.randn(ctx.shape, generator=generator)
-    ts = schedule.ddim_timesteps(steps, 1)
-    ac = schedule.alphas_cumprod
-    for i, t in enumerate(ts):
-        tt = torch.full((2 * n,), t, dtype=torch.long)
-        e = model(torch.cat([x, x]), tt, torch.cat([ctx, ctx]), torch.cat([mask, mask]),
-                  torch.cat([torch.zeros_like(ref), ref]), torch.cat([torch.zeros_like(box), box]))
-        eps = e[:n] + guidance * (e[n:] - e[:n])
-        a_t = ac[t].item()
-        a_prev = ac[ts[i + 1]].item() if i + 1 < len(ts) else ac[0].item()
-        x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
-        x = (a_prev ** 0.5 * x0 + (1 - a_prev) ** 0.5 * eps).float()
-    return x
 
 
 def main(argv=None):
