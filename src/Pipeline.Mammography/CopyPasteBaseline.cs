@@ -16,7 +16,15 @@ public static class CopyPasteBaseline
     /// <summary>The target with the reference's box pasted in (a new array) and the compositing alpha (a new array of the
     /// target's size: 1 in the box, feathered over the margin, 0 elsewhere).</summary>
     public static (float[] Composite, float[] Alpha) Composite(ReadOnlySpan<float> target, int width, int height, BoxF targetBox,
-        ReadOnlySpan<float> reference, int referenceWidth, int referenceHeight, BoxF referenceBox, CompositeOptions? options = null)
+        ReadOnlySpan<float> reference, int referenceWidth, int referenceHeight, BoxF referenceBox, CompositeOptions? options = null) =>
+        Composite(target, width, height, targetBox, reference, referenceWidth, referenceHeight, referenceBox, new PixelRect(0, 0, width, height), options);
+
+    /// <summary>The same composite and alpha, only inside <paramref name="window"/> (a rectangle inside the target; both
+    /// arrays are the window's size, row-major): every value equals the whole image's at the same pixel, so a crop read
+    /// from the window is the crop of the whole composite while only the window is computed (preprocess cuts a zoom-in
+    /// crop of a few hundred pixels from a full-resolution mammogram).</summary>
+    public static (float[] Composite, float[] Alpha) Composite(ReadOnlySpan<float> target, int width, int height, BoxF targetBox,
+        ReadOnlySpan<float> reference, int referenceWidth, int referenceHeight, BoxF referenceBox, PixelRect window, CompositeOptions? options = null)
     {
         options ??= CompositeOptions.Default;
         targetBox.Validate(nameof(targetBox));
@@ -24,8 +32,13 @@ public static class CopyPasteBaseline
         if (target.Length != width * height) throw new ArgumentException($"copy&paste: target holds {target.Length} samples, not {width}x{height}", nameof(target));
         if (reference.Length != referenceWidth * referenceHeight)
             throw new ArgumentException($"copy&paste: reference holds {reference.Length} samples, not {referenceWidth}x{referenceHeight}", nameof(reference));
-        var composite = target.ToArray();
-        var alphaImage = new float[width * height];
+        if (window.IsEmpty || window.ClipTo(width, height) != window)
+            throw new ArgumentOutOfRangeException(nameof(window), $"copy&paste: window {window} must be non-empty and inside the {width}x{height} target");
+        int ww = window.Width;
+        var composite = new float[ww * window.Height];
+        for (int y = 0; y < window.Height; y++)
+            target.Slice((window.Top + y) * width + window.Left, ww).CopyTo(composite.AsSpan(y * ww, ww));
+        var alphaImage = new float[composite.Length];
         var box = targetBox.Cover();
         var grown = box.Inflate(options.Margin);
         var alpha = PasteBack.FeatherAlpha(box, options.Margin, options.FeatherSigma);
@@ -34,17 +47,18 @@ public static class CopyPasteBaseline
         for (int gy = 0; gy < grown.Height; gy++)
         {
             int y = grown.Top + gy;
-            if (y < 0 || y >= height) continue;
+            if (y < window.Top || y >= window.Bottom) continue;
             double ry = referenceBox.Y0 + (y + 0.5 - targetBox.Y0) * sy - 0.5;
             for (int gx = 0; gx < grown.Width; gx++)
             {
                 int x = grown.Left + gx;
                 float a = alpha[gy * grown.Width + gx];
-                if (x < 0 || x >= width || a == 0) continue;
+                if (x < window.Left || x >= window.Right || a == 0) continue;
                 double rx = referenceBox.X0 + (x + 0.5 - targetBox.X0) * sx - 0.5;
                 float pasted = Bilinear(reference, referenceWidth, referenceHeight, rx, ry);
-                int i = y * width + x;
-                composite[i] = target[i] + a * (pasted - target[i]);
+                int i = (y - window.Top) * ww + x - window.Left;
+                float t = target[y * width + x];
+                composite[i] = t + a * (pasted - t);
                 alphaImage[i] = a;
             }
         }

@@ -51,14 +51,18 @@ public static class ItemImaging
         // The copy&paste baseline with the run's compositing and that compositing's alpha, cut like the target crop; and the
         // reference lesion in its own image, cut the same way (the real lesions FD is measured against).
         var referenceBox = LesionPlanner.ToBoxF(item.ReferenceBox);
-        var (pasted, alphaFull) = CopyPasteBaseline.Composite(target.Display.Pixels<float>(), target.Width, target.Height, box,
-            reference.Display.Pixels<float>(), reference.Width, reference.Height, referenceBox);
+        // Only the crop's part of the image is composited: the resampler reads nothing outside the crop and reads 0 outside
+        // the image, so the crop of the window (the crop inside the image) is the crop of the whole composite.
+        var window = crop.Crop.ClipTo(target.Width, target.Height);
+        var inWindow = crop with { Crop = crop.Crop with { Left = crop.Crop.Left - window.Left, Top = crop.Crop.Top - window.Top } };
+        var (pasted, alphaWindow) = CopyPasteBaseline.Composite(target.Display.Pixels<float>(), target.Width, target.Height, box,
+            reference.Display.Pixels<float>(), reference.Width, reference.Height, referenceBox, window);
         var copyPaste = new float[n];
-        crop.Extract(pasted, target.Width, target.Height, copyPaste);
+        inWindow.Extract(pasted, window.Width, window.Height, copyPaste);
         var copyPasteModel = new float[n];
         ModelSpace.FromDisplay(copyPaste, copyPasteModel);
         var alpha = new float[n];
-        crop.Extract(alphaFull, target.Width, target.Height, alpha);
+        inWindow.Extract(alphaWindow, window.Width, window.Height, alpha);
         var objectCrop = ZoomInCrop.Plan(reference.Width, reference.Height, referenceBox, ratio, resolution);
         var objectDisplay = new float[n];
         objectCrop.Extract(reference.Display.Pixels<float>(), reference.Width, reference.Height, objectDisplay);

@@ -44,6 +44,30 @@ public class CopyPasteBaselineTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 0, 80, 70)]      // the whole image
+    [InlineData(10, 18, 30, 31)]    // cuts through the box and its margin
+    [InlineData(0, 40, 17, 30)]     // touches the image's edges
+    public void A_window_of_the_composite_is_the_whole_composite_there(int left, int top, int width, int height)
+    {
+        int w = 80, h = 70;
+        var target = Texture(w, h, 3, 0.3f);
+        var reference = Texture(w, h, 4, 0.7f);
+        var targetBox = new BoxF(20.5, 25.25, 36, 41.75);
+        var referenceBox = new BoxF(40, 10, 58.5, 27);
+        var (composite, alpha) = CopyPasteBaseline.Composite(target, w, h, targetBox, reference, w, h, referenceBox);
+        var window = new PixelRect(left, top, width, height);
+        var (windowComposite, windowAlpha) = CopyPasteBaseline.Composite(target, w, h, targetBox, reference, w, h, referenceBox, window);
+        Assert.Equal(width * height, windowComposite.Length);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                Assert.Equal(composite[(top + y) * w + left + x], windowComposite[y * width + x]);
+                Assert.Equal(alpha[(top + y) * w + left + x], windowAlpha[y * width + x]);
+            }
+        Assert.Throws<ArgumentOutOfRangeException>(() => CopyPasteBaseline.Composite(target, w, h, targetBox, reference, w, h, referenceBox, new PixelRect(70, 0, 20, 10)));
+    }
+
     [Fact]
     public void A_smaller_reference_box_is_scaled_onto_the_target_box()
     {

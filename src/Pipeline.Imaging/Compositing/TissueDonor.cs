@@ -38,6 +38,9 @@ public static class TissueDonor
         int reach = (int)Math.Floor(2.5 * Math.Max(box.Width, box.Height));
         var outer = box.Inflate(Math.Max(ring, margin)); // the ring compared and the margin composited
         var keepOut = box.Inflate(margin);
+        // The box's ring pixels inside the image, in RingScore's scan order: each offset then sums over this list alone,
+        // with the same terms in the same order as RingScore (the same score to the last bit).
+        var ringPixels = RingPixels(width, height, box, ring);
         DonorWindow? best = null;
         for (int dy = -(reach / step) * step; dy <= reach; dy += step)
             for (int dx = -(reach / step) * step; dx <= reach; dx += step)
@@ -45,7 +48,7 @@ public static class TissueDonor
                 var shifted = new PixelRect(outer.Left + dx, outer.Top + dy, outer.Width, outer.Height);
                 if (shifted.Left < 0 || shifted.Top < 0 || shifted.Right > width || shifted.Bottom > height) continue;
                 if (Overlaps(shifted, keepOut)) continue;
-                double score = RingScore(display, width, height, box, ring, dx, dy);
+                double score = RingScore(display, width, height, ringPixels, dx, dy);
                 if (double.IsNaN(score)) continue;
                 if (best is null || score < best.Value.Score) best = new DonorWindow(dx, dy, score);
             }
@@ -70,6 +73,37 @@ public static class TissueDonor
                 sumSq += d * d;
                 count++;
             }
+        if (count == 0) return double.NaN;
+        double mean = sum / count;
+        return sumSq / count - mean * mean;
+    }
+
+    /// <summary>The ring pixels of <see cref="RingScore(ReadOnlySpan{float}, int, int, PixelRect, int, int, int)"/> that lie
+    /// in the image, as (x, y) in its scan order.</summary>
+    private static (int X, int Y)[] RingPixels(int width, int height, PixelRect box, int ring)
+    {
+        var outer = box.Inflate(ring);
+        var pixels = new List<(int, int)>();
+        for (int y = Math.Max(outer.Top, 0); y < Math.Min(outer.Bottom, height); y++)
+            for (int x = Math.Max(outer.Left, 0); x < Math.Min(outer.Right, width); x++)
+                if (!box.Contains(x, y)) pixels.Add((x, y));
+        return [.. pixels];
+    }
+
+    /// <summary><see cref="RingScore(ReadOnlySpan{float}, int, int, PixelRect, int, int, int)"/> over precomputed ring pixels.</summary>
+    private static double RingScore(ReadOnlySpan<float> display, int width, int height, (int X, int Y)[] ringPixels, int dx, int dy)
+    {
+        double sum = 0, sumSq = 0;
+        long count = 0;
+        foreach (var (x, y) in ringPixels)
+        {
+            int sx = x + dx, sy = y + dy;
+            if ((uint)sx >= (uint)width || (uint)sy >= (uint)height) continue;
+            double d = (double)display[y * width + x] - display[sy * width + sx];
+            sum += d;
+            sumSq += d * d;
+            count++;
+        }
         if (count == 0) return double.NaN;
         double mean = sum / count;
         return sumSq / count - mean * mean;
