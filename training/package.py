@@ -167,28 +167,25 @@ def _execution_order(model: torch.nn.Module):
     return lambda key: order.get(key.rsplit(".", 1)[0], len(order))
 
 
-def load_onnx_weights(model: torch.nn.Module, onnx_path: str | os.PathLike, *, verify: bool = True,
-                      fresh: tuple[str, ...] = ()) -> None:
+def load_onnx_weights(model: torch.nn.Module, onnx_path: str | os.PathLike, *, verify: bool = True) -> None:
     """Loads the weights of an exported denoiser (this file's export_onnx of the same architecture) back into `model`,
     so training can continue from a released package whose checkpoints are not kept (train.py --init-package).
 
     The exporter keeps parameter names for most initializers; it renames the GroupNorm affine parameters (folded into
     Mul/Add constants of shape (C, 1, 1)) and the cross-attention key/value weights (a transposed MatMul constant).
-    Those are matched in order: the model's unnamed parameters in state-dict order against the graph's unnamed
-    initializers in file order, each pair checked by shape. With `verify` the model is exported again and every
+    Those are matched in order: the model's unnamed parameters in the order a forward pass first calls their modules
+    (the order the exporter writes constants in) against the graph's unnamed initializers in file order, each pair
+    checked by shape. With `verify` the model is exported again and every
     initializer of the new graph must equal the package's bit for bit; otherwise this raises ValueError naming the
-    first difference (a package of another architecture, or an exporter that orders constants differently).
-    `fresh`: name prefixes of parameters the package does not have (a module added since, zero-initialised so the
-    model computes what the package does); they keep their values and the check leaves them out."""
+    first difference (a package of another architecture, or an exporter that orders constants differently)."""
     import numpy as np
     import onnx
     from onnx import numpy_helper
     g = onnx.load(str(onnx_path))
     inits = [(i.name, numpy_helper.to_array(i)) for i in g.graph.initializer]
     by_name = dict(inits)
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith(fresh) or not fresh}
-    kept = {k: v for k, v in model.state_dict().items() if fresh and k.startswith(fresh)}
-    loaded = dict(kept)
+    state = model.state_dict()
+    loaded = {}
     unnamed_params = sorted((k for k in state if k not in by_name), key=_execution_order(model))
     unnamed_inits = [(n, a) for n, a in inits if n not in state]
     if len(unnamed_params) != len(unnamed_inits):
@@ -215,8 +212,7 @@ def load_onnx_weights(model: torch.nn.Module, onnx_path: str | os.PathLike, *, v
     with tempfile.TemporaryDirectory() as tmp:
         again = Path(tmp) / "again.onnx"
         export_onnx(model, again, model.config["resolution"], model.config["ref_size"])
-        redo = [numpy_helper.to_array(i) for i in onnx.load(str(again)).graph.initializer
-                if not (fresh and i.name.startswith(fresh))]
+        redo = [numpy_helper.to_array(i) for i in onnx.load(str(again)).graph.initializer]
     if len(redo) != len(inits):
         raise ValueError(f"'{onnx_path}': re-export has {len(redo)} initializers, the package {len(inits)}")
     for (name, a), b in zip(inits, redo):
