@@ -121,7 +121,7 @@ public sealed class ItemImagingTests : IAsyncLifetime
         Assert.NotEqual((0, 0), (g.DonorOffsetX, g.DonorOffsetY));
         using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
         var expected = Pipeline.Imaging.Compositing.TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height,
-            Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover(), 5)!.Value;
+            Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover(), 5, ItemImaging.AirMask(target))!.Value;
         Assert.Equal((expected.OffsetX, expected.OffsetY), (g.DonorOffsetX, g.DonorOffsetY));
         // the other tasks and a package without the setting take no donor
         Assert.False((await preparer.PrepareAsync(_item with { Mode = TaskMode.Insertion }, donor, _blobs, CancellationToken.None)).Geometry.TissueDonor);
