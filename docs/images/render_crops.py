@@ -31,7 +31,7 @@ def crop(img, box, f=3.2, side=240):
     return Image.fromarray((pad * 255).astype(np.uint8)).resize((side, side), Image.BILINEAR)
 reports = [json.load(open(os.path.join(demo, 'runs', r, 'report.json'))) for r in runs]
 items = [i for i in reports[0]['items'] if i['task'] == task and i['succeeded']][:8]
-LABELS = {'s2026-n1': 'as generated', 'k6-s2026': 'target kept', 'p6-s2026': 'target kept', 'asgen-s2': 'as generated', 'td-s2026': 'tissue donor', 'taper-s2': 'donor + taper', 'ringnorm': 'edge-aware donor'}   # run-name parts of the card's figures
+LABELS = {'s2026-n1': 'as generated', 'k6-s2026': 'target kept', 'p6-s2026': 'target kept', 'asgen-s2': 'as generated', 'td-s2026': 'tissue donor', 'taper-s2': 'donor + taper', 'ownband-': 'edge-aware donor'}   # run-name parts of the card's figures
 side, lab = 240, 16
 cols = 1 + len(runs)
 canvas = Image.new('L', (cols * (side + 4), len(items) * (side + lab + 4)), 40)
