@@ -17,20 +17,26 @@ public static class Correlation2D
         if (kw < 1 || kh < 1 || k.Length != kw * kh) throw new ArgumentException($"correlation: the kernel must hold {kw}x{kh} samples, got {k.Length}", nameof(k));
         if (kw > w || kh > h) throw new ArgumentException($"correlation: the {kw}x{kh} kernel is larger than the {w}x{h} image", nameof(k));
         int nw = PowerOfTwo(w), nh = PowerOfTwo(h);
-        var are = new double[nw * nh]; var aim = new double[nw * nh];
-        var kre = new double[nw * nh]; var kim = new double[nw * nh];
-        for (int y = 0; y < h; y++) a.Slice(y * w, w).CopyTo(are.AsSpan(y * nw, w));
-        for (int y = 0; y < kh; y++) k.Slice(y * kw, kw).CopyTo(kre.AsSpan(y * nw, kw));
-        Transform2D(are, aim, nw, nh, false);
-        Transform2D(kre, kim, nw, nh, false);
-        for (int i = 0; i < are.Length; i++)
-        {
-            // conj(K) A
-            double re = kre[i] * are[i] + kim[i] * aim[i];
-            double im = kre[i] * aim[i] - kim[i] * are[i];
-            are[i] = re; aim[i] = im;
-        }
-        Transform2D(are, aim, nw, nh, true);
+        // both real inputs in one complex transform: z = a + i k, then A(f) = (Z(f) + conj Z(-f)) / 2 and
+        // K(f) = (Z(f) - conj Z(-f)) / (2 i)
+        var re = new double[nw * nh]; var im = new double[nw * nh];
+        for (int y = 0; y < h; y++) a.Slice(y * w, w).CopyTo(re.AsSpan(y * nw, w));
+        for (int y = 0; y < kh; y++) k.Slice(y * kw, kw).CopyTo(im.AsSpan(y * nw, kw));
+        var tw = Twiddles(nw); var th = nh == nw ? tw : Twiddles(nh);
+        Transform2D(re, im, nw, nh, tw, th, false);
+        var pre = new double[nw * nh]; var pim = new double[nw * nh];
+        for (int v = 0; v < nh; v++)
+            for (int u = 0; u < nw; u++)
+            {
+                int i = v * nw + u, j = ((nh - v) & (nh - 1)) * nw + ((nw - u) & (nw - 1));
+                double zr = re[i], zi = im[i], cr = re[j], ci = -im[j]; // Z(f), conj Z(-f)
+                double ar = (zr + cr) / 2, ai = (zi + ci) / 2;          // A(f)
+                double kr = (zi - ci) / 2, ki = -(zr - cr) / 2;         // K(f) = (Z - conj Z(-f)) / (2i)
+                pre[i] = kr * ar + ki * ai;                             // conj(K) A
+                pim[i] = kr * ai - ki * ar;
+            }
+        Transform2D(pre, pim, nw, nh, tw, th, true);
+        var are = pre;
         int ow = w - kw + 1, oh = h - kh + 1;
         var result = new double[ow * oh];
         double scale = 1.0 / ((double)nw * nh);
@@ -46,21 +52,40 @@ public static class Correlation2D
         return p;
     }
 
-    /// <summary>In-place 2-D DFT (rows, then columns); <paramref name="inverse"/> without the 1/N scaling.</summary>
-    private static void Transform2D(double[] re, double[] im, int nw, int nh, bool inverse)
+    /// <summary>cos and sin of -2 pi j / n for j &lt; n / 2 (the forward transform's twiddle factors).</summary>
+    private static (double[] Cos, double[] Sin) Twiddles(int n)
     {
-        for (int y = 0; y < nh; y++) Transform(re.AsSpan(y * nw, nw), im.AsSpan(y * nw, nw), inverse);
-        var cr = new double[nh]; var ci = new double[nh];
-        for (int x = 0; x < nw; x++)
-        {
-            for (int y = 0; y < nh; y++) { cr[y] = re[y * nw + x]; ci[y] = im[y * nw + x]; }
-            Transform(cr, ci, inverse);
-            for (int y = 0; y < nh; y++) { re[y * nw + x] = cr[y]; im[y * nw + x] = ci[y]; }
-        }
+        var c = new double[Math.Max(1, n / 2)]; var s = new double[c.Length];
+        for (int j = 0; j < n / 2; j++) { c[j] = Math.Cos(2 * Math.PI * j / n); s[j] = -Math.Sin(2 * Math.PI * j / n); }
+        return (c, s);
+    }
+
+    /// <summary>In-place 2-D DFT (rows, then columns); <paramref name="inverse"/> without the 1/N scaling.</summary>
+    private static void Transform2D(double[] re, double[] im, int nw, int nh, (double[] Cos, double[] Sin) tw, (double[] Cos, double[] Sin) th, bool inverse)
+    {
+        for (int y = 0; y < nh; y++) Transform(re.AsSpan(y * nw, nw), im.AsSpan(y * nw, nw), tw, inverse);
+        // the columns as rows of the transpose (contiguous), then back
+        var tr = new double[re.Length]; var ti = new double[im.Length];
+        Transpose(re, tr, nh, nw); Transpose(im, ti, nh, nw);
+        for (int x = 0; x < nw; x++) Transform(tr.AsSpan(x * nh, nh), ti.AsSpan(x * nh, nh), th, inverse);
+        Transpose(tr, re, nw, nh); Transpose(ti, im, nw, nh);
+    }
+
+    /// <summary>dst (columns x rows) = the transpose of src (rows x columns), in 32 x 32 blocks.</summary>
+    private static void Transpose(double[] src, double[] dst, int rows, int columns)
+    {
+        const int block = 32;
+        for (int r0 = 0; r0 < rows; r0 += block)
+            for (int c0 = 0; c0 < columns; c0 += block)
+            {
+                int r1 = Math.Min(r0 + block, rows), c1 = Math.Min(c0 + block, columns);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * columns + c];
+            }
     }
 
     /// <summary>In-place iterative radix-2 DFT of a power-of-two length (bit-reversal permutation, then butterflies).</summary>
-    private static void Transform(Span<double> re, Span<double> im, bool inverse)
+    private static void Transform(Span<double> re, Span<double> im, (double[] Cos, double[] Sin) t, bool inverse)
     {
         int n = re.Length;
         for (int i = 1, j = 0; i < n; i++)
@@ -72,19 +97,17 @@ public static class Correlation2D
         }
         for (int len = 2; len <= n; len <<= 1)
         {
-            double angle = (inverse ? 2 : -2) * Math.PI / len;
-            int half = len >> 1;
-            for (int k = 0; k < half; k++)
-            {
-                double wr = Math.Cos(angle * k), wi = Math.Sin(angle * k);
-                for (int s = k; s < n; s += len)
+            int half = len >> 1, stride = n / len;
+            double sign = inverse ? -1 : 1;
+            for (int b = 0; b < n; b += len)
+                for (int k = 0; k < half; k++)
                 {
-                    int t = s + half;
-                    double xr = re[t] * wr - im[t] * wi, xi = re[t] * wi + im[t] * wr;
-                    re[t] = re[s] - xr; im[t] = im[s] - xi;
+                    double wr = t.Cos[k * stride], wi = sign * t.Sin[k * stride];
+                    int s = b + k, u = s + half;
+                    double xr = re[u] * wr - im[u] * wi, xi = re[u] * wi + im[u] * wr;
+                    re[u] = re[s] - xr; im[u] = im[s] - xi;
                     re[s] += xr; im[s] += xi;
                 }
-            }
         }
     }
 }

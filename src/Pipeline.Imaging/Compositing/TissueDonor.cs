@@ -75,8 +75,8 @@ public static class TissueDonor
                 kernel[(y - outer.Top) * outer.Width + x - outer.Left] = v;
                 st += v; stt += v * v;
             }
-        // every shifted ring of an admissible offset lies in this region
-        var region = new PixelRect(outer.Left - reach, outer.Top - reach, outer.Width + 2 * reach, outer.Height + 2 * reach).ClipTo(width, height);
+        // every shifted window (ring and margin) of an admissible offset lies in this region
+        var region = new PixelRect(grown.Left - reach, grown.Top - reach, grown.Width + 2 * reach, grown.Height + 2 * reach).ClipTo(width, height);
         var image = new double[region.Width * region.Height];
         for (int y = 0; y < region.Height; y++)
             for (int x = 0; x < region.Width; x++) image[y * region.Width + x] = display[(y + region.Top) * width + x + region.Left];
@@ -84,7 +84,22 @@ public static class TissueDonor
         int cw = region.Width - outer.Width + 1;
         var (sum, sumSq) = SummedAreaTables(image, region.Width, region.Height);
 
-        var candidates = new List<(double Score, int Dy, int Dx)>();
+        // air: the shifted zone (box grown by the margin) without any air passes the rule at once; one with air is
+        // checked pixel by pixel, lowest score first, only while it could still win
+        double[]? airTable = null;
+        var zone = keepOut.ClipTo(width, height);
+        if (!air.IsEmpty)
+        {
+            var airRegion = new double[region.Width * region.Height];
+            bool any = false;
+            for (int y = 0; y < region.Height; y++)
+                for (int x = 0; x < region.Width; x++)
+                    if (air[(y + region.Top) * width + x + region.Left]) { airRegion[y * region.Width + x] = 1; any = true; }
+            if (any) airTable = SummedAreaTables(airRegion, region.Width, region.Height).Sum;
+        }
+        var scores = new List<(double Score, int Dy, int Dx)>();
+        var toCheck = new List<(double Score, int Dy, int Dx)>();
+        double lowest = double.PositiveInfinity;
         for (int dy = -reach; dy <= reach; dy++)
             for (int dx = -reach; dx <= reach; dx++)
             {
@@ -95,20 +110,30 @@ public static class TissueDonor
                 int bx = inner.Left + dx - region.Left, by = inner.Top + dy - region.Top;
                 double sd = Rect(sum, region.Width, u, v, outer.Width, outer.Height) - Rect(sum, region.Width, bx, by, inner.Width, inner.Height);
                 double sdd = Rect(sumSq, region.Width, u, v, outer.Width, outer.Height) - Rect(sumSq, region.Width, bx, by, inner.Width, inner.Height);
-                double std = cross[v * cw + u];
-                candidates.Add((Score(st, stt, sd, sdd, std, n), dy, dx));
+                var c = (Score(st, stt, sd, sdd, cross[v * cw + u], n), dy, dx);
+                if (airTable is not null && Rect(airTable, region.Width, zone.Left + dx - region.Left, zone.Top + dy - region.Top, zone.Width, zone.Height) > 0.5)
+                    toCheck.Add(c);
+                else
+                {
+                    scores.Add(c);
+                    lowest = Math.Min(lowest, c.Item1);
+                }
             }
-        if (candidates.Count == 0) return null;
-        candidates.Sort();
-
-        // the lowest admissible under the air rule, then the exact scores of the near-ties
-        double? lowest = null;
-        DonorWindow? best = null;
-        foreach (var c in candidates)
+        toCheck.Sort();
+        foreach (var c in toCheck)
         {
-            if (lowest is double l && c.Score > l + 1e-9 * Math.Abs(l) + 1e-12) break;
-            if (!air.IsEmpty && BringsAir(air, width, height, keepOut, c.Dx, c.Dy)) continue;
-            lowest ??= c.Score;
+            if (c.Score > lowest + Tolerance(lowest)) break;
+            if (BringsAir(air, width, height, keepOut, c.Dx, c.Dy)) continue;
+            scores.Add(c);
+            lowest = Math.Min(lowest, c.Score);
+        }
+        if (double.IsPositiveInfinity(lowest)) return null;
+
+        // the exact scores of the near-ties decide
+        DonorWindow? best = null;
+        foreach (var c in scores)
+        {
+            if (c.Score > lowest + Tolerance(lowest)) continue;
             double exact = RingScore(display, width, height, box, ring, c.Dx, c.Dy);
             if (best is null || exact < best.Value.Score ||
                 (exact == best.Value.Score && (c.Dy < best.Value.OffsetY || (c.Dy == best.Value.OffsetY && c.Dx < best.Value.OffsetX))))
@@ -116,6 +141,9 @@ public static class TissueDonor
         }
         return best;
     }
+
+    /// <summary>How far above the lowest FFT score an offset is still rescored exactly.</summary>
+    private static double Tolerance(double lowest) => 1e-9 * Math.Abs(lowest) + 1e-12;
 
     /// <summary><c>var(t - d) / max(sd(t) sd(d), Floor^2)</c> over the ring pixels of the box that lie in the image (t at
     /// the pixel, d at the pixel shifted by the offset, skipped where that leaves the image), by direct float64 sums; NaN
