@@ -144,3 +144,77 @@ def verify_package(folder: str | os.PathLike) -> dict:
     if g.opset_import[0].version != OPSET:
         raise ValueError(f"package '{folder}': opset {g.opset_import[0].version}, expected {OPSET}")
     return doc
+
+
+def _execution_order(model: torch.nn.Module):
+    """Sort key for parameter names: the order in which a forward pass of the export's dummy inputs first calls the
+    module that owns each parameter (the order in which the exporter writes constants)."""
+    order = {}
+    def seen(name):
+        def hook(_module, _inputs):   # returns None: the inputs pass unchanged
+            order.setdefault(name, len(order))
+        return hook
+
+    hooks = [m.register_forward_pre_hook(seen(name)) for name, m in model.named_modules()]
+    try:
+        r, s = model.config["resolution"], model.config["ref_size"]
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 1, r, r), torch.tensor([1]), torch.zeros(1, 1, r, r), torch.ones(1, 1, r, r),
+                         torch.zeros(1, 1, s, s), torch.zeros(1, 1, r, r))
+    finally:
+        for h in hooks:
+            h.remove()
+    return lambda key: order.get(key.rsplit(".", 1)[0], len(order))
+
+
+def load_onnx_weights(model: torch.nn.Module, onnx_path: str | os.PathLike, *, verify: bool = True) -> None:
+    """Loads the weights of an exported denoiser (this file's export_onnx of the same architecture) back into `model`,
+    so training can continue from a released package whose checkpoints are not kept (train.py --init-package).
+
+    The exporter keeps parameter names for most initializers; it renames the GroupNorm affine parameters (folded into
+    Mul/Add constants of shape (C, 1, 1)) and the cross-attention key/value weights (a transposed MatMul constant).
+    Those are matched in order: the model's unnamed parameters in the order a forward pass first calls their modules
+    (the order the exporter writes constants in) against the graph's unnamed initializers in file order, each pair
+    checked by shape. With `verify` the model is exported again and every
+    initializer of the new graph must equal the package's bit for bit; otherwise this raises ValueError naming the
+    first difference (a package of another architecture, or an exporter that orders constants differently)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(str(onnx_path))
+    inits = [(i.name, numpy_helper.to_array(i)) for i in g.graph.initializer]
+    by_name = dict(inits)
+    state = model.state_dict()
+    loaded = {}
+    unnamed_params = sorted((k for k in state if k not in by_name), key=_execution_order(model))
+    unnamed_inits = [(n, a) for n, a in inits if n not in state]
+    if len(unnamed_params) != len(unnamed_inits):
+        raise ValueError(f"'{onnx_path}': {len(unnamed_params)} parameters without a name in the graph, "
+                         f"{len(unnamed_inits)} unnamed initializers: not this architecture")
+    for k in state:
+        if k in by_name:
+            a = by_name[k]
+            if tuple(a.shape) != tuple(state[k].shape):
+                raise ValueError(f"'{onnx_path}': '{k}' has shape {a.shape}, the model {tuple(state[k].shape)}")
+            loaded[k] = torch.from_numpy(a.copy())
+    for k, (name, a) in zip(unnamed_params, unnamed_inits):
+        want = tuple(state[k].shape)
+        if len(want) == 1 and a.shape == (want[0], 1, 1):
+            loaded[k] = torch.from_numpy(a.reshape(want).copy())
+        elif len(want) == 2 and a.shape == (want[1], want[0]):
+            loaded[k] = torch.from_numpy(a.T.copy())
+        else:
+            raise ValueError(f"'{onnx_path}': parameter '{k}' {want} paired with initializer '{name}' {a.shape}")
+    model.load_state_dict(loaded)
+    if not verify:
+        return
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        again = Path(tmp) / "again.onnx"
+        export_onnx(model, again, model.config["resolution"], model.config["ref_size"])
+        redo = [numpy_helper.to_array(i) for i in onnx.load(str(again)).graph.initializer]
+    if len(redo) != len(inits):
+        raise ValueError(f"'{onnx_path}': re-export has {len(redo)} initializers, the package {len(inits)}")
+    for (name, a), b in zip(inits, redo):
+        if a.shape != b.shape or not np.array_equal(a, b):
+            raise ValueError(f"'{onnx_path}': initializer '{name}' differs after loading and exporting again")

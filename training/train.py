@@ -33,7 +33,7 @@ from data import LESION_TRANSFER, REINSERTION, DatasetError, concat, load, model
 from diffusion import LinearSchedule  # noqa: E402
 from evaluate import batch_inputs, reinsertion_proxy, snr_weight, validation_loss, weighted_loss  # noqa: E402
 from model import Denoiser, count_parameters  # noqa: E402
-from package import write_package  # noqa: E402
+from package import load_onnx_weights, sha256_file, write_package  # noqa: E402
 
 CHECKPOINT_FORMAT = 1
 
@@ -69,6 +69,9 @@ def parse_args(argv=None):
     a("--placement", default=_env("placement", "collage"), choices=["collage", "harmonised"],
       help="in-graph reference placement: the reference's pixels (collage) or its excess over its own tissue on the "
            "target's tissue estimate (harmonised; model.harmonize_reference)")
+    a("--init-package", default=_env("init-package", None),
+      help="start a new run from the weights of a model package of the same architecture (its denoiser.onnx; "
+           "package.load_onnx_weights): continues a released model, whose checkpoints are not kept")
     a("--mask-weight", type=float, default=float(_env("mask-weight", 4.0)), help="extra loss weight in the box")
     a("--val-every", type=int, default=int(_env("val-every", 200)))
     a("--ckpt-every", type=int, default=int(_env("ckpt-every", 50)))
@@ -166,7 +169,7 @@ def main(argv=None) -> int:
         for k in ("seed", "batch_size", "lr", "warmup", "ema", "channels", "ref_dropout", "ref_jitter", "mask_weight",
                   "name", "version"):
             setattr(args, k, saved[k])
-        for k, default in (("transfer_fraction", 0.5), ("placement", "collage")):
+        for k, default in (("transfer_fraction", 0.5), ("placement", "collage"), ("init_package", None)):
             setattr(args, k, saved.get(k, default))
         log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
     log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
@@ -196,6 +199,13 @@ def main(argv=None) -> int:
     schedule = LinearSchedule(1000, 1e-4, 0.02)
     model = Denoiser(prep.resolution, prep.reference_size, channels=args.channels, ref_expand=prep.reference_expand,
                      placement=args.placement, num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
+    if args.init_package and resume is None:
+        onnx_file = Path(args.init_package) / "denoiser.onnx"
+        try:
+            load_onnx_weights(model, onnx_file)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"--init-package {args.init_package}: {e}")
+        log("init", package=str(args.init_package), sha256=sha256_file(onnx_file))
     model = model.to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
@@ -281,7 +291,9 @@ def main(argv=None) -> int:
             gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
-            decay = min(args.ema, (1 + step) / (10 + step))
+            # the EMA's warm-up averages a new run's early weights; a run started from a released package (itself an
+            # EMA of a converged run) keeps the full decay, or its first noisy steps would replace those weights
+            decay = args.ema if args.init_package else min(args.ema, (1 + step) / (10 + step))
             with torch.no_grad():
                 for pe, pm in zip(ema.parameters(), model.parameters()):
                     pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
@@ -346,11 +358,12 @@ def main(argv=None) -> int:
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
         "lr": args.lr, "lrDecay": ({"start": args.decay_start, "steps": args.decay_steps, "final": args.lr_final}
                                    if args.decay_start > 0 else None), "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
-        "maskWeight": args.mask_weight, "placement": args.placement, "selectedStep": best["step"], "valLoss": best["valLoss"],
+        "maskWeight": args.mask_weight, "placement": args.placement, "initPackage": args.init_package, "selectedStep": best["step"], "valLoss": best["valLoss"],
         "reinsertionProxy": chosen, "torch": torch.__version__,
         "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}"
                    + (f" --transfer-fraction {args.transfer_fraction}" if n_transfer else "")
                    + f" --placement {args.placement}"
+                   + (f" --init-package {args.init_package}" if args.init_package else "")
                    + (f" --decay-start {args.decay_start} --decay-steps {args.decay_steps} --lr-final {args.lr_final}"
                       if args.decay_start > 0 else ""),
     }

@@ -2,14 +2,19 @@
 the box, at the DICOM's own VOI window, as a viewer shows it) beside the output of each run named, with its seam and
 texture values (docs/metrics.md). Used for the figures of models/mammo-tiny/MODEL_CARD.md.
 
-usage: /usr/bin/python3 docs/images/render_crops.py OUT.png TASK RUN [RUN ...]
-  RUN: a run folder name under $PIPELINE_DEMO/runs (default .pipeline/demo, where ./pipeline demo keeps its local copy)
+usage: /usr/bin/python3 docs/images/render_crops.py OUT.png TASK [LABEL=]RUN [[LABEL=]RUN ...]
+  RUN: a run folder name under $PIPELINE_DEMO/runs (default .pipeline/demo, where ./pipeline demo keeps its local copy);
+  LABEL: the column's title (default: from the run name)
 """
 import sys, json, os
 import numpy as np, pydicom
 from PIL import Image, ImageDraw
 demo = os.environ.get('PIPELINE_DEMO', '.pipeline/demo')
-out, task, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
+if len(sys.argv) < 4 or sys.argv[1] in ('-h', '--help'):
+    print(__doc__); sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ('-h', '--help') else 2)
+out, task = sys.argv[1], sys.argv[2]
+given = [a.split('=', 1) if '=' in a else [None, a] for a in sys.argv[3:]]
+runs = [r for _, r in given]
 def win(ds):
     a = ds.pixel_array.astype(np.float64) * float(getattr(ds, 'RescaleSlope', 1)) + float(getattr(ds, 'RescaleIntercept', 0))
     c, w = float(np.atleast_1d(ds.WindowCenter)[0]), float(np.atleast_1d(ds.WindowWidth)[0])
@@ -26,7 +31,7 @@ def crop(img, box, f=3.2, side=240):
     return Image.fromarray((pad * 255).astype(np.uint8)).resize((side, side), Image.BILINEAR)
 reports = [json.load(open(os.path.join(demo, 'runs', r, 'report.json'))) for r in runs]
 items = [i for i in reports[0]['items'] if i['task'] == task and i['succeeded']][:8]
-LABELS = {'s2026-n1': 'as generated', 'k6-s2026': 'target kept', 'p6-s2026': 'target kept', 'asgen-s2': 'as generated', 'td-s2026': 'tissue donor', 'taper-s2': 'donor + taper'}   # run-name parts of the card's figures
+LABELS = {'s2026-n1': 'as generated', 'k6-s2026': 'target kept', 'p6-s2026': 'target kept', 'asgen-s2': 'as generated', 'td-s2026': 'tissue donor', 'taper-s2': 'donor + taper', 'ownband-': 'edge-aware donor'}   # run-name parts of the card's figures
 side, lab = 240, 16
 cols = 1 + len(runs)
 canvas = Image.new('L', (cols * (side + 4), len(items) * (side + lab + 4)), 40)
@@ -42,6 +47,6 @@ for k, it in enumerate(items):
         tex = next((m['value'] for m in ri['metrics'] if m['metric'] == 'texture' and m.get('method', 'model') == 'model'), None)
         seam = next((m['value'] for m in ri['metrics'] if m['metric'] == 'seam' and m.get('method', 'model') == 'model'), None)
         canvas.paste(crop(o, box), ((j + 1) * (side + 4), y + lab))
-        d.text(((j + 1) * (side + 4) + 2, y + 2), f"{LABELS.get(r.split('-2-0-0-')[-1][:8], r[-12:])} seam {seam:.2f} tex {tex if tex is None else round(tex, 2)}", fill=255)
+        d.text(((j + 1) * (side + 4) + 2, y + 2), f"{given[j][0] or LABELS.get(r.split('-2-0-0-')[-1][:8], r[-12:])} seam {seam:.2f} tex {tex if tex is None else round(tex, 2)}", fill=255)
 canvas.save(out)
 print(out, len(items))

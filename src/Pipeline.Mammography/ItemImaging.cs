@@ -85,7 +85,7 @@ public static class ItemImaging
             KeepDetail = keep && item.Mode is TaskMode.Insertion or TaskMode.Reinsertion,
         };
         if (keep && preparation.TissueDonor && item.Mode == TaskMode.Replacement && target.Stored.Channels == 1 &&
-            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin) is { } donor)
+            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin, AirMask(target)) is { } donor)
         {
             geometry = geometry with
             {
@@ -107,7 +107,38 @@ public static class ItemImaging
         donorCrop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
         var donor = new float[display.Length];
         ModelSpace.FromDisplay(display, donor);
-        return BoundaryMatch.Apply(donor, original, geometry.Resolution, geometry.BoxLeft, geometry.BoxTop, geometry.BoxWidth, geometry.BoxHeight);
+        var tissue = BoundaryMatch.Apply(donor, original, geometry.Resolution, geometry.BoxLeft, geometry.BoxTop, geometry.BoxWidth, geometry.BoxHeight);
+        if (AirMask(target) is { } air)
+        {
+            // where the target shows air, the output keeps it (as Compose does at full resolution): the model pixels that
+            // are mostly air in the crop's resampling
+            var airImage = new float[air.Length];
+            for (int i = 0; i < air.Length; i++) airImage[i] = air[i] ? 1f : 0f;
+            var airCrop = new float[tissue.Length];
+            crop.Extract(airImage, target.Width, target.Height, airCrop);
+            var isAir = new bool[tissue.Length];
+            for (int i = 0; i < isAir.Length; i++) isAir[i] = airCrop[i] >= 0.5f;
+            TissueDonor.RestoreAir<float>(tissue, original, isAir, geometry.Resolution, geometry.Resolution, crop.ModelBox);
+        }
+        return tissue;
+    }
+
+    /// <summary>The target's air (the DICOM's padding: outside the breast), or null when it declares none (PNG, JPEG, a
+    /// DICOM without Pixel Padding Value).</summary>
+    public static bool[]? AirMask(SourceImage target) => target.Dicom is null ? null : DicomRenderer.PaddingMask(target.Dicom);
+
+    /// <summary>A replacement over a donor's tissue keeps the target's air: the stored pixels of the pasted region that
+    /// are padding in the target are the target's (<see cref="TissueDonor.RestoreAir{T}"/>).</summary>
+    private static ImageBuffer KeepAir(ImageBuffer output, SourceImage target, PixelRect region)
+    {
+        if (AirMask(target) is not { } air || output.Channels != 1) return output;
+        switch (output.PixelType)
+        {
+            case PixelType.UInt16: TissueDonor.RestoreAir(output.Pixels<ushort>(), target.Stored.Pixels<ushort>(), air, output.Width, output.Height, region); break;
+            case PixelType.UInt8: TissueDonor.RestoreAir(output.Pixels<byte>(), target.Stored.Pixels<byte>(), air, output.Width, output.Height, region); break;
+            default: TissueDonor.RestoreAir(output.Pixels<float>(), target.Stored.Pixels<float>(), air, output.Width, output.Height, region); break;
+        }
+        return output;
     }
 
     /// <summary>The zoom-in crop shifted by the geometry's donor offset (the same box in model pixels).</summary>
@@ -129,8 +160,9 @@ public static class ItemImaging
             var original = new float[display.Length];
             ModelSpace.FromDisplay(display, original);
             var under = geometry.TissueDonor ? DonorTissue(target, geometry, original) : original;
-            return PasteBack.Composite(target.Stored, KeptSample(generated, under, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options,
+            var composed = PasteBack.Composite(target.Stored, KeptSample(generated, under, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options,
                 geometry.KeepDetail ? target.Display : null, geometry.TissueDonor ? (geometry.DonorOffsetX, geometry.DonorOffsetY) : (0, 0));
+            return geometry.TissueDonor ? KeepAir(composed, target, LesionPlanner.ToBoxF(box).Cover().Inflate((options ?? CompositeOptions.Default).Margin)) : composed;
         }
         if (channels > 1)
         {

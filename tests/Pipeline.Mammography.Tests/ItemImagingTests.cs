@@ -109,6 +109,54 @@ public sealed class ItemImagingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replacement_on_the_skin_line_keeps_the_air_and_the_skin_fall_off()
+    {
+        // docs/preprocessing.md "The donor window" and "Air stays air": a box across the breast's edge (half air) of a
+        // synthetic mammogram; the donor is a window along the skin line, no air comes into the tissue and the air stays
+        using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
+        var air = ItemImaging.AirMask(target)!;
+        int w = target.Width, h = target.Height, y0 = h / 2;
+        // the skin at the middle row: the last tissue pixel before the air, from the chest wall's side
+        bool chestLeft = !air[y0 * w + 2];
+        int edge = chestLeft ? Enumerable.Range(0, w).First(x => air[y0 * w + x]) : Enumerable.Range(0, w).Last(x => air[y0 * w + x]) + 1;
+        var box = chestLeft ? new BoundingBox(edge - 14, y0 - 10, edge + 6, y0 + 10) : new BoundingBox(edge - 6, y0 - 10, edge + 14, y0 + 10);
+        var item = _item with { Mode = TaskMode.Replacement, TargetBox = box, ReferenceBox = _item.TargetBox };
+        var a = await new MammographyPreparer().PrepareAsync(item, Preparation with { TargetTextureSigma = 6, TissueDonor = true }, _blobs, CancellationToken.None);
+        var g = a.Geometry;
+        Assert.True(g.TissueDonor, $"{g}");
+        var rect = new Pipeline.Imaging.Preprocessing.PixelRect((int)box.X0, (int)box.Y0, 20, 20);
+        int airInBox = 0;
+        for (int y = rect.Top - 5; y < rect.Bottom + 5; y++)
+            for (int x = rect.Left - 5; x < rect.Right + 5; x++)
+            {
+                Assert.False(air[(y + g.DonorOffsetY) * w + x + g.DonorOffsetX] && !air[y * w + x], $"donor air at ({x}, {y})");
+                airInBox += air[y * w + x] ? 1 : 0;
+            }
+        Assert.InRange(airInBox, 100, 500);
+
+        // the output, with the model's crop as the sample: padding stays padding; along the skin the tissue keeps its
+        // fall-off (the mean over the box's tissue pixels within 4 px of the air close to the source's)
+        var original = a.Tensors.Get(ModelTensorNames.Original, "i");
+        using var output = ItemImaging.Compose(target, original, g, box);
+        var src = target.Stored.Pixels<ushort>();
+        var outp = output.Pixels<ushort>();
+        double window = target.Dicom!.Attributes.WindowWidths[0];
+        double srcSkin = 0, outSkin = 0; int n = 0;
+        for (int y = rect.Top - 5; y < rect.Bottom + 5; y++)
+            for (int x = rect.Left - 5; x < rect.Right + 5; x++)
+            {
+                int i = y * w + x;
+                if (air[i]) { Assert.Equal(src[i], outp[i]); continue; }
+                if (!rect.Contains(x, y)) continue;
+                bool nearAir = false;
+                for (int d = 1; d <= 4 && !nearAir; d++) nearAir = air[i + (chestLeft ? d : -d)];
+                if (nearAir) { srcSkin += src[i]; outSkin += outp[i]; n++; }
+            }
+        Assert.True(n > 20, $"{n} skin pixels");
+        Assert.True(Math.Abs(srcSkin / n - outSkin / n) < 0.05 * window, $"skin band mean {outSkin / n} vs source {srcSkin / n} (window {window})");
+    }
+
+    [Fact]
     public async Task A_replacement_with_a_tissue_donor_puts_the_lesion_over_the_donor_tissue_matched_to_the_border()
     {
         // docs/preprocessing.md "Replacement: tissue from the image itself"
@@ -121,7 +169,7 @@ public sealed class ItemImagingTests : IAsyncLifetime
         Assert.NotEqual((0, 0), (g.DonorOffsetX, g.DonorOffsetY));
         using var target = SourceImage.Decode(await File.ReadAllBytesAsync(Path.Combine(_dir, _item.TargetImage)), _item.TargetImage);
         var expected = Pipeline.Imaging.Compositing.TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height,
-            Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover(), 5)!.Value;
+            Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover(), 5, ItemImaging.AirMask(target))!.Value;
         Assert.Equal((expected.OffsetX, expected.OffsetY), (g.DonorOffsetX, g.DonorOffsetY));
         // the other tasks and a package without the setting take no donor
         Assert.False((await preparer.PrepareAsync(_item with { Mode = TaskMode.Insertion }, donor, _blobs, CancellationToken.None)).Geometry.TissueDonor);

@@ -129,6 +129,32 @@ class ResumeTests(unittest.TestCase):
         self.assertEqual(p2.returncode, 0, log2)
         self.assert_same_result(out)
 
+    def test_a_new_run_starts_from_a_released_package(self):
+        """--init-package: a new run's weights are the package's (with a vanishing learning rate, the package it
+        exports two steps later carries the same constants: a random start would not); another shape is an error."""
+        import numpy as np
+        import onnx
+        from onnx import numpy_helper
+        self.assertEqual(self.ref_rc, 0, self.ref_log)
+        package = os.path.join(self.ref_out, "package")
+        args = list(ARGS)
+        args[args.index("--max-steps") + 1] = "2"
+        out = os.path.join(self.tmp, "continued")
+        r = subprocess.run([sys.executable, TRAIN, "--data", self.data, "--out", out, "--lr", "1e-12",
+                            "--init-package", package] + args, capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        init = [x for x in log_records(out) if x["kind"] == "init"]
+        self.assertEqual(len(init), 1)
+        self.assertEqual(read_json(out, "package", "model.json")["training"]["initPackage"], package)
+        a, b = (onnx.load(os.path.join(d, "denoiser.onnx")).graph.initializer for d in (package, os.path.join(out, "package")))
+        for x, y in zip(a, b):
+            np.testing.assert_allclose(numpy_helper.to_array(y), numpy_helper.to_array(x), atol=1e-6, err_msg=x.name)
+        args[args.index("--channels") + 1] = "8,16,24"
+        r = subprocess.run([sys.executable, TRAIN, "--data", self.data, "--out", os.path.join(self.tmp, "other"),
+                            "--init-package", package] + args, capture_output=True, text=True, timeout=600)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--init-package", r.stderr)
+
     def test_bad_dataset_is_a_clear_error(self):
         empty = os.path.join(self.tmp, "empty")
         os.makedirs(empty, exist_ok=True)

@@ -29,8 +29,9 @@ public sealed record CompositeOptions
 /// clamped to [0, 1] (docs/preprocessing.md, "Keeping the target's texture"); a generated crop equal to the extracted
 /// target then composites to the target itself, at full resolution. With a <c>detailOffset</c>, the band is the one of
 /// the window shifted by it (a replacement's tissue donor, docs/preprocessing.md "Replacement: tissue from the image
-/// itself"): <c>targetDisplay(p + offset) - resize(extract(targetDisplay, crop + offset))(p)</c>; the shifted box and
-/// margin must lie in the image.
+/// itself"): <c>targetDisplay(p + offset) - resize(extract(targetDisplay, crop + offset))(p)</c> for p in the box (the
+/// integer cover of <c>box</c>), the target's own band in the margin around it (the output shows the target there); the
+/// shifted box and margin must lie in the image.
 /// </para>
 /// </summary>
 public static class PasteBack
@@ -89,8 +90,17 @@ public static class PasteBack
             var shifted = new PixelRect(region.Left + detailOffset.X, region.Top + detailOffset.Y, region.Width, region.Height);
             if (shifted.Left < 0 || shifted.Top < 0 || shifted.Right > target.Width || shifted.Bottom > target.Height)
                 throw new ArgumentOutOfRangeException(nameof(detailOffset), $"the detail window {shifted} (offset {detailOffset}) leaves the {target.Width}x{target.Height} image");
-            AddResamplingDetail(targetDisplay, crop with { Crop = new PixelRect(crop.Crop.Left + detailOffset.X, crop.Crop.Top + detailOffset.Y, crop.Side, crop.Side) },
-                shifted, window, resized);
+            var band = ResamplingDetail(targetDisplay, crop with { Crop = new PixelRect(crop.Crop.Left + detailOffset.X, crop.Crop.Top + detailOffset.Y, crop.Side, crop.Side) },
+                shifted, window);
+            // a donor's band belongs in the box; around it (the blended margin) the band is the target's own
+            var own = detailOffset == default ? band : ResamplingDetail(targetDisplay, crop, region, window);
+            for (int y = 0; y < region.Height; y++)
+                for (int x = 0; x < region.Width; x++)
+                {
+                    int i = y * region.Width + x;
+                    float d = boxRect.Contains(region.Left + x, region.Top + y) ? band[i] : own[i];
+                    resized[i] = Math.Clamp(resized[i] + d, 0f, 1f);
+                }
         }
 
         var stored = new float[rowLength];
@@ -135,25 +145,22 @@ public static class PasteBack
         return region;
     }
 
-    /// <summary>resized += targetDisplay - resize(extract(targetDisplay)) over the region (one channel; the region and the
-    /// crop shifted alike for a donor's band), clamped to [0, 1].</summary>
-    private static void AddResamplingDetail(ImageBuffer targetDisplay, ZoomInCrop crop, PixelRect region, PixelRect window, Span<float> resized)
+    /// <summary>targetDisplay - resize(extract(targetDisplay)) over the region (one channel; the region and the crop shifted
+    /// alike for a donor's band).</summary>
+    private static float[] ResamplingDetail(ImageBuffer targetDisplay, ZoomInCrop crop, PixelRect region, PixelRect window)
     {
         int r = crop.Resolution;
         var pixels = targetDisplay.Pixels<float>();
         var low = new float[r * r];
         crop.Extract(pixels, targetDisplay.Width, targetDisplay.Height, low);
-        var lowUp = new float[resized.Length];
-        Resample.ResizeWindow(low, r, r, 1, crop.Side, crop.Side, window, lowUp, ResampleMode.Bilinear);
+        var band = new float[region.Width * region.Height];
+        Resample.ResizeWindow(low, r, r, 1, crop.Side, crop.Side, window, band, ResampleMode.Bilinear);
         for (int y = 0; y < region.Height; y++)
         {
             var row = pixels.Slice((region.Top + y) * targetDisplay.Width + region.Left, region.Width);
-            for (int x = 0; x < region.Width; x++)
-            {
-                int i = y * region.Width + x;
-                resized[i] = Math.Clamp(resized[i] + (row[x] - lowUp[i]), 0f, 1f);
-            }
+            for (int x = 0; x < region.Width; x++) band[y * region.Width + x] = row[x] - band[y * region.Width + x];
         }
+        return band;
     }
 
     /// <summary>current = clamp(current + alpha (stored - current)); alpha 1 gives exactly the stored value.</summary>

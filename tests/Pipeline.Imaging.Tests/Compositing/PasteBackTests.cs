@@ -71,6 +71,33 @@ public class PasteBackTests
     }
 
     [Fact]
+    public void A_donors_band_goes_into_the_box_and_the_margin_keeps_the_targets_own()
+    {
+        // an unchanged crop with a donor offset (a replacement's tissue donor): in the box the fine band is the donor
+        // window's, in the blended margin around it the target's own, so the margin pastes back to the source
+        using var source = Source16(300, 260, 3);
+        var range = LinearStoredRange.FullScale(4095);
+        var box = new BoxF(120, 100, 160, 130);
+        var zoom = ZoomInCrop.Plan(300, 260, box, 4.0, 64);
+        var display = Display(source, range);
+        var model = ModelCrop(zoom, display, 300, 260);
+        using var targetDisplay = ImageBuffer.FromSamples<float>(300, 260, 1, display);
+        using var kept = PasteBack.Composite(source, model, zoom, box, range.ToStored, targetDisplay: targetDisplay, detailOffset: (-90, 70));
+        var expected = source.Pixels<ushort>().ToArray();
+        var actual = kept.Pixels<ushort>().ToArray();
+        int changedInBox = 0;
+        for (int y = 0; y < 260; y++)
+            for (int x = 0; x < 300; x++)
+            {
+                int i = y * 300 + x;
+                bool inBox = x >= 120 && x < 160 && y >= 100 && y < 130;
+                if (inBox) { if (Math.Abs(expected[i] - actual[i]) > 1) changedInBox++; }
+                else Assert.True(Math.Abs(expected[i] - actual[i]) <= 1, $"({x}, {y}) outside the box: {actual[i]} vs source {expected[i]}");
+            }
+        Assert.True(changedInBox > 600, $"{changedInBox} of 1200 box pixels hold the donor's band");
+    }
+
+    [Fact]
     public void Outside_box_plus_margin_is_bit_identical_and_inside_the_box_is_the_generated_value()
     {
         using var source = Source16(90, 70, 2);

@@ -165,51 +165,23 @@ save("boundary_edge.npy", boundary_match(bm_original, bm_sample, 0, 14, 9, 10))
 
 
 # --- Replacement tissue donor (docs/preprocessing.md, "Replacement: tissue from the image itself"): brute force over
-# the offsets of the definition; the score is the variance of (t - d) over the box's ring (Chebyshev distance <= ring,
-# outside the box, inside the image). A 96 x 80 texture whose box region was replaced by a bright blob (the old lesion),
-# with a patch elsewhere copied from the box's surroundings so one offset matches exactly. Own generator.
+# every integer offset of the definition (direct sums, no FFT); the score is var(t - d) / max(sd(t) sd(d), (1/255)^2)
+# over the box's ring (Chebyshev distance <= ring, outside the box, inside the image); with an air mask, an offset
+# whose box grown by the margin holds a pixel that is air in the donor and tissue in the target is not admissible.
+# A 96 x 80 texture whose box region was replaced by a bright blob (the old lesion), with a patch elsewhere copied from
+# the box's surroundings so one offset matches exactly (up to brightness and contrast). Own generator.
 td = np.random.default_rng(2028)
 tex = ndimage.gaussian_filter(td.random((80, 96)), (0.8, 3.0)).astype(np.float32)
 tex = ((tex - tex.min()) / (tex.max() - tex.min())).astype(np.float32)
 bx, by, bw, bh = 40, 30, 12, 10     # the box [x, x + w) x [y, y + h)
 margin = 5
-# the true tissue around the box also lies at offset (-30, 24) (a multiple of the step, 3): copy the window there
+# the true tissue around the box also lies at offset (-29, 23): copy the window there, brighter and with less contrast
 src = tex[by - 8:by + bh + 8, bx - 8:bx + bw + 8].copy()
-tex[by + 24 - 8:by + 24 + bh + 8, bx - 30 - 8:bx - 30 + bw + 8] = src + 0.05
+tex[by + 23 - 8:by + 23 + bh + 8, bx - 29 - 8:bx - 29 + bw + 8] = 0.8 * src + 0.15
+# a flat window (air, a saturated region) that the unnormalised variance of the difference preferred
+tex[2:24, 62:92] = 0.5
 tex[by:by + bh, bx:bx + bw] += 0.6 * np.exp(-(((np.arange(bw) - bw / 2) / 3.0) ** 2))[None, :]
-
-
-def donor(img, bx, by, bw, bh, margin):
-    H, W = img.shape
-    small = min(bw, bh)
-    rnd = lambda v: int(np.floor(v + 0.5))
-    ring = max(3, rnd(small / 4)); step = max(1, rnd(small / 4)); reach = int(np.floor(2.5 * max(bw, bh)))
-    grow = max(ring, margin)
-    ys, xs = np.mgrid[max(by - ring, 0):min(by + bh + ring, H), max(bx - ring, 0):min(bx + bw + ring, W)]
-    keep = ~((xs >= bx) & (xs < bx + bw) & (ys >= by) & (ys < by + bh))
-    ys, xs = ys[keep], xs[keep]
-    best = None
-    start = -(reach // step) * step
-    for dy in range(start, reach + 1, step):
-        for dx in range(start, reach + 1, step):
-            l, t, r, b = bx - grow + dx, by - grow + dy, bx + bw + grow + dx, by + bh + grow + dy
-            if l < 0 or t < 0 or r > W or b > H:
-                continue
-            kl, kt, kr, kb = bx - margin, by - margin, bx + bw + margin, by + bh + margin
-            if l < kr and kl < r and t < kb and kt < b:
-                continue
-            sx, sy = xs + dx, ys + dy
-            ok = (sx >= 0) & (sy >= 0) & (sx < W) & (sy < H)
-            d = img[ys[ok], xs[ok]].astype(np.float64) - img[sy[ok], sx[ok]].astype(np.float64)
-            score = np.mean(d * d) - np.mean(d) ** 2
-            if best is None or score < best[2]:
-                best = (dx, dy, score)
-    return best
-
-
-save("donor_image.npy", tex)
-best = donor(tex, bx, by, bw, bh, margin)
-np.save(os.path.join(HERE, "donor_expected.npy"), np.array(best, np.float64))
+FLOOR = 1.0 / 255
 
 
 def ring_score(img, bx, by, bw, bh, ring, dx, dy):
@@ -219,11 +191,60 @@ def ring_score(img, bx, by, bw, bh, ring, dx, dy):
     ys, xs = ys[keep], xs[keep]
     sx, sy = xs + dx, ys + dy
     ok = (sx >= 0) & (sy >= 0) & (sx < W) & (sy < H)
-    d = img[ys[ok], xs[ok]].astype(np.float64) - img[sy[ok], sx[ok]].astype(np.float64)
-    return np.mean(d * d) - np.mean(d) ** 2
+    t = img[ys[ok], xs[ok]].astype(np.float64)
+    d = img[sy[ok], sx[ok]].astype(np.float64)
+    return np.var(t - d) / max(np.std(t) * np.std(d), FLOOR ** 2)
 
 
-# ring scores at a few offsets (dx, dy, ring, score), one box at the image's corner (its ring leaves the image)
-rows = [(dx, dy, r, ring_score(tex, bx, by, bw, bh, r, dx, dy)) for dx, dy, r in ((3, -21, 3), (-12, 0, 5), (27, 30, 4))]
+def donor(img, bx, by, bw, bh, margin, air=None):
+    H, W = img.shape
+    rnd = lambda v: int(np.floor(v + 0.5))
+    ring = max(3, rnd(min(bw, bh) / 4)); reach = int(np.floor(2.5 * max(bw, bh)))
+    grow = max(ring, margin)
+    best = None
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            l, t, r, b = bx - grow + dx, by - grow + dy, bx + bw + grow + dx, by + bh + grow + dy
+            if l < 0 or t < 0 or r > W or b > H:
+                continue
+            kl, kt, kr, kb = bx - margin, by - margin, bx + bw + margin, by + bh + margin
+            if l < kr and kl < r and t < kb and kt < b:
+                continue
+            if air is not None:
+                zl, zt, zr, zb = max(kl, 0), max(kt, 0), min(kr, W), min(kb, H)
+                if np.any(air[zt + dy:zb + dy, zl + dx:zr + dx] & ~air[zt:zb, zl:zr]):
+                    continue
+            score = ring_score(img, bx, by, bw, bh, ring, dx, dy)
+            if best is None or score < best[2]:
+                best = (dx, dy, score)
+    return best
+
+
+save("donor_image.npy", tex)
+best = donor(tex, bx, by, bw, bh, margin)
+np.save(os.path.join(HERE, "donor_expected.npy"), np.array(best, np.float64))
+# ring scores at a few offsets (dx, dy, ring, score), one box at the image's corner (its ring leaves the image), one
+# offset onto the flat window (the floor)
+rows = [(dx, dy, r, ring_score(tex, bx, by, bw, bh, r, dx, dy)) for dx, dy, r in ((3, -21, 3), (-12, 0, 5), (27, 30, 4), (30, -22, 3))]
 rows += [(dx, dy, 3, ring_score(tex, 0, 0, 12, 10, 3, dx, dy)) for dx, dy in ((0, 21), (24, 3))]
 np.save(os.path.join(HERE, "donor_ring_scores.npy"), np.array(rows, np.float64))
+
+# A box on the skin line: a breast whose edge runs diagonally through the box, with the skin's bright line and the
+# thinning tissue's fall-off inside it, air (0, padding) outside. The donor must carry the same edge (a shift along
+# the skin line) and never bring air into the target's tissue.
+sk = np.random.default_rng(2029)
+H2, W2 = 120, 130
+yy, xx = np.mgrid[0:H2, 0:W2].astype(np.float64)
+dist = (70 + 0.35 * yy - xx) / np.hypot(1, 0.35)          # distance (px) inside the skin line x = 70 + 0.35 y
+fib = ndimage.gaussian_filter(sk.random((H2, W2)), (0.8, 3.0))
+fib = (fib - fib.mean()) / fib.std()
+thick = np.sqrt(np.clip(1 - np.clip(1 - dist / 25, 0, 1) ** 2, 0, 1))
+skin = np.where(dist > 0, (0.5 + 0.5 * thick) * (0.45 + 0.05 * fib) + 0.08 * np.exp(-((dist - 1.0) / 0.8) ** 2), 0.0)
+skin_air = dist <= 0
+skin = skin.astype(np.float32)
+sbx, sby, sbw, sbh = 80, 50, 16, 14                       # the box straddles the skin line
+skin[sby:sby + sbh, sbx:sbx + sbw] += (0.3 * np.exp(-((xx[sby:sby + sbh, sbx:sbx + sbw] - 85) ** 2 + (yy[sby:sby + sbh, sbx:sbx + sbw] - 57) ** 2) / 18) * (dist[sby:sby + sbh, sbx:sbx + sbw] > 2)).astype(np.float32)
+save("skin_image.npy", skin)
+save("skin_air.npy", skin_air.astype(np.uint8))
+skin_best = donor(skin, sbx, sby, sbw, sbh, margin, skin_air)
+np.save(os.path.join(HERE, "skin_expected.npy"), np.array(skin_best, np.float64))
