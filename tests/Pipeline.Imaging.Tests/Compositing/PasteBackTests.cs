@@ -33,6 +33,36 @@ public class PasteBackTests
         return model;
     }
 
+    /// <summary>A 300 x 260 random 12-bit source with the box (120, 100)-(160, 130) and its zoom-in crop at ratio 4
+    /// (side 160 > R = 64), unchanged: the crop a model that changes nothing gives back, and the display image.</summary>
+    private sealed class UnchangedCrop : IDisposable
+    {
+        public readonly ImageBuffer Source;
+        public readonly LinearStoredRange Range = LinearStoredRange.FullScale(4095);
+        public readonly BoxF Box = new(120, 100, 160, 130);
+        public readonly ZoomInCrop Zoom;
+        public readonly float[] Model;
+        public readonly ImageBuffer TargetDisplay;
+
+        public UnchangedCrop(int seed)
+        {
+            Source = Source16(300, 260, seed);
+            Zoom = ZoomInCrop.Plan(300, 260, Box, 4.0, 64);
+            var display = Display(Source, Range);
+            Model = ModelCrop(Zoom, display, 300, 260);
+            TargetDisplay = ImageBuffer.FromSamples<float>(300, 260, 1, display);
+        }
+
+        public ImageBuffer Composite(bool keepTargetDetail = true, (int X, int Y)? detailOffset = null) =>
+            detailOffset is { } o
+                ? PasteBack.Composite(Source, Model, Zoom, Box, Range.ToStored, targetDisplay: TargetDisplay, detailOffset: o)
+                : keepTargetDetail
+                    ? PasteBack.Composite(Source, Model, Zoom, Box, Range.ToStored, targetDisplay: TargetDisplay)
+                    : PasteBack.Composite(Source, Model, Zoom, Box, Range.ToStored);
+
+        public void Dispose() { Source.Dispose(); TargetDisplay.Dispose(); }
+    }
+
     [Fact]
     public void Crop_then_paste_back_without_change_reproduces_the_source_exactly_when_side_equals_R()
     {
@@ -52,22 +82,16 @@ public class PasteBackTests
     {
         // side 160 > R = 64: the crop's resampling loses the fine band; without the target's detail the box comes back
         // smoothed, with it the source comes back exactly (the detail is the band the round trip removed)
-        using var source = Source16(300, 260, 2);
-        var range = LinearStoredRange.FullScale(4095);
-        var box = new BoxF(120, 100, 160, 130);
-        var zoom = ZoomInCrop.Plan(300, 260, box, 4.0, 64);
-        Assert.Equal(160, zoom.Side);
-        var display = Display(source, range);
-        var model = ModelCrop(zoom, display, 300, 260);
-        using var targetDisplay = ImageBuffer.FromSamples<float>(300, 260, 1, display);
-        using var kept = PasteBack.Composite(source, model, zoom, box, range.ToStored, targetDisplay: targetDisplay);
-        var expected = source.Pixels<ushort>().ToArray();
+        using var c = new UnchangedCrop(2);
+        Assert.Equal(160, c.Zoom.Side);
+        using var kept = c.Composite();
+        var expected = c.Source.Pixels<ushort>().ToArray();
         var actual = kept.Pixels<ushort>().ToArray();
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1, $"pixel {i}: {actual[i]} vs source {expected[i]}");
-        using var smoothed = PasteBack.Composite(source, model, zoom, box, range.ToStored);
+        using var smoothed = c.Composite(keepTargetDetail: false);
         Assert.True(expected.Zip(smoothed.Pixels<ushort>().ToArray()).Count(p => Math.Abs(p.First - p.Second) > 1) > 1000);
         using var rgb = ImageBuffer.Create(300, 260, 3, PixelType.UInt16);
-        Assert.Throws<ArgumentException>(() => PasteBack.Composite(rgb, new float[64 * 64 * 3], zoom, box, range.ToStored, targetDisplay: targetDisplay));
+        Assert.Throws<ArgumentException>(() => PasteBack.Composite(rgb, new float[64 * 64 * 3], c.Zoom, c.Box, c.Range.ToStored, targetDisplay: c.TargetDisplay));
     }
 
     [Fact]
@@ -75,15 +99,9 @@ public class PasteBackTests
     {
         // an unchanged crop with a donor offset (a replacement's tissue donor): in the box the fine band is the donor
         // window's, in the blended margin around it the target's own, so the margin pastes back to the source
-        using var source = Source16(300, 260, 3);
-        var range = LinearStoredRange.FullScale(4095);
-        var box = new BoxF(120, 100, 160, 130);
-        var zoom = ZoomInCrop.Plan(300, 260, box, 4.0, 64);
-        var display = Display(source, range);
-        var model = ModelCrop(zoom, display, 300, 260);
-        using var targetDisplay = ImageBuffer.FromSamples<float>(300, 260, 1, display);
-        using var kept = PasteBack.Composite(source, model, zoom, box, range.ToStored, targetDisplay: targetDisplay, detailOffset: (-90, 70));
-        var expected = source.Pixels<ushort>().ToArray();
+        using var c = new UnchangedCrop(3);
+        using var kept = c.Composite(detailOffset: (-90, 70));
+        var expected = c.Source.Pixels<ushort>().ToArray();
         var actual = kept.Pixels<ushort>().ToArray();
         int changedInBox = 0;
         for (int y = 0; y < 260; y++)
