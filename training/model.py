@@ -102,6 +102,31 @@ def harmonize_reference(placed_full: torch.Tensor, context: torch.Tensor, mask: 
     return mask * (fill_target + excess)
 
 
+def ring_agreement(placed_full: torch.Tensor, context: torch.Tensor, mask: torch.Tensor, support: torch.Tensor,
+                   ring: int = 2, sigma: float = 6.0, eps: float = 1e-3) -> torch.Tensor:
+    """How well the placed reference's expansion ring reproduces the target's context in the band just outside the box,
+    per item (N, 1, 1, 1): the correlation of the two high-passed bands (each minus its normalised-convolution fill,
+    as in harmonize_reference; Gaussian sigma 6 px), over band pixels where the reference has content. 1 when the
+    reference shows the target's own surroundings (a reinsertion: the lesion cut from this image at this place), about
+    0 for tissue from another place or image (texture does not correlate), and 0 without band pixels. Invariant to the
+    reference's brightness and contrast (an exposure change does not make the surroundings another tissue); `eps` is
+    a per-pixel standard deviation below which a band counts as flat (agreement near 0)."""
+    band = F.max_pool2d(mask, 2 * ring + 1, stride=1, padding=ring) - mask
+    w = band * (support > 0.99).to(band.dtype)
+    den = _gaussian_blur(w, sigma) + 1e-6
+    a = (context - _gaussian_blur(context * w, sigma) / den) * w
+    b = (placed_full - _gaussian_blur(placed_full * w, sigma) / den) * w
+    ab = (a * b).sum(dim=(2, 3), keepdim=True)
+    aa = (a * a).sum(dim=(2, 3), keepdim=True)
+    bb = (b * b).sum(dim=(2, 3), keepdim=True)
+    return ab / (torch.sqrt(aa * bb) + eps * eps * w.sum(dim=(2, 3), keepdim=True) + 1e-12)
+
+
+def agreement_gate(rho: torch.Tensor, low: float = 0.6, high: float = 0.85) -> torch.Tensor:
+    """0 below `low` ring agreement, 1 above `high`, linear between."""
+    return ((rho - low) / (high - low)).clamp(0.0, 1.0)
+
+
 def _norm(ch: int) -> nn.GroupNorm:
     return nn.GroupNorm(8 if ch % 8 == 0 else 1, ch)
 
@@ -181,7 +206,7 @@ class Denoiser(nn.Module):
     def __init__(self, resolution: int = 64, ref_size: int = 64, channels=(16, 32, 48, 64),
                  emb_dim: int = 128, ref_dim: int = 64, attn_levels=(3,), ref_expand: float = 1.2,
                  num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02,
-                 placement: str = "collage"):
+                 placement: str = "collage", ring_gate: bool = False):
         super().__init__()
         if resolution % (2 ** (len(channels) - 1)) != 0:
             raise ValueError(f"resolution {resolution} must be divisible by {2 ** (len(channels) - 1)} "
@@ -193,7 +218,12 @@ class Denoiser(nn.Module):
             raise ValueError(f"placement '{placement}': expected collage or harmonised")
         if placement != "collage":   # configs of collage models stay as they were (1.0.0's checkpoints load unchanged)
             self.config["placement"] = placement
+        if ring_gate and placement != "harmonised":
+            raise ValueError("ring_gate needs the harmonised placement")
+        if ring_gate:                # absent from 2.0.0's config: its checkpoints load unchanged
+            self.config["ring_gate"] = True
         self.placement = placement
+        self.ring_gate = ring_gate
         self.ref_expand = ref_expand
         # the schedule's sqrt(abar_t), sqrt(1 - abar_t) (float64 cumprod, then float32), for the eps <-> x0 conversion
         betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
@@ -205,6 +235,12 @@ class Denoiser(nn.Module):
         self.t_mlp = nn.Sequential(nn.Linear(emb_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.ref_enc = ReferenceEncoder(ref_dim, ref_size)
         self.ref_mlp = nn.Sequential(nn.Linear(ref_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        if ring_gate:
+            # the gate's value conditions every block (FiLM), zero-initialised: at init the model is the ungated
+            # network with the gated placement, so a released ungated model is a starting point (train.py --init-package)
+            self.gate_emb = nn.Linear(1, emb_dim)
+            nn.init.zeros_(self.gate_emb.weight)
+            nn.init.zeros_(self.gate_emb.bias)
         self.inp = nn.Conv2d(5, channels[0], 3, padding=1)
         self.down_blocks = nn.ModuleList()
         self.down_attn = nn.ModuleList()
@@ -233,7 +269,7 @@ class Denoiser(nn.Module):
     @classmethod
     def from_config(cls, cfg: dict) -> "Denoiser":
         return cls(cfg["resolution"], cfg["ref_size"], channels=cfg["channels"], emb_dim=cfg["emb_dim"],
-                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"], placement=cfg.get("placement", "collage"),
+                   ref_dim=cfg["ref_dim"], attn_levels=cfg["attn_levels"], ref_expand=cfg["ref_expand"], placement=cfg.get("placement", "collage"), ring_gate=cfg.get("ring_gate", False),
                    num_train_timesteps=cfg["num_train_timesteps"], beta_start=cfg["beta_start"],
                    beta_end=cfg["beta_end"])
 
@@ -250,12 +286,18 @@ class Denoiser(nn.Module):
         context, boundary blending and detail (with zero reference, the unconditional fill)."""
         tokens, pooled = self.ref_enc(reference)
         emb = self.t_mlp(timestep_embedding(t, self.emb_dim)) + self.ref_mlp(pooled)
-        emb = F.silu(emb)
         if self.placement == "harmonised":
             full, support = warp_reference_full(reference, mask, self.ref_expand, self.coords)
             placed = harmonize_reference(full, context, mask, support, taper=2.0)
+            if self.ring_gate:
+                # a reference whose surroundings are the target's own (reinsertion) keeps its pixels, background
+                # included: there is no other tissue to hide; otherwise the harmonised placement
+                g = agreement_gate(ring_agreement(full, context, mask, support))
+                placed = g * mask * full + (1 - g) * placed
+                emb = emb + self.gate_emb(g.flatten(1))
         else:
             placed = warp_reference(reference, mask, self.ref_expand, self.coords)
+        emb = F.silu(emb)
         h = self.inp(torch.cat([x_t, context, mask, hf, placed], dim=1))
         skips = []
         for block, attn, down in zip(self.down_blocks, self.down_attn, self.downsample):

@@ -69,6 +69,9 @@ def parse_args(argv=None):
     a("--placement", default=_env("placement", "collage"), choices=["collage", "harmonised"],
       help="in-graph reference placement: the reference's pixels (collage) or its excess over its own tissue on the "
            "target's tissue estimate (harmonised; model.harmonize_reference)")
+    a("--ring-gate", action="store_true", default=_env("ring-gate", "") not in ("", "0", "false"),
+      help="with --placement harmonised: a reference whose expansion ring reproduces the target's surroundings (a "
+           "reinsertion) is placed with its own pixels (model.ring_agreement)")
     a("--init-package", default=_env("init-package", None),
       help="start a new run from the weights of a model package of the same architecture (its denoiser.onnx; "
            "package.load_onnx_weights): continues a released model, whose checkpoints are not kept")
@@ -107,6 +110,8 @@ def parse_args(argv=None):
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     if not 0 <= args.transfer_fraction <= 1:
         p.error("--transfer-fraction must be in [0, 1]")
+    if args.ring_gate and args.placement != "harmonised":
+        p.error("--ring-gate needs --placement harmonised")
     if not 0 <= args.ref_dropout < 1:
         p.error("--ref-dropout must be in [0, 1)")
     if args.decay_start < 0 or args.decay_steps < 1 or not 0 <= args.lr_final <= 1:
@@ -169,7 +174,8 @@ def main(argv=None) -> int:
         for k in ("seed", "batch_size", "lr", "warmup", "ema", "channels", "ref_dropout", "ref_jitter", "mask_weight",
                   "name", "version"):
             setattr(args, k, saved[k])
-        for k, default in (("transfer_fraction", 0.5), ("placement", "collage"), ("init_package", None)):
+        for k, default in (("transfer_fraction", 0.5), ("placement", "collage"), ("ring_gate", False),
+                           ("init_package", None)):
             setattr(args, k, saved.get(k, default))
         log("resume", step=resume["step"], elapsed_min=resume["elapsed"] / 60.0)
     log("start", data=str(args.data), out=str(out), seed=args.seed, max_minutes=args.max_minutes,
@@ -198,7 +204,7 @@ def main(argv=None) -> int:
     torch.manual_seed(args.seed)
     schedule = LinearSchedule(1000, 1e-4, 0.02)
     model = Denoiser(prep.resolution, prep.reference_size, channels=args.channels, ref_expand=prep.reference_expand,
-                     placement=args.placement, num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
+                     placement=args.placement, ring_gate=args.ring_gate, num_train_timesteps=schedule.T, beta_start=schedule.beta_start, beta_end=schedule.beta_end)
     if args.init_package and resume is None:
         onnx_file = Path(args.init_package) / "denoiser.onnx"
         try:
@@ -358,11 +364,12 @@ def main(argv=None) -> int:
         "seed": args.seed, "steps": step, "trainMinutes": round(elapsed / 60.0, 2), "batchSize": args.batch_size,
         "lr": args.lr, "lrDecay": ({"start": args.decay_start, "steps": args.decay_steps, "final": args.lr_final}
                                    if args.decay_start > 0 else None), "ema": args.ema, "channels": args.channels, "parameters": count_parameters(final),
-        "maskWeight": args.mask_weight, "placement": args.placement, "initPackage": args.init_package, "selectedStep": best["step"], "valLoss": best["valLoss"],
+        "maskWeight": args.mask_weight, "placement": args.placement, "ringGate": args.ring_gate, "initPackage": args.init_package, "selectedStep": best["step"], "valLoss": best["valLoss"],
         "reinsertionProxy": chosen, "torch": torch.__version__,
         "command": f"train.py --data {args.data} --out {args.out} --max-minutes {args.max_minutes} --seed {args.seed}"
                    + (f" --transfer-fraction {args.transfer_fraction}" if n_transfer else "")
                    + f" --placement {args.placement}"
+                   + (" --ring-gate" if args.ring_gate else "")
                    + (f" --init-package {args.init_package}" if args.init_package else "")
                    + (f" --decay-start {args.decay_start} --decay-steps {args.decay_steps} --lr-final {args.lr_final}"
                       if args.decay_start > 0 else ""),
