@@ -85,7 +85,8 @@ public static class ItemImaging
             KeepDetail = keep && item.Mode is TaskMode.Insertion or TaskMode.Reinsertion,
         };
         if (keep && preparation.TissueDonor && item.Mode == TaskMode.Replacement && target.Stored.Channels == 1 &&
-            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin, AirMask(target)) is { } donor)
+            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin, AirMask(target),
+                item.OtherFindings?.Select(f => LesionPlanner.ToBoxF(f).Cover()).ToList()) is { } donor)
         {
             geometry = geometry with
             {
