@@ -84,14 +84,16 @@ public static class ItemImaging
             TextureSigma = keep && item.Mode == TaskMode.Insertion ? preparation.TargetTextureSigma : 0,
             KeepDetail = keep && item.Mode is TaskMode.Insertion or TaskMode.Reinsertion,
         };
+        bool[]? air = null;
         if (keep && preparation.TissueDonor && item.Mode == TaskMode.Replacement && target.Stored.Channels == 1 &&
-            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin, AirMask(target)) is { } donor)
+            TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height, box.Cover(), CompositeOptions.Default.Margin, air = AirMask(target),
+                item.OtherFindings?.Select(f => LesionPlanner.ToBoxF(f).Cover()).ToList()) is { } donor)
         {
             geometry = geometry with
             {
                 TextureSigma = preparation.TargetTextureSigma, KeepDetail = true, TissueDonor = true, DonorOffsetX = donor.OffsetX, DonorOffsetY = donor.OffsetY,
             };
-            bundle.Add(ModelTensorNames.Tissue, DonorTissue(target, geometry, model));
+            bundle.Add(ModelTensorNames.Tissue, DonorTissue(target, geometry, model, air));
         }
         return new PreparedItem(bundle, geometry);
     }
@@ -99,7 +101,11 @@ public static class ItemImaging
     /// <summary>The tissue a replacement with a tissue donor puts the lesion over (model space): the donor window's crop
     /// (the zoom-in crop shifted by the donor offset) matched to the target crop <paramref name="original"/> along the
     /// box's border (<see cref="BoundaryMatch"/>).</summary>
-    public static float[] DonorTissue(SourceImage target, CropGeometry geometry, float[] original)
+    public static float[] DonorTissue(SourceImage target, CropGeometry geometry, float[] original) => DonorTissue(target, geometry, original, AirMask(target));
+
+    /// <summary><see cref="DonorTissue(SourceImage, CropGeometry, float[])"/> with the target's air mask already made
+    /// (<see cref="AirMask"/>).</summary>
+    public static float[] DonorTissue(SourceImage target, CropGeometry geometry, float[] original, bool[]? air)
     {
         var crop = ToCrop(geometry);
         var donorCrop = DonorCrop(crop, geometry);
@@ -108,14 +114,17 @@ public static class ItemImaging
         var donor = new float[display.Length];
         ModelSpace.FromDisplay(display, donor);
         var tissue = BoundaryMatch.Apply(donor, original, geometry.Resolution, geometry.BoxLeft, geometry.BoxTop, geometry.BoxWidth, geometry.BoxHeight);
-        if (AirMask(target) is { } air)
+        if (air is not null)
         {
             // where the target shows air, the output keeps it (as Compose does at full resolution): the model pixels that
-            // are mostly air in the crop's resampling
-            var airImage = new float[air.Length];
-            for (int i = 0; i < air.Length; i++) airImage[i] = air[i] ? 1f : 0f;
+            // are mostly air in the crop's resampling (which reads only the crop's part of the image, 0 outside it)
+            var window = crop.Crop.ClipTo(target.Width, target.Height);
+            var airImage = new float[window.Width * window.Height];
+            for (int y = 0; y < window.Height; y++)
+                for (int x = 0; x < window.Width; x++) airImage[y * window.Width + x] = air[(y + window.Top) * target.Width + x + window.Left] ? 1f : 0f;
+            var inWindow = crop with { Crop = crop.Crop with { Left = crop.Crop.Left - window.Left, Top = crop.Crop.Top - window.Top } };
             var airCrop = new float[tissue.Length];
-            crop.Extract(airImage, target.Width, target.Height, airCrop);
+            inWindow.Extract(airImage, window.Width, window.Height, airCrop);
             var isAir = new bool[tissue.Length];
             for (int i = 0; i < isAir.Length; i++) isAir[i] = airCrop[i] >= 0.5f;
             TissueDonor.RestoreAir<float>(tissue, original, isAir, geometry.Resolution, geometry.Resolution, crop.ModelBox);
@@ -129,9 +138,9 @@ public static class ItemImaging
 
     /// <summary>A replacement over a donor's tissue keeps the target's air: the stored pixels of the pasted region that
     /// are padding in the target are the target's (<see cref="TissueDonor.RestoreAir{T}"/>).</summary>
-    private static ImageBuffer KeepAir(ImageBuffer output, SourceImage target, PixelRect region)
+    private static ImageBuffer KeepAir(ImageBuffer output, SourceImage target, bool[]? air, PixelRect region)
     {
-        if (AirMask(target) is not { } air || output.Channels != 1) return output;
+        if (air is null || output.Channels != 1) return output;
         switch (output.PixelType)
         {
             case PixelType.UInt16: TissueDonor.RestoreAir(output.Pixels<ushort>(), target.Stored.Pixels<ushort>(), air, output.Width, output.Height, region); break;
@@ -159,10 +168,11 @@ public static class ItemImaging
             crop.Extract(target.Display.Pixels<float>(), target.Width, target.Height, display);
             var original = new float[display.Length];
             ModelSpace.FromDisplay(display, original);
-            var under = geometry.TissueDonor ? DonorTissue(target, geometry, original) : original;
+            var air = geometry.TissueDonor ? AirMask(target) : null;
+            var under = geometry.TissueDonor ? DonorTissue(target, geometry, original, air) : original;
             var composed = PasteBack.Composite(target.Stored, KeptSample(generated, under, crop.Mask(), geometry), crop, LesionPlanner.ToBoxF(box), target.ToStored(), options,
                 geometry.KeepDetail ? target.Display : null, geometry.TissueDonor ? (geometry.DonorOffsetX, geometry.DonorOffsetY) : (0, 0));
-            return geometry.TissueDonor ? KeepAir(composed, target, LesionPlanner.ToBoxF(box).Cover().Inflate((options ?? CompositeOptions.Default).Margin)) : composed;
+            return geometry.TissueDonor ? KeepAir(composed, target, air, LesionPlanner.ToBoxF(box).Cover().Inflate((options ?? CompositeOptions.Default).Margin)) : composed;
         }
         if (channels > 1)
         {

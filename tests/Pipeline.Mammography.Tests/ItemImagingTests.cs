@@ -171,6 +171,14 @@ public sealed class ItemImagingTests : IAsyncLifetime
         var expected = Pipeline.Imaging.Compositing.TissueDonor.Find(target.Display.Pixels<float>(), target.Width, target.Height,
             Pipeline.Mammography.Planning.LesionPlanner.ToBoxF(_item.TargetBox).Cover(), 5, ItemImaging.AirMask(target))!.Value;
         Assert.Equal((expected.OffsetX, expected.OffsetY), (g.DonorOffsetX, g.DonorOffsetY));
+        // another annotated finding of the target where that donor lies: the donor moves off it
+        var b = _item.TargetBox;
+        var finding = new BoundingBox(b.X0 + g.DonorOffsetX, b.Y0 + g.DonorOffsetY, b.X1 + g.DonorOffsetX, b.Y1 + g.DonorOffsetY);
+        var moved = (await preparer.PrepareAsync(replacement with { OtherFindings = [finding] }, donor, _blobs, CancellationToken.None)).Geometry;
+        Assert.True(moved.TissueDonor);
+        Assert.NotEqual((g.DonorOffsetX, g.DonorOffsetY), (moved.DonorOffsetX, moved.DonorOffsetY));
+        Assert.True(Math.Abs(moved.DonorOffsetX - g.DonorOffsetX) >= b.Width + 5 || Math.Abs(moved.DonorOffsetY - g.DonorOffsetY) >= b.Height + 5,
+            $"donor ({moved.DonorOffsetX}, {moved.DonorOffsetY}) overlaps the finding at ({g.DonorOffsetX}, {g.DonorOffsetY})");
         // the other tasks and a package without the setting take no donor
         Assert.False((await preparer.PrepareAsync(_item with { Mode = TaskMode.Insertion }, donor, _blobs, CancellationToken.None)).Geometry.TissueDonor);
         Assert.False((await preparer.PrepareAsync(_item, donor, _blobs, CancellationToken.None)).Geometry.TissueDonor);

@@ -35,6 +35,10 @@ public sealed record WorkItem
     /// <summary>Fields a domain needs beyond the ones above (driving: the key frame, the 3D boxes, the reference
     /// annotation; docs/driving.md, "Runs"). Absent for mammography.</summary>
     public IReadOnlyDictionary<string, string>? Details { get; init; }
+    /// <summary>The target image's other annotated findings (replacement items): a tissue donor never takes its tissue
+    /// from them, so no annotated lesion is copied into the box (docs/preprocessing.md, "The donor window"). Absent when
+    /// the target has no other finding, and in plans written before it existed.</summary>
+    public IReadOnlyList<BoundingBox>? OtherFindings { get; init; }
 }
 
 /// <summary>A shard of the fan-out: its items live in their own blob (runs/{id}/plan/shard-NNNNN.json) so orchestration

@@ -16,33 +16,52 @@ public static class Correlation2D
         if (w < 1 || h < 1 || a.Length != w * h) throw new ArgumentException($"correlation: the image must hold {w}x{h} samples, got {a.Length}", nameof(a));
         if (kw < 1 || kh < 1 || k.Length != kw * kh) throw new ArgumentException($"correlation: the kernel must hold {kw}x{kh} samples, got {k.Length}", nameof(k));
         if (kw > w || kh > h) throw new ArgumentException($"correlation: the {kw}x{kh} kernel is larger than the {w}x{h} image", nameof(k));
-        int nw = PowerOfTwo(w), nh = PowerOfTwo(h);
+        int nw = PowerOfTwo(w), nh = PowerOfTwo(h), size = nw * nh;
         // both real inputs in one complex transform: z = a + i k, then A(f) = (Z(f) + conj Z(-f)) / 2 and
         // K(f) = (Z(f) - conj Z(-f)) / (2 i)
-        var re = new double[nw * nh]; var im = new double[nw * nh];
-        for (int y = 0; y < h; y++) a.Slice(y * w, w).CopyTo(re.AsSpan(y * nw, w));
-        for (int y = 0; y < kh; y++) k.Slice(y * kw, kw).CopyTo(im.AsSpan(y * nw, kw));
-        var tw = Twiddles(nw); var th = nh == nw ? tw : Twiddles(nh);
-        Transform2D(re, im, nw, nh, tw, th, false);
-        var pre = new double[nw * nh]; var pim = new double[nw * nh];
-        for (int v = 0; v < nh; v++)
-            for (int u = 0; u < nw; u++)
-            {
-                int i = v * nw + u, j = ((nh - v) & (nh - 1)) * nw + ((nw - u) & (nw - 1));
-                double zr = re[i], zi = im[i], cr = re[j], ci = -im[j]; // Z(f), conj Z(-f)
-                double ar = (zr + cr) / 2, ai = (zi + ci) / 2;          // A(f)
-                double kr = (zi - ci) / 2, ki = -(zr - cr) / 2;         // K(f) = (Z - conj Z(-f)) / (2i)
-                pre[i] = kr * ar + ki * ai;                             // conj(K) A
-                pim[i] = kr * ai - ki * ar;
-            }
-        Transform2D(pre, pim, nw, nh, tw, th, true);
-        var are = pre;
-        int ow = w - kw + 1, oh = h - kh + 1;
-        var result = new double[ow * oh];
-        double scale = 1.0 / ((double)nw * nh);
-        for (int v = 0; v < oh; v++)
-            for (int u = 0; u < ow; u++) result[v * ow + u] = are[v * nw + u] * scale;
-        return result;
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        double[] re = pool.Rent(size), im = pool.Rent(size), tr = pool.Rent(size), ti = pool.Rent(size);
+        try
+        {
+            Array.Clear(re, 0, size); Array.Clear(im, 0, size);
+            for (int y = 0; y < h; y++) a.Slice(y * w, w).CopyTo(re.AsSpan(y * nw, w));
+            for (int y = 0; y < kh; y++) k.Slice(y * kw, kw).CopyTo(im.AsSpan(y * nw, kw));
+            var tw = Twiddles(nw); var th = nh == nw ? tw : Twiddles(nh);
+            // rows at and below h are zero and stay zero under the row transforms
+            for (int y = 0; y < h; y++) Transform(re.AsSpan(y * nw, nw), im.AsSpan(y * nw, nw), tw, false);
+            Columns(re, im, tr, ti, nw, nh, th, false);
+            // conj(K) A, in place: each frequency f and its mirror -f are read before either is written
+            for (int v = 0; v < nh; v++)
+                for (int u = 0; u < nw; u++)
+                {
+                    int i = v * nw + u, j = ((nh - v) & (nh - 1)) * nw + ((nw - u) & (nw - 1));
+                    if (j < i) continue;
+                    double zr = re[i], zi = im[i], mr = re[j], mi = im[j];
+                    (re[i], im[i]) = Product(zr, zi, mr, -mi);
+                    if (j != i) (re[j], im[j]) = Product(mr, mi, zr, -zi);
+                }
+            // the inverse: columns, then only the rows of the valid part
+            Columns(re, im, tr, ti, nw, nh, th, true);
+            int ow = w - kw + 1, oh = h - kh + 1;
+            for (int v = 0; v < oh; v++) Transform(re.AsSpan(v * nw, nw), im.AsSpan(v * nw, nw), tw, true);
+            var result = new double[ow * oh];
+            double scale = 1.0 / ((double)nw * nh);
+            for (int v = 0; v < oh; v++)
+                for (int u = 0; u < ow; u++) result[v * ow + u] = re[v * nw + u] * scale;
+            return result;
+        }
+        finally
+        {
+            pool.Return(re); pool.Return(im); pool.Return(tr); pool.Return(ti);
+        }
+    }
+
+    /// <summary>conj(K(f)) A(f) from Z(f) = (zr, zi) and conj Z(-f) = (cr, ci).</summary>
+    private static (double Re, double Im) Product(double zr, double zi, double cr, double ci)
+    {
+        double ar = (zr + cr) / 2, ai = (zi + ci) / 2;          // A(f)
+        double kr = (zi - ci) / 2, ki = -(zr - cr) / 2;         // K(f) = (Z - conj Z(-f)) / (2i)
+        return (kr * ar + ki * ai, kr * ai - ki * ar);
     }
 
     private static int PowerOfTwo(int n)
@@ -60,12 +79,10 @@ public static class Correlation2D
         return (c, s);
     }
 
-    /// <summary>In-place 2-D DFT (rows, then columns); <paramref name="inverse"/> without the 1/N scaling.</summary>
-    private static void Transform2D(double[] re, double[] im, int nw, int nh, (double[] Cos, double[] Sin) tw, (double[] Cos, double[] Sin) th, bool inverse)
+    /// <summary>In-place DFT of every column (as rows of the transpose, contiguous, in <paramref name="tr"/> and
+    /// <paramref name="ti"/>); <paramref name="inverse"/> without the 1/N scaling.</summary>
+    private static void Columns(double[] re, double[] im, double[] tr, double[] ti, int nw, int nh, (double[] Cos, double[] Sin) th, bool inverse)
     {
-        for (int y = 0; y < nh; y++) Transform(re.AsSpan(y * nw, nw), im.AsSpan(y * nw, nw), tw, inverse);
-        // the columns as rows of the transpose (contiguous), then back
-        var tr = new double[re.Length]; var ti = new double[im.Length];
         Transpose(re, tr, nh, nw); Transpose(im, ti, nh, nw);
         for (int x = 0; x < nw; x++) Transform(tr.AsSpan(x * nh, nh), ti.AsSpan(x * nh, nh), th, inverse);
         Transpose(tr, re, nw, nh); Transpose(ti, im, nw, nh);

@@ -46,8 +46,10 @@ public static class TissueDonor
 
     /// <summary>The donor window of <paramref name="box"/> in a one-channel <paramref name="display"/> image; null when no
     /// offset is admissible (a box too large for its image). <paramref name="air"/>: empty, or one flag per pixel, true
-    /// outside the body (padding).</summary>
-    public static DonorWindow? Find(ReadOnlySpan<float> display, int width, int height, PixelRect box, int margin, ReadOnlySpan<bool> air = default)
+    /// outside the body (padding). <paramref name="avoid"/>: regions no donor may take tissue from (the image's other
+    /// annotated findings): an offset whose shifted box, grown by the margin, touches one of them is not admissible.</summary>
+    public static DonorWindow? Find(ReadOnlySpan<float> display, int width, int height, PixelRect box, int margin, ReadOnlySpan<bool> air = default,
+        IReadOnlyList<PixelRect>? avoid = null)
     {
         if (width <= 0 || height <= 0 || display.Length != width * height)
             throw new ArgumentException($"tissue donor: the image must hold {width}x{height} samples, got {display.Length}", nameof(display));
@@ -106,6 +108,7 @@ public static class TissueDonor
                 var shifted = new PixelRect(grown.Left + dx, grown.Top + dy, grown.Width, grown.Height);
                 if (shifted.Left < 0 || shifted.Top < 0 || shifted.Right > width || shifted.Bottom > height) continue;
                 if (Overlaps(shifted, keepOut)) continue;
+                if (avoid is not null && TouchesAny(new PixelRect(keepOut.Left + dx, keepOut.Top + dy, keepOut.Width, keepOut.Height), avoid)) continue;
                 int u = outer.Left + dx - region.Left, v = outer.Top + dy - region.Top;
                 int bx = inner.Left + dx - region.Left, by = inner.Top + dy - region.Top;
                 double sd = Rect(sum, region.Width, u, v, outer.Width, outer.Height) - Rect(sum, region.Width, bx, by, inner.Width, inner.Height);
@@ -225,6 +228,13 @@ public static class TissueDonor
         if (w <= 0 || h <= 0) return 0;
         int stride = width + 1;
         return table[(y + h) * stride + x + w] - table[y * stride + x + w] - table[(y + h) * stride + x] + table[y * stride + x];
+    }
+
+    private static bool TouchesAny(PixelRect zone, IReadOnlyList<PixelRect> regions)
+    {
+        foreach (var r in regions)
+            if (!r.IsEmpty && Overlaps(zone, r)) return true;
+        return false;
     }
 
     private static bool Overlaps(PixelRect a, PixelRect b) => a.Left < b.Right && b.Left < a.Right && a.Top < b.Bottom && b.Top < a.Bottom;

@@ -181,7 +181,11 @@ public static class LesionPlanner
         }
         if (matches.Count == 0) return null;
         var target = lesions[matches[rng.NextInt(matches.Count)]];
-        return Item(id, t, TaskMode.Replacement, target.Image, reference, reference.Image, target.Finding.Box, seed);
+        var others = target.Image.Findings.Where(f => !ReferenceEquals(f, target.Finding)).Select(f => f.Box).ToList();
+        return Item(id, t, TaskMode.Replacement, target.Image, reference, reference.Image, target.Finding.Box, seed) with
+        {
+            OtherFindings = others.Count > 0 ? others : null,
+        };
     }
 
     public static BoxF ToBoxF(BoundingBox b) => new(b.X0, b.Y0, b.X1, b.Y1);

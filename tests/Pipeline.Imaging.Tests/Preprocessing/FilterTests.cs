@@ -78,6 +78,42 @@ public class FilterTests
     }
 
     [Fact]
+    public void Tissue_donor_never_takes_tissue_from_a_region_to_avoid()
+    {
+        // the image's other annotated findings: the window the search prefers (the copied surroundings, offset (-29, 23))
+        // marked as a finding must not be taken, and the next best admissible window is
+        var image = Npy.Load("filters", "donor_image.npy");
+        int h = image.Shape[0], w = image.Shape[1];
+        var pixels = image.Floats();
+        var box = new PixelRect(40, 30, 12, 10);
+        var free = TissueDonor.Find(pixels, w, h, box, 5)!.Value;
+        var lesion = new PixelRect(box.Left + free.OffsetX + 3, box.Top + free.OffsetY + 2, 6, 5);
+        var avoided = TissueDonor.Find(pixels, w, h, box, 5, avoid: [lesion])!.Value;
+        Assert.NotEqual((free.OffsetX, free.OffsetY), (avoided.OffsetX, avoided.OffsetY));
+        var zone = new PixelRect(box.Left - 5 + avoided.OffsetX, box.Top - 5 + avoided.OffsetY, box.Width + 10, box.Height + 10);
+        Assert.False(zone.Left < lesion.Right && lesion.Left < zone.Right && zone.Top < lesion.Bottom && lesion.Top < zone.Bottom,
+            $"donor zone {zone} touches the finding {lesion}");
+        Assert.True(avoided.Score >= free.Score, $"{avoided.Score} < {free.Score}");
+        // every admissible window that stays clear of the finding scores at least as high (brute force over the offsets)
+        int ring = TissueDonor.RingWidth(box), reach = (int)Math.Floor(2.5 * 12);
+        for (int dy = -reach; dy <= reach; dy++)
+            for (int dx = -reach; dx <= reach; dx++)
+            {
+                int grow = Math.Max(ring, 5);
+                var shifted = new PixelRect(box.Left - grow + dx, box.Top - grow + dy, box.Width + 2 * grow, box.Height + 2 * grow);
+                var z = new PixelRect(box.Left - 5 + dx, box.Top - 5 + dy, box.Width + 10, box.Height + 10);
+                var keepOut = box.Inflate(5);
+                if (shifted.Left < 0 || shifted.Top < 0 || shifted.Right > w || shifted.Bottom > h) continue;
+                if (shifted.Left < keepOut.Right && keepOut.Left < shifted.Right && shifted.Top < keepOut.Bottom && keepOut.Top < shifted.Bottom) continue;
+                if (z.Left < lesion.Right && lesion.Left < z.Right && z.Top < lesion.Bottom && lesion.Top < z.Bottom) continue;
+                double score = TissueDonor.RingScore(pixels, w, h, box, ring, dx, dy);
+                Assert.True(score >= avoided.Score - 1e-12, $"offset ({dx}, {dy}) scores {score} < the chosen {avoided.Score}");
+            }
+        // a region far from every candidate changes nothing; an empty one neither
+        Assert.Equal(free, TissueDonor.Find(pixels, w, h, box, 5, avoid: [new PixelRect(-50, -50, 5, 5), default]));
+    }
+
+    [Fact]
     public void Tissue_donor_on_the_skin_line_carries_the_same_edge_and_brings_no_air_into_the_tissue()
     {
         // a breast edge (skin line, fall-off of the thinning tissue, air 0 outside) running through the box: the donor is a

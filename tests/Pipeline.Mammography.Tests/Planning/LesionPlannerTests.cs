@@ -47,6 +47,7 @@ public class LesionPlannerTests
         var planned = await Plan(Request(1, new AugmentationTask { Mode = TaskMode.Reinsertion, Count = 6 }));
         Assert.Equal(6, planned.Items.Count);
         Assert.All(planned.Items, i => Assert.Equal((i.TargetImage, i.TargetBox), (i.ReferenceImage, i.ReferenceBox)));
+        Assert.All(planned.Items, i => Assert.Null(i.OtherFindings));
         // 4 lesions, 6 items: every lesion once before any repeats
         Assert.Equal(4, planned.Items.Take(4).Select(i => (i.TargetImage, i.TargetBox)).Distinct().Count());
         Assert.Empty(planned.Shortfalls);
@@ -63,6 +64,10 @@ public class LesionPlannerTests
             Assert.InRange(i.TargetBox.Width / i.ReferenceBox.Width, 1 / 1.15, 1.15);
             Assert.InRange(i.TargetBox.Height / i.ReferenceBox.Height, 1 / 1.15, 1.15);
             Assert.Equal("Mass", i.ClassName);
+            // the target image's other findings travel with the item, so the tissue donor stays clear of them
+            var others = Images.Single(im => im.Path == i.TargetImage).Findings.Select(f => f.Box).Where(box => box != i.TargetBox).ToList();
+            Assert.NotEmpty(others);
+            Assert.Equal(others, i.OtherFindings);
         }
         // the large mass has no partner within 15%: the planner says how many it could make
         Assert.All(planned.Shortfalls, s => Assert.Contains("no lesion of similar size", s));
