@@ -99,14 +99,14 @@ public sealed class InferenceBenchmark : IBenchmark
     }
 
     /// <summary>/proc/loadavg's 1-minute figure: timings on a shared machine mean little without it.</summary>
-    private static double? LoadAverage()
+    internal static double? LoadAverage()
     {
         try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
         catch (IOException) { return null; }
     }
 
     private static JsonArray ToJson(List<double> v) => new(v.Select(x => (JsonNode)x).ToArray());
-    private static double Median(List<double> v) { var s = v.OrderBy(x => x).ToList(); return s[s.Count / 2]; }
+    internal static double Median(List<double> v) { var s = v.OrderBy(x => x).ToList(); return s[s.Count / 2]; }
     private static void Time(Action a, List<double> wall, List<double> cpu)
     {
         var c0 = ThreadCpuSeconds();
@@ -141,21 +141,27 @@ public sealed class InferenceBenchmark : IBenchmark
         catch (System.ComponentModel.Win32Exception) { return null; }
     }
 
-    private static InpaintingItem MakeItem(ModelPackage p, ulong id)
+    /// <summary>A synthetic item for <paramref name="p"/>: random context, reference and detail map in [-1, 1], a mask
+    /// over the central quarter in every modality, and (for models that take one) a box of random corners.</summary>
+    internal static InpaintingItem MakeItem(ModelPackage p, ulong id)
     {
         var rng = new System.Random((int)id + 1);
-        int res = p.Resolution, n = res * res;
-        float[] Rand() => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        var mask = new float[n];
-        for (var y = res / 4; y < 3 * res / 4; y++) for (var x = res / 4; x < 3 * res / 4; x++) mask[y * res + x] = 1;
-        return new InpaintingItem(id, Rand(), mask, Rand(), Rand());
+        int res = p.Resolution, n = res * res, modalities = Math.Max(1, p.Modalities.Count);
+        float[] Rand(int count) => Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var mask = new float[modalities * n];
+        for (var m = 0; m < modalities; m++)
+            for (var y = res / 4; y < 3 * res / 4; y++) for (var x = res / 4; x < 3 * res / 4; x++) mask[m * n + y * res + x] = 1;
+        var context = Rand(p.ImageChannels * n);
+        var reference = Rand(p.Reference.Channels * p.Reference.Size * p.Reference.Size);
+        var detail = Rand(p.ImageChannels * n);
+        return new InpaintingItem(id, context, mask, reference, detail, p.TakesBox ? Rand(modalities * 24) : null);
     }
 
     /// <summary>
     /// The denoiser alone on the official API: pre-built OrtValues over arrays, a loop of InferenceSession.Run calls,
     /// nothing else (no shape checks, no binding, no cancellation).
     /// </summary>
-    private sealed class BareLoop
+    internal sealed class BareLoop
     {
         private readonly InpaintingModel _model;
         private readonly InferenceSession _session;
@@ -167,7 +173,7 @@ public sealed class InferenceBenchmark : IBenchmark
         {
             var p = _model.Package;
             var d = p.Denoiser;
-            int s = p.SampleSize, len = s * s * p.SampleChannels;
+            int s = p.SampleSize, len = s * s * p.SampleChannels, modalities = Math.Max(1, p.Modalities.Count);
             var names = new List<string>(); var tensors = new List<OrtValue>();
             // Inputs hold data like the sampler's (values in [-1, 1], a mid timestep), not zeros, so that both do the
             // same arithmetic on the same kind of numbers.
@@ -180,7 +186,8 @@ public sealed class InferenceBenchmark : IBenchmark
                 {
                     "timestep" when _model.TimestepType == TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(500L, rows).ToArray(), [rows]),
                     "timestep" => OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(500f, rows).ToArray(), [rows]),
-                    "mask" => OrtValue.CreateTensorValueFromMemory(Data(rows * s * s), [rows, 1, s, s]),
+                    "mask" => OrtValue.CreateTensorValueFromMemory(Data(rows * modalities * s * s), [rows, modalities, s, s]),
+                    "box" => OrtValue.CreateTensorValueFromMemory(Data(rows * modalities * 24), [rows, modalities, 8, 3]),
                     "reference" => OrtValue.CreateTensorValueFromMemory(Data(rows * _model.DenoiserReferenceLength), [rows, .. _model.DenoiserReferenceShape]),
                     _ => OrtValue.CreateTensorValueFromMemory(Data(rows * len), [rows, p.SampleChannels, s, s]),
                 });
