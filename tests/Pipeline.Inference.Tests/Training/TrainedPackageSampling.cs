@@ -1,3 +1,4 @@
+using Pipeline.Imaging.Preprocessing;
 using Pipeline.Inference.Packages;
 using Pipeline.Inference.Sampling;
 using Pipeline.Inference.Schedulers;
@@ -36,8 +37,15 @@ internal static class TrainedPackageSampling
         for (var y = 0; y < s; y++)
             for (var x = 0; x < s; x++)
                 reference[y * s + x] = Math.Sqrt((x - c) * (x - c) + (y - c) * (y - c)) <= radius ? Lesion : Background;
-        var detail = new float[r * r];   // HF collage: 0 outside the box, 2 HF - 1 inside (flat -> -1 except the rim)
-        for (var y = y0; y < y1; y++) for (var x = x0; x < x1; x++) detail[y * r + x] = -1f;
+        // the detail map a run computes from this reference (docs/preprocessing.md, "High-frequency (detail) map"): the
+        // HF map of the display-space crop collaged into the box, so the disc's rim is there as a run would give it
+        var display = Array.ConvertAll(reference, v => (v + 1f) / 2f);
+        var support = new byte[s * s];
+        Array.Fill(support, (byte)1);
+        var hf = new float[s * s];
+        HighFrequencyMap.Compute(display, support, s, hf);
+        var detail = new float[r * r];
+        HighFrequencyMap.Collage(hf, s, PixelRect.FromCorners(x0, y0, x1, y1), r, detail);
         return (new InpaintingItem(id, context, mask, reference, detail), x0, y0, x1, y1);
     }
 
