@@ -164,20 +164,11 @@ public sealed class MammographyComposer : IItemComposer
     /// <summary>The samples of the first channel of <paramref name="image"/> inside <paramref name="rect"/>, as floats, row-major.</summary>
     private static float[] Window(ImageBuffer image, Imaging.Preprocessing.PixelRect rect)
     {
-        var window = new float[rect.Width * rect.Height];
-        int ch = image.Channels;
-        for (int y = 0; y < rect.Height; y++)
-            for (int x = 0; x < rect.Width; x++)
-            {
-                int i = (rect.Left + x) * ch;
-                window[y * rect.Width + x] = image.PixelType switch
-                {
-                    PixelType.UInt8 => image.Row<byte>(rect.Top + y)[i],
-                    PixelType.UInt16 => image.Row<ushort>(rect.Top + y)[i],
-                    _ => image.Row<float>(rect.Top + y)[i],
-                };
-            }
-        return window;
+        var all = image.WindowToFloat32(rect.Left, rect.Top, rect.Width, rect.Height);
+        if (image.Channels == 1) return all;
+        var first = new float[rect.Width * rect.Height];
+        for (int i = 0; i < first.Length; i++) first[i] = all[i * image.Channels];
+        return first;
     }
 
     /// <summary>The first channel of an RGB image, for the lesion mask (the lesion is written equally into every channel).</summary>

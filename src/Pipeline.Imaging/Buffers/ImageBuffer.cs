@@ -119,6 +119,27 @@ public sealed class ImageBuffer : IDisposable
         return result;
     }
 
+    /// <summary>The samples of the rectangle [left, left + width) x [top, top + height) as float32 without rescaling,
+    /// row-major, channels interleaved: what <see cref="ToFloat32"/> holds there, without converting the whole image.</summary>
+    public float[] WindowToFloat32(int left, int top, int width, int height)
+    {
+        if (left < 0 || top < 0 || width < 0 || height < 0 || left + width > Width || top + height > Height)
+            throw new ArgumentOutOfRangeException(nameof(left), $"window {width}x{height} at ({left}, {top}) is outside the {Width}x{Height} image");
+        int n = width * Channels;
+        var result = new float[n * height];
+        for (int y = 0; y < height; y++)
+        {
+            var dst = result.AsSpan(y * n, n);
+            switch (PixelType)
+            {
+                case PixelType.UInt8: { var s = Row<byte>(top + y).Slice(left * Channels, n); for (int i = 0; i < n; i++) dst[i] = s[i]; break; }
+                case PixelType.UInt16: { var s = Row<ushort>(top + y).Slice(left * Channels, n); for (int i = 0; i < n; i++) dst[i] = s[i]; break; }
+                default: Row<float>(top + y).Slice(left * Channels, n).CopyTo(dst); break;
+            }
+        }
+        return result;
+    }
+
     /// <summary>
     /// Samples as float32 scaled to [0, 1] by the type's full scale (UInt8 / 255, UInt16 / 65535; Float32 copied as is):
     /// the display space of docs/preprocessing.md for plain 8/16-bit images that carry no VOI.

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Pipeline.Imaging.Compositing;
 
 /// <summary>
@@ -20,16 +22,16 @@ public static class Correlation2D
         // both real inputs in one complex transform: z = a + i k, then A(f) = (Z(f) + conj Z(-f)) / 2 and
         // K(f) = (Z(f) - conj Z(-f)) / (2 i)
         var pool = System.Buffers.ArrayPool<double>.Shared;
-        double[] re = pool.Rent(size), im = pool.Rent(size), tr = pool.Rent(size), ti = pool.Rent(size);
+        double[] re = pool.Rent(size), im = pool.Rent(size);
         try
         {
             Array.Clear(re, 0, size); Array.Clear(im, 0, size);
             for (int y = 0; y < h; y++) a.Slice(y * w, w).CopyTo(re.AsSpan(y * nw, w));
             for (int y = 0; y < kh; y++) k.Slice(y * kw, kw).CopyTo(im.AsSpan(y * nw, kw));
-            var tw = Twiddles(nw); var th = nh == nw ? tw : Twiddles(nh);
+            var tw = Twiddles.For(nw); var th = nh == nw ? tw : Twiddles.For(nh);
             // rows at and below h are zero and stay zero under the row transforms
             for (int y = 0; y < h; y++) Transform(re.AsSpan(y * nw, nw), im.AsSpan(y * nw, nw), tw, false);
-            Columns(re, im, tr, ti, nw, nh, th, false);
+            Columns(re.AsSpan(0, size), im.AsSpan(0, size), nw, nh, th, false);
             // conj(K) A, in place: each frequency f and its mirror -f are read before either is written
             for (int v = 0; v < nh; v++)
                 for (int u = 0; u < nw; u++)
@@ -41,7 +43,7 @@ public static class Correlation2D
                     if (j != i) (re[j], im[j]) = Product(mr, mi, zr, -zi);
                 }
             // the inverse: columns, then only the rows of the valid part
-            Columns(re, im, tr, ti, nw, nh, th, true);
+            Columns(re.AsSpan(0, size), im.AsSpan(0, size), nw, nh, th, true);
             int ow = w - kw + 1, oh = h - kh + 1;
             for (int v = 0; v < oh; v++) Transform(re.AsSpan(v * nw, nw), im.AsSpan(v * nw, nw), tw, true);
             var result = new double[ow * oh];
@@ -52,7 +54,7 @@ public static class Correlation2D
         }
         finally
         {
-            pool.Return(re); pool.Return(im); pool.Return(tr); pool.Return(ti);
+            pool.Return(re); pool.Return(im);
         }
     }
 
@@ -71,38 +73,95 @@ public static class Correlation2D
         return p;
     }
 
-    /// <summary>cos and sin of -2 pi j / n for j &lt; n / 2 (the forward transform's twiddle factors).</summary>
-    private static (double[] Cos, double[] Sin) Twiddles(int n)
+    /// <summary>The twiddle factors of a length-n transform, stage by stage: the stage of butterfly span 2 half holds
+    /// <c>cos(2 pi j / n)</c> and <c>-sin(2 pi j / n)</c> (forward; the inverse's sine negated) for j = k n / (2 half),
+    /// k &lt; half, contiguous from index half - 1, so a stage's butterflies read them in order. Cached per n.</summary>
+    private sealed class Twiddles
     {
-        var c = new double[Math.Max(1, n / 2)]; var s = new double[c.Length];
-        for (int j = 0; j < n / 2; j++) { c[j] = Math.Cos(2 * Math.PI * j / n); s[j] = -Math.Sin(2 * Math.PI * j / n); }
-        return (c, s);
-    }
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Twiddles> Cache = new();
 
-    /// <summary>In-place DFT of every column (as rows of the transpose, contiguous, in <paramref name="tr"/> and
-    /// <paramref name="ti"/>); <paramref name="inverse"/> without the 1/N scaling.</summary>
-    private static void Columns(double[] re, double[] im, double[] tr, double[] ti, int nw, int nh, (double[] Cos, double[] Sin) th, bool inverse)
-    {
-        Transpose(re, tr, nh, nw); Transpose(im, ti, nh, nw);
-        for (int x = 0; x < nw; x++) Transform(tr.AsSpan(x * nh, nh), ti.AsSpan(x * nh, nh), th, inverse);
-        Transpose(tr, re, nw, nh); Transpose(ti, im, nw, nh);
-    }
-
-    /// <summary>dst (columns x rows) = the transpose of src (rows x columns), in 32 x 32 blocks.</summary>
-    private static void Transpose(double[] src, double[] dst, int rows, int columns)
-    {
-        const int block = 32;
-        for (int r0 = 0; r0 < rows; r0 += block)
-            for (int c0 = 0; c0 < columns; c0 += block)
+        private Twiddles(int n)
+        {
+            Cos = new double[Math.Max(1, n - 1)]; Sin = new double[Cos.Length]; InverseSin = new double[Cos.Length];
+            for (int half = 1; half < n; half <<= 1)
             {
-                int r1 = Math.Min(r0 + block, rows), c1 = Math.Min(c0 + block, columns);
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * columns + c];
+                int stride = n / (2 * half);
+                for (int k = 0; k < half; k++)
+                {
+                    int j = k * stride;
+                    Cos[half - 1 + k] = Math.Cos(2 * Math.PI * j / n);
+                    Sin[half - 1 + k] = -Math.Sin(2 * Math.PI * j / n);
+                    InverseSin[half - 1 + k] = -1 * Sin[half - 1 + k];
+                }
             }
+        }
+
+        public double[] Cos { get; }
+        public double[] Sin { get; }
+        public double[] InverseSin { get; }
+
+        public static Twiddles For(int n) => Cache.GetOrAdd(n, static n => new Twiddles(n));
     }
 
-    /// <summary>In-place iterative radix-2 DFT of a power-of-two length (bit-reversal permutation, then butterflies).</summary>
-    private static void Transform(Span<double> re, Span<double> im, (double[] Cos, double[] Sin) t, bool inverse)
+    /// <summary>In-place DFT of every column of the nh x nw row-major arrays (<paramref name="inverse"/> without the 1/N
+    /// scaling): the butterflies of <see cref="Transform"/> applied to whole rows at once, a row's samples side by side in
+    /// SIMD lanes; the same operations on every sample as a transform of each column on its own.</summary>
+    private static void Columns(Span<double> re, Span<double> im, int nw, int nh, Twiddles t, bool inverse)
+    {
+        for (int i = 1, j = 0; i < nh; i++)
+        {
+            int bit = nh >> 1;
+            for (; (j & bit) != 0; bit >>= 1) j ^= bit;
+            j ^= bit;
+            if (i < j)
+            {
+                SwapRows(re, i * nw, j * nw, nw);
+                SwapRows(im, i * nw, j * nw, nw);
+            }
+        }
+        var sin = inverse ? t.InverseSin : t.Sin;
+        for (int half = 1; half < nh; half <<= 1)
+            for (int b = 0; b < nh; b += 2 * half)
+                for (int k = 0; k < half; k++)
+                {
+                    double wr = t.Cos[half - 1 + k], wi = sin[half - 1 + k];
+                    int s = (b + k) * nw, u = s + half * nw;
+                    Butterflies(re.Slice(s, nw), im.Slice(s, nw), re.Slice(u, nw), im.Slice(u, nw), wr, wi);
+                }
+    }
+
+    private static void SwapRows(Span<double> a, int i, int j, int n)
+    {
+        for (int x = 0; x < n; x++) (a[i + x], a[j + x]) = (a[j + x], a[i + x]);
+    }
+
+    /// <summary><c>x = z_u w; z_u = z_s - x; z_s = z_s + x</c> for every sample of the rows s and u, one twiddle w.</summary>
+    private static void Butterflies(Span<double> rs, Span<double> isr, Span<double> ru, Span<double> iu, double wr, double wi)
+    {
+        int n = rs.Length, x = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var vr = new Vector<double>(wr); var vi = new Vector<double>(wi);
+            for (; x <= n - Vector<double>.Count; x += Vector<double>.Count)
+            {
+                var ur = new Vector<double>(ru.Slice(x)); var ui = new Vector<double>(iu.Slice(x));
+                var sr = new Vector<double>(rs.Slice(x)); var si = new Vector<double>(isr.Slice(x));
+                var xr = ur * vr - ui * vi; var xi = ur * vi + ui * vr;
+                (sr - xr).CopyTo(ru.Slice(x)); (si - xi).CopyTo(iu.Slice(x));
+                (sr + xr).CopyTo(rs.Slice(x)); (si + xi).CopyTo(isr.Slice(x));
+            }
+        }
+        for (; x < n; x++)
+        {
+            double xr = ru[x] * wr - iu[x] * wi, xi = ru[x] * wi + iu[x] * wr;
+            ru[x] = rs[x] - xr; iu[x] = isr[x] - xi;
+            rs[x] += xr; isr[x] += xi;
+        }
+    }
+
+    /// <summary>In-place iterative radix-2 DFT of a power-of-two length (bit-reversal permutation, then butterflies; the
+    /// stages whose span holds a SIMD vector run lane-wise over k with the stage's contiguous twiddles).</summary>
+    private static void Transform(Span<double> re, Span<double> im, Twiddles t, bool inverse)
     {
         int n = re.Length;
         for (int i = 1, j = 0; i < n; i++)
@@ -112,19 +171,38 @@ public static class Correlation2D
             j ^= bit;
             if (i < j) { (re[i], re[j]) = (re[j], re[i]); (im[i], im[j]) = (im[j], im[i]); }
         }
-        for (int len = 2; len <= n; len <<= 1)
+        var sin = inverse ? t.InverseSin : t.Sin;
+        int lanes = Vector.IsHardwareAccelerated ? Vector<double>.Count : int.MaxValue;
+        for (int half = 1; half < n; half <<= 1)
         {
-            int half = len >> 1, stride = n / len;
-            double sign = inverse ? -1 : 1;
-            for (int b = 0; b < n; b += len)
+            var cos = t.Cos.AsSpan(half - 1, half);
+            var sn = sin.AsSpan(half - 1, half);
+            for (int b = 0; b < n; b += 2 * half)
+            {
+                if (half >= lanes)
+                {
+                    // rows s and u of the butterflies are the two halves of the block; a twiddle per lane
+                    var rs = re.Slice(b, half); var isr = im.Slice(b, half); var ru = re.Slice(b + half, half); var iu = im.Slice(b + half, half);
+                    for (int k = 0; k < half; k += lanes)
+                    {
+                        var vr = new Vector<double>(cos.Slice(k)); var vi = new Vector<double>(sn.Slice(k));
+                        var ur = new Vector<double>(ru.Slice(k)); var ui = new Vector<double>(iu.Slice(k));
+                        var sr = new Vector<double>(rs.Slice(k)); var si = new Vector<double>(isr.Slice(k));
+                        var xr = ur * vr - ui * vi; var xi = ur * vi + ui * vr;
+                        (sr - xr).CopyTo(ru.Slice(k)); (si - xi).CopyTo(iu.Slice(k));
+                        (sr + xr).CopyTo(rs.Slice(k)); (si + xi).CopyTo(isr.Slice(k));
+                    }
+                    continue;
+                }
                 for (int k = 0; k < half; k++)
                 {
-                    double wr = t.Cos[k * stride], wi = sign * t.Sin[k * stride];
+                    double wr = cos[k], wi = sn[k];
                     int s = b + k, u = s + half;
                     double xr = re[u] * wr - im[u] * wi, xi = re[u] * wi + im[u] * wr;
                     re[u] = re[s] - xr; im[u] = im[s] - xi;
                     re[s] += xr; im[s] += xi;
                 }
+            }
         }
     }
 }

@@ -33,15 +33,11 @@ public static class LesionMask
         var rect = box.Cover().ClipTo(width, height);
         var mask = new byte[width * height];
         if (rect.IsEmpty) return new LesionMaskResult(mask, width, height, LesionMaskSource.Box, 0, 0);
-        using var a = original.ToFloat32();
-        using var b = composite.ToFloat32();
-        var d = new double[rect.Width * rect.Height];
-        for (int y = 0; y < rect.Height; y++)
-        {
-            var ra = a.Row<float>(rect.Top + y).Slice(rect.Left, rect.Width);
-            var rb = b.Row<float>(rect.Top + y).Slice(rect.Left, rect.Width);
-            for (int x = 0; x < rect.Width; x++) d[y * rect.Width + x] = Math.Abs((double)rb[x] - ra[x]);
-        }
+        // only the box's samples are read
+        var a = original.WindowToFloat32(rect.Left, rect.Top, rect.Width, rect.Height);
+        var b = composite.WindowToFloat32(rect.Left, rect.Top, rect.Width, rect.Height);
+        var d = new double[a.Length];
+        for (int i = 0; i < d.Length; i++) d[i] = Math.Abs((double)b[i] - a[i]);
         var local = new byte[d.Length];
         double threshold = 0;
         var source = LesionMaskSource.Difference;

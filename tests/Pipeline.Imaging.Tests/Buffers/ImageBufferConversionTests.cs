@@ -27,4 +27,31 @@ public class ImageBufferConversionTests
         Assert.Equal([2, 5], g.Pixels<ushort>().ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => rgb.ExtractChannel(3));
     }
+
+    [Theory]
+    [InlineData(PixelType.UInt8, 1)]
+    [InlineData(PixelType.UInt16, 1)]
+    [InlineData(PixelType.Float32, 1)]
+    [InlineData(PixelType.UInt16, 3)]
+    public void WindowToFloat32_is_the_window_of_ToFloat32(PixelType type, int channels)
+    {
+        int w = 7, h = 5;
+        var rng = new Random(3);
+        var values = Enumerable.Range(0, w * h * channels).Select(_ => rng.Next(0, 256)).ToArray();
+        using var image = type switch
+        {
+            PixelType.UInt8 => ImageBuffer.FromSamples<byte>(w, h, channels, values.Select(v => (byte)v).ToArray()),
+            PixelType.UInt16 => ImageBuffer.FromSamples<ushort>(w, h, channels, values.Select(v => (ushort)(v * 250)).ToArray()),
+            _ => ImageBuffer.FromSamples<float>(w, h, channels, values.Select(v => v / 7f).ToArray()),
+        };
+        using var all = image.ToFloat32();
+        var window = image.WindowToFloat32(2, 1, 4, 3);
+        Assert.Equal(4 * 3 * channels, window.Length);
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 4 * channels; x++)
+                Assert.Equal(all.Row<float>(1 + y)[2 * channels + x], window[y * 4 * channels + x]);
+        Assert.Empty(image.WindowToFloat32(0, 0, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => image.WindowToFloat32(5, 0, 3, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => image.WindowToFloat32(0, 3, 1, 3));
+    }
 }
