@@ -39,7 +39,7 @@ public sealed class PlanActivity(PipelineStorage storage, ModelProvider models, 
         { problems.Add($"model '{request.Model}': {e.Message}"); }
         if (problems.Count > 0) return new PlanOutcome { RunId = input.RunId, Problems = problems };
 
-        var files = new DatasetFiles(request.Dataset, $"{StorageLayout.DatasetsContainer}/{request.Dataset}/", index!.FilePaths().ToHashSet(StringComparer.Ordinal), index.Findings);
+        var files = new DatasetFiles(request.Dataset, $"{StorageLayout.DatasetsContainer}/{request.Dataset}/", DatasetPathSet.Of(index!), index!.Findings);
         var domain = domains.ForDataset(files);
         var planned = await domain.Planner.PlanAsync(request, files, new StorageBlobReader(storage), cancellationToken).ConfigureAwait(false);
         foreach (var w in planned.Warnings) logger.LogWarning("Dataset {Dataset}: {Problem}", request.Dataset, w);

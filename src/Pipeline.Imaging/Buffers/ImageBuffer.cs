@@ -60,13 +60,20 @@ public sealed class ImageBuffer : IDisposable
     /// <summary>Allocates a zero-filled buffer.</summary>
     public static ImageBuffer Create(int width, int height, int channels, PixelType type)
     {
+        var buffer = CreateForOverwrite(width, height, channels, type);
+        buffer.Bytes.Clear();
+        return buffer;
+    }
+
+    /// <summary><see cref="Create"/> without clearing the memory, for a caller that writes every sample before it
+    /// returns the buffer (a pooled array holds whatever its last user left).</summary>
+    internal static ImageBuffer CreateForOverwrite(int width, int height, int channels, PixelType type)
+    {
         if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"image size must be positive, got {width}x{height}");
         if (channels is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(channels), $"channels must be 1..4, got {channels}");
         long bytes = (long)width * height * channels * SizeOf(type);
         if (bytes > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(width), $"image of {width}x{height}x{channels} is too large ({bytes} bytes)");
-        var array = ArrayPool<byte>.Shared.Rent((int)bytes);
-        Array.Clear(array, 0, (int)bytes);
-        return new ImageBuffer(width, height, channels, type, array);
+        return new ImageBuffer(width, height, channels, type, ArrayPool<byte>.Shared.Rent((int)bytes));
     }
 
     /// <summary>Allocates a buffer and copies <paramref name="samples"/> into it.</summary>
@@ -100,7 +107,7 @@ public sealed class ImageBuffer : IDisposable
     /// <summary>An exact copy in a new buffer.</summary>
     public ImageBuffer Clone()
     {
-        var copy = Create(Width, Height, Channels, PixelType);
+        var copy = CreateForOverwrite(Width, Height, Channels, PixelType);
         Bytes.CopyTo(copy.Bytes);
         return copy;
     }
@@ -108,7 +115,7 @@ public sealed class ImageBuffer : IDisposable
     /// <summary>Samples as float32 without rescaling (65535 stays 65535.0).</summary>
     public ImageBuffer ToFloat32()
     {
-        var result = Create(Width, Height, Channels, PixelType.Float32);
+        var result = CreateForOverwrite(Width, Height, Channels, PixelType.Float32);
         var dst = result.Pixels<float>();
         switch (PixelType)
         {

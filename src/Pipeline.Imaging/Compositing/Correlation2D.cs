@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Pipeline.Imaging.Compositing;
 
@@ -142,13 +143,16 @@ public static class Correlation2D
         if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
         {
             var vr = new Vector<double>(wr); var vi = new Vector<double>(wi);
+            ref double prs = ref MemoryMarshal.GetReference(rs), pis = ref MemoryMarshal.GetReference(isr);
+            ref double pru = ref MemoryMarshal.GetReference(ru), piu = ref MemoryMarshal.GetReference(iu);
             for (; x <= n - Vector<double>.Count; x += Vector<double>.Count)
             {
-                var ur = new Vector<double>(ru.Slice(x)); var ui = new Vector<double>(iu.Slice(x));
-                var sr = new Vector<double>(rs.Slice(x)); var si = new Vector<double>(isr.Slice(x));
+                nuint o = (nuint)x;
+                var ur = Vector.LoadUnsafe(ref pru, o); var ui = Vector.LoadUnsafe(ref piu, o);
+                var sr = Vector.LoadUnsafe(ref prs, o); var si = Vector.LoadUnsafe(ref pis, o);
                 var xr = ur * vr - ui * vi; var xi = ur * vi + ui * vr;
-                (sr - xr).CopyTo(ru.Slice(x)); (si - xi).CopyTo(iu.Slice(x));
-                (sr + xr).CopyTo(rs.Slice(x)); (si + xi).CopyTo(isr.Slice(x));
+                (sr - xr).StoreUnsafe(ref pru, o); (si - xi).StoreUnsafe(ref piu, o);
+                (sr + xr).StoreUnsafe(ref prs, o); (si + xi).StoreUnsafe(ref pis, o);
             }
         }
         for (; x < n; x++)

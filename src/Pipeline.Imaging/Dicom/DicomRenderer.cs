@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Pipeline.Imaging.Buffers;
 
 namespace Pipeline.Imaging.Dicom;
@@ -80,7 +81,7 @@ public static class DicomRenderer
             return rgb;
         }
         var stored = image.Stored;
-        var output = ImageBuffer.Create(stored.Width, stored.Height, 1, PixelType.Float32);
+        var output = ImageBuffer.CreateForOverwrite(stored.Width, stored.Height, 1, PixelType.Float32); // every sample is written below
         try
         {
             if (stored.PixelType is PixelType.UInt16 or PixelType.UInt8)
@@ -129,6 +130,13 @@ public static class DicomRenderer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Lookup(ReadOnlySpan<ushort> s, float[] table, Span<float> o)
     {
+        if (table.Length == 65536)
+        {
+            // every 16-bit value indexes the table: no clamp, no bounds check
+            ref float t = ref MemoryMarshal.GetArrayDataReference(table);
+            for (int i = 0; i < s.Length; i++) o[i] = Unsafe.Add(ref t, s[i]);
+            return;
+        }
         int max = table.Length - 1;
         for (int i = 0; i < s.Length; i++) o[i] = table[Math.Min(s[i], max)];
     }
