@@ -92,12 +92,10 @@ public static class TissueDonor
         var zone = keepOut.ClipTo(width, height);
         if (!air.IsEmpty)
         {
-            var airRegion = new double[region.Width * region.Height];
+            // the count of air pixels: a summed-area table of the flags, made straight from the mask
             bool any = false;
-            for (int y = 0; y < region.Height; y++)
-                for (int x = 0; x < region.Width; x++)
-                    if (air[(y + region.Top) * width + x + region.Left]) { airRegion[y * region.Width + x] = 1; any = true; }
-            if (any) airTable = SummedAreaTables(airRegion, region.Width, region.Height).Sum;
+            for (int y = 0; y < region.Height && !any; y++) any = air.Slice((y + region.Top) * width + region.Left, region.Width).Contains(true);
+            if (any) airTable = CountTable(air, width, region);
         }
         var scores = new List<(double Score, int Dy, int Dx)>();
         var toCheck = new List<(double Score, int Dy, int Dx)>();
@@ -220,6 +218,26 @@ public static class TissueDonor
             }
         }
         return (s, q);
+    }
+
+    /// <summary>Summed-area table, (w + 1) x (h + 1) with a zero first row and column, of the flags of
+    /// <paramref name="region"/> in an image <paramref name="width"/> wide (1 where set): what <see cref="SummedAreaTables"/>
+    /// gives for the region as 0/1 values, without the region's copy or its table of squares.</summary>
+    private static double[] CountTable(ReadOnlySpan<bool> flags, int width, PixelRect region)
+    {
+        int w = region.Width, h = region.Height;
+        var s = new double[(w + 1) * (h + 1)];
+        for (int y = 0; y < h; y++)
+        {
+            var row = flags.Slice((y + region.Top) * width + region.Left, w);
+            double rs = 0;
+            for (int x = 0; x < w; x++)
+            {
+                if (row[x]) rs += 1;
+                s[(y + 1) * (w + 1) + x + 1] = s[y * (w + 1) + x + 1] + rs;
+            }
+        }
+        return s;
     }
 
     /// <summary>The sum over [x, x + w) x [y, y + h) from a summed-area table of an image <paramref name="width"/> wide.</summary>
